@@ -1,0 +1,66 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiPropertyOptional, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { AlarmService, type Scope } from '@amr/alarms';
+import { CallerScope } from '../auth/auth.guard.js';
+import { uuidParam } from '../common/uuid.pipe.js';
+
+export class ListAlarmsQuery {
+  @ApiPropertyOptional({ enum: ['open', 'closed'] })
+  @IsOptional() @IsIn(['open', 'closed'])
+  state?: 'open' | 'closed';
+
+  @ApiPropertyOptional({ default: 100 })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  limit?: number;
+}
+
+export class DispatchDto {
+  @ApiPropertyOptional({ example: 'ANT-PATROL-21' }) @IsOptional() @IsString() @Length(1, 100) unit?: string;
+  @ApiPropertyOptional({ example: 7 }) @IsOptional() @IsInt() @Min(0) @Max(600) etaMin?: number;
+}
+
+export class CloseDto {
+  @ApiProperty({ example: 'perpetrator arrested' }) @IsString() @Length(1, 2000) outcome: string;
+}
+
+@ApiTags('alarms')
+@ApiBearerAuth()
+@Controller('alarms')
+export class AlarmsController {
+  constructor(private readonly alarms: AlarmService) {}
+
+  /** Alarms visible to the caller (an integration sees only those routed to its CIC). */
+  @Get()
+  list(@CallerScope() scope: Scope, @Query() query: ListAlarmsQuery) {
+    return this.alarms.list(scope, query);
+  }
+
+  /** One alarm with its case context, positions and timeline. */
+  @Get(':id')
+  get(@CallerScope() scope: Scope, @Param('id', uuidParam()) id: string) {
+    return this.alarms.get(scope, id);
+  }
+
+  /** An operator takes the alarm → the device vibrates `double`. */
+  @Post(':id/accept')
+  @HttpCode(200)
+  accept(@CallerScope() scope: Scope, @Param('id', uuidParam()) id: string) {
+    return this.alarms.accept(scope, id);
+  }
+
+  /** A unit is on its way → the device vibrates `triple`. */
+  @Post(':id/dispatch')
+  @HttpCode(200)
+  dispatch(@CallerScope() scope: Scope, @Param('id', uuidParam()) id: string, @Body() dto: DispatchDto) {
+    return this.alarms.dispatch(scope, id, dto);
+  }
+
+  /** The CIC closes the alarm → the device gets `closed` (no vibration, on purpose). */
+  @Post(':id/close')
+  @HttpCode(200)
+  close(@CallerScope() scope: Scope, @Param('id', uuidParam()) id: string, @Body() dto: CloseDto) {
+    return this.alarms.close(scope, id, dto.outcome);
+  }
+}

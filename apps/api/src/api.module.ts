@@ -1,0 +1,39 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { AlarmsModule } from '@amr/alarms';
+import { AuthGuard } from './auth/auth.guard.js';
+import { HttpExceptionFilter } from './common/http-exception.filter.js';
+import { HealthController } from './health/health.controller.js';
+import { CicsController, CicsService } from './cics/cics.controller.js';
+import { IntegrationsController, IntegrationsService } from './integrations/integrations.controller.js';
+import { CasesController, CasesService } from './cases/cases.controller.js';
+import { DevicesController } from './devices/devices.controller.js';
+import { DevicesService } from './devices/devices.service.js';
+import { AlarmsController } from './alarms/alarms.controller.js';
+import { EventsController } from './events/events.controller.js';
+import { AlertsController, AlertsService } from './alerts/alerts.controller.js';
+
+/** The HTTP API for CIC integrations and administration (CONTRACT §4). Needs RuntimeModule. */
+@Module({
+  imports: [AlarmsModule],
+  controllers: [
+    HealthController,
+    CicsController,
+    IntegrationsController,
+    CasesController,
+    DevicesController,
+    AlarmsController,
+    EventsController,
+    AlertsController,
+  ],
+  providers: [
+    { provide: APP_GUARD, useClass: AuthGuard },
+    { provide: APP_FILTER, useClass: HttpExceptionFilter },
+    CicsService,
+    IntegrationsService,
+    CasesService,
+    DevicesService,
+    AlertsService,
+  ],
+})
+export class ApiModule {}

@@ -1,0 +1,69 @@
+import { Body, Controller, Get, Inject, Injectable, NotFoundException, Param, Post, UnprocessableEntityException } from '@nestjs/common';
+import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
+import type { DataSource } from 'typeorm';
+import { Cic, ProtectionCase } from '@amr/persistence';
+import { DATA_SOURCE } from '@amr/runtime';
+import { caseView, type CaseView } from '@amr/alarms';
+import { AdminOnly } from '../auth/auth.guard.js';
+import { uuidParam } from '../common/uuid.pipe.js';
+
+export class PerpetratorDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(0, 200) name?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(0, 2000) description?: string;
+  @ApiPropertyOptional({ example: 'grey VW Golf, 1-ABC-123' }) @IsOptional() @IsString() @Length(0, 200) vehicle?: string;
+  @ApiPropertyOptional() @IsOptional() @IsBoolean() weaponsKnown?: boolean;
+}
+
+export class CreateCaseDto {
+  @ApiProperty({ example: 'cic-antwerpen' }) @IsString() @Length(1, 64) homeCicId: string;
+  @ApiPropertyOptional({ example: 'AN.12.L3.004512/25' }) @IsOptional() @IsString() @Length(0, 100) reference?: string;
+  @ApiPropertyOptional({ enum: ['low', 'medium', 'high', 'critical'] })
+  @IsOptional() @IsIn(['low', 'medium', 'high', 'critical']) riskLevel?: 'low' | 'medium' | 'high' | 'critical';
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(0, 4000) responderNotes?: string;
+  @ApiPropertyOptional({ type: PerpetratorDto }) @IsOptional() @ValidateNested() @Type(() => PerpetratorDto) perpetrator?: PerpetratorDto;
+}
+
+@Injectable()
+export class CasesService {
+  constructor(@Inject(DATA_SOURCE) private readonly db: DataSource) {}
+
+  async create(dto: CreateCaseDto): Promise<CaseView> {
+    const cic = await this.db.getRepository(Cic).findOne({ where: { id: dto.homeCicId } });
+    if (!cic) throw new UnprocessableEntityException(`Unknown home CIC "${dto.homeCicId}": GET /api/v1/cics lists the known ones`);
+    const saved = await this.db.getRepository(ProtectionCase).save({
+      homeCicId: cic.id,
+      reference: dto.reference ?? null,
+      riskLevel: dto.riskLevel ?? null,
+      responderNotes: dto.responderNotes ?? null,
+      perpetrator: dto.perpetrator ? { ...dto.perpetrator } : null,
+    });
+    return caseView(saved);
+  }
+
+  async get(id: string): Promise<CaseView> {
+    const found = await this.db.getRepository(ProtectionCase).findOne({ where: { id } });
+    if (!found) throw new NotFoundException(`No case ${id}`);
+    return caseView(found);
+  }
+}
+
+@ApiTags('cases')
+@ApiBearerAuth()
+@AdminOnly()
+@Controller('cases')
+export class CasesController {
+  constructor(private readonly cases: CasesService) {}
+
+  /** A protection case: home CIC, risk level, responder notes, perpetrator profile. */
+  @Post()
+  create(@Body() dto: CreateCaseDto) {
+    return this.cases.create(dto);
+  }
+
+  @Get(':id')
+  get(@Param('id', uuidParam()) id: string) {
+    return this.cases.get(id);
+  }
+}

@@ -1,0 +1,2 @@
+export { ApiModule } from './api.module.js';
+export { configureHttpApp } from './http-app.js';

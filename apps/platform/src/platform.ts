@@ -1,0 +1,95 @@
+import { Module, type DynamicModule, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { DataSource } from 'typeorm';
+import type { AmrConfig } from '@amr/config';
+import { openDatabase, closeDatabase } from '@amr/persistence';
+import { BrokerAddress, Metrics, PlatformEvents, RuntimeModule } from '@amr/runtime';
+import { BrokerModule, MqttBroker } from '@amr/broker';
+import { RoutingModule, MqttIngressServer } from '@amr/routing';
+import { ApiModule, configureHttpApp } from '@amr/api';
+
+@Module({})
+class PlatformModule {
+  static forRoot(config: AmrConfig, dataSource: DataSource, metrics: Metrics, events: PlatformEvents): DynamicModule {
+    return {
+      module: PlatformModule,
+      imports: [RuntimeModule.forRoot({ config, dataSource, metrics, events }), BrokerModule, RoutingModule, ApiModule],
+    };
+  }
+}
+
+export interface RunningPlatform {
+  readonly config: AmrConfig;
+  readonly app: NestExpressApplication;
+  readonly db: DataSource;
+  readonly metrics: Metrics;
+  readonly ports: { http: number; mqtt: number; mqtts?: number };
+  close(): Promise<void>;
+}
+
+export class HttpListenError extends Error {}
+
+export interface StartOptions {
+  logger?: LogLevel[] | false;
+  /** An already opened database (tests share one per file); otherwise opened from the config. */
+  dataSource?: DataSource;
+}
+
+/**
+ * Broker, routing service and HTTP API in one process on one database: what `npm start` runs.
+ * Start-up order: database (migrated) → broker listening → internal MQTT clients → HTTP.
+ */
+export async function startPlatform(config: AmrConfig, options: StartOptions = {}): Promise<RunningPlatform> {
+  const ownsDb = !options.dataSource;
+  const db = options.dataSource ?? (await openDatabase({ url: config.database.url, dataDir: config.database.dataDir }));
+  const metrics = new Metrics();
+  let app: NestExpressApplication | undefined;
+  try {
+    app = await NestFactory.create<NestExpressApplication>(
+      PlatformModule.forRoot(config, db, metrics, new PlatformEvents()),
+      { logger: options.logger ?? ['log', 'warn', 'error'], abortOnError: false },
+    );
+    app.enableShutdownHooks();
+    configureHttpApp(app);
+    await app.init();
+    // The broker now listens; the routing service connects to it as an internal client.
+    const mqttPorts = app.get(MqttBroker).ports;
+    const ingressConfig = { ...config, mqtt: { ...config.mqtt, url: app.get(BrokerAddress).url } };
+    app.connectMicroservice({ strategy: MqttIngressServer.forConfig(ingressConfig) }, { inheritAppConfig: true });
+    await app.startAllMicroservices();
+    const server = await listenHttp(app, config);
+    const address = server.address();
+    const http = typeof address === 'object' && address ? address.port : config.http.port;
+    const running = app;
+    return {
+      config,
+      app: running,
+      db,
+      metrics,
+      ports: { http, ...mqttPorts },
+      async close() {
+        await running.close();
+        if (ownsDb) await closeDatabase(db);
+      },
+    };
+  } catch (err) {
+    await app?.close().catch(() => undefined);
+    if (ownsDb) await closeDatabase(db).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function listenHttp(app: NestExpressApplication, config: AmrConfig) {
+  const { host, port } = config.http;
+  try {
+    await app.listen(port, host);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE'
+      ? `port ${port} is already in use: stop the other process or set HTTP_PORT to a free port`
+      : `${code ?? String(err)}: check HTTP_PORT`;
+    throw new HttpListenError(`Cannot start the HTTP listener on ${host}:${port}: ${why}`);
+  }
+  return app.getHttpServer() as import('node:http').Server;
+}

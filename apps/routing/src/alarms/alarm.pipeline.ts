@@ -1,0 +1,176 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Not, type DataSource, type EntityManager } from 'typeorm';
+import { Alarm, AlarmEvent, AlarmPosition, AlarmPress, Device, ProtectionCase } from '@amr/persistence';
+import { makeAck, parseAlarm, type AlarmMessage, type Encoding } from '@amr/protocol';
+import type { AmrConfig } from '@amr/config';
+import { AMR_CONFIG, DATA_SOURCE, DeviceLink, Metrics, PlatformEvents } from '@amr/runtime';
+import { AlarmService, loadAlarmView, type AlarmStage } from '@amr/alarms';
+
+/** What the stored press turned out to be. */
+type Outcome =
+  | { kind: 'new' | 'joined' | 'retransmission'; alarm: Alarm; seq: number }
+  | { kind: 'refused'; seq: number; reason: string };
+
+/**
+ * A button press, from bytes to the CIC, in the order that is the design:
+ *
+ *   validate → dedupe → route → persist → ack → deliver
+ *
+ * Dedupe, route and persist are one transaction, serialised per device by a row lock, so the
+ * stored alarm always has its CIC and a crash leaves either everything or nothing; `received` is
+ * published only after the commit (CONTRACT §3 ack). The MQTT ingress PUBACKs the press only when
+ * this returns, so a crash before the commit means the broker delivers the press again.
+ */
+@Injectable()
+export class AlarmPipeline {
+  private readonly logger = new Logger('AlarmPipeline');
+
+  constructor(
+    @Inject(AMR_CONFIG) private readonly config: AmrConfig,
+    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    private readonly link: DeviceLink,
+    private readonly alarms: AlarmService,
+    private readonly events: PlatformEvents,
+    private readonly metrics: Metrics,
+  ) {}
+
+  async handle(deviceId: string, payload: Buffer): Promise<void> {
+    const started = process.hrtime.bigint();
+    this.metrics.deviceMessages.inc({ channel: 'alarm' });
+
+    // 1. validate — bad input is answered, counted, and goes no further (CONTRACT §3).
+    const parsed = parseAlarm(payload);
+    if (!parsed.ok) {
+      this.metrics.deviceMessagesRejected.inc({ channel: 'alarm', code: parsed.error.code });
+      const encoding = parsed.encoding ?? (await this.encodingOf(deviceId));
+      await this.link.sendAck(deviceId, encoding, makeAck('rejected', { seq: parsed.seq, reason: parsed.error.message }));
+      return;
+    }
+    const { message, encoding } = parsed;
+
+    // 2–4. dedupe → route → persist, in one transaction.
+    const outcome = await this.db.transaction((tx) => this.store(tx, deviceId, message, encoding));
+    if (outcome.kind === 'refused') {
+      this.metrics.deviceMessagesRejected.inc({ channel: 'alarm', code: 'refused' });
+      await this.link.sendAck(deviceId, encoding, makeAck('rejected', { seq: outcome.seq, reason: outcome.reason }));
+      return;
+    }
+    const { alarm, seq } = outcome;
+    this.metrics.presses.inc({ outcome: outcome.kind, kind: message.kind });
+
+    // 5. ack — `received`, and the alarm's later stage if an operator has already moved it.
+    await this.link.sendAck(deviceId, encoding, makeAck('received', { seq, alarm: alarm.id }));
+    this.metrics.pressToReceived.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    if (alarm.stage !== 'received') await this.alarms.notifyDevice(alarm, alarm.stage as AlarmStage, encoding);
+
+    // 6. deliver — to the integrations of the CIC the alarm was routed to.
+    if (outcome.kind !== 'retransmission') {
+      const view = await loadAlarmView(this.db.manager, alarm);
+      this.events.publish({
+        type: outcome.kind === 'new' ? 'alarm.received' : 'alarm.pressed',
+        cicIds: [alarm.cicId],
+        data: view,
+      });
+    }
+  }
+
+  private async store(tx: EntityManager, deviceId: string, press: AlarmMessage, encoding: Encoding): Promise<Outcome> {
+    const now = new Date();
+    const device = await tx.findOne(Device, { where: { id: deviceId }, lock: { mode: 'pessimistic_write' } });
+    if (!device) return { kind: 'refused', seq: press.seq, reason: 'unknown device' };
+
+    // dedupe — the same (device, seq) again is the same press: same alarm id, `received` again.
+    const retransmitted = await this.findRetransmission(tx, deviceId, press, now);
+    if (retransmitted) {
+      await tx.insert(AlarmEvent, { alarmId: retransmitted.id, at: now, type: 'retransmission', data: { seq: press.seq } });
+      await this.touchDevice(tx, device, press, encoding, now);
+      return { kind: 'retransmission', alarm: retransmitted, seq: press.seq };
+    }
+
+    // A seq that does not move forward (a counter reset, a replaced device) is still an alarm,
+    // flagged for the operator (CONTRACT §3 ack).
+    const flags = device.lastAlarmSeq !== null && device.lastAlarmSeq !== undefined && press.seq <= device.lastAlarmSeq
+      ? ['unexpected-seq']
+      : [];
+
+    const open = await tx.findOne(Alarm, { where: { deviceId, stage: Not('closed') }, lock: { mode: 'pessimistic_write' } });
+    let alarm: Alarm;
+    let kind: 'new' | 'joined';
+    if (open) {
+      // A new press while an alarm is open joins it.
+      open.pressCount += 1;
+      open.lastSeq = press.seq;
+      open.updatedAt = now;
+      open.flags = [...new Set([...(open.flags ?? []), ...flags])];
+      alarm = await tx.save(open);
+      await tx.insert(AlarmEvent, { alarmId: alarm.id, at: now, type: 'press', data: { seq: press.seq, pressCount: alarm.pressCount, ...(flags.length ? { flags } : {}) } });
+      kind = 'joined';
+    } else {
+      // route — the case's home CIC (location routing arrives with coverage areas).
+      const protectionCase = device.caseId ? await tx.findOne(ProtectionCase, { where: { id: device.caseId } }) : null;
+      if (!protectionCase) {
+        this.logger.error(`${deviceId}: press ${press.seq} refused: the device is not assigned to a protection case`);
+        return { kind: 'refused', seq: press.seq, reason: 'device not assigned to a protection case' };
+      }
+      const route = { cicId: protectionCase.homeCicId, reason: 'home-cic' };
+      alarm = await tx.save(
+        tx.create(Alarm, {
+          deviceId,
+          caseId: protectionCase.id,
+          cicId: route.cicId,
+          kind: press.kind,
+          stage: 'received',
+          pressCount: 1,
+          firstSeq: press.seq,
+          lastSeq: press.seq,
+          flags,
+          receivedAt: now,
+          updatedAt: now,
+        }),
+      );
+      await tx.insert(AlarmEvent, [
+        { alarmId: alarm.id, at: now, type: 'received', data: { seq: press.seq, ...(press.ts ? { deviceTs: press.ts } : {}), ...(flags.length ? { flags } : {}) } },
+        { alarmId: alarm.id, at: now, type: 'routed', data: route },
+      ]);
+      kind = 'new';
+    }
+
+    await tx.insert(AlarmPress, { alarmId: alarm.id, deviceId, seq: press.seq, deviceTs: press.ts ?? null, receivedAt: now, message: { ...press } });
+    if (press.loc) {
+      const { lat, lon, acc, ts, src } = press.loc;
+      await tx.insert(AlarmPosition, { alarmId: alarm.id, lat, lon, acc: acc ?? null, ts: ts ?? press.ts ?? null, src: src ?? null, receivedAt: now });
+    }
+    device.lastAlarmSeq = press.seq;
+    await this.touchDevice(tx, device, press, encoding, now);
+    return { kind, alarm, seq: press.seq };
+  }
+
+  /**
+   * A press is a retransmission when the device already sent this seq for an alarm that is still
+   * open, or within the retransmission window — unless both carry a device time and the times differ
+   * (the counter was reset: that is a new press).
+   */
+  private async findRetransmission(tx: EntityManager, deviceId: string, press: AlarmMessage, now: Date): Promise<Alarm | null> {
+    const earlier = await tx.findOne(AlarmPress, { where: { deviceId, seq: press.seq }, order: { receivedAt: 'DESC' } });
+    if (!earlier) return null;
+    if (earlier.deviceTs != null && press.ts != null && earlier.deviceTs !== press.ts) return null;
+    const alarm = await tx.findOne(Alarm, { where: { id: earlier.alarmId } });
+    if (!alarm) return null;
+    const windowStart = now.getTime() - this.config.alarms.retransmitWindowS * 1000;
+    return alarm.stage !== 'closed' || earlier.receivedAt.getTime() >= windowStart ? alarm : null;
+  }
+
+  private async touchDevice(tx: EntityManager, device: Device, press: AlarmMessage, encoding: Encoding, now: Date): Promise<void> {
+    device.encoding = encoding;
+    device.lastSeenAt = now;
+    if (press.bat !== undefined) device.battery = press.bat;
+    if (press.cell?.rsrp !== undefined) device.rsrp = press.cell.rsrp;
+    if (press.loc) device.lastPosition = { ...press.loc };
+    await tx.save(device);
+  }
+
+  private async encodingOf(deviceId: string): Promise<Encoding> {
+    const device = await this.db.getRepository(Device).findOne({ where: { id: deviceId }, select: { id: true, encoding: true } });
+    return (device?.encoding ?? 'cbor') as Encoding;
+  }
+}

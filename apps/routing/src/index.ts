@@ -1,0 +1,2 @@
+export { RoutingModule } from './routing.module.js';
+export { MqttIngressServer } from './ingress/mqtt-ingress.server.js';

@@ -1,0 +1,29 @@
+import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, MqttContext } from '@nestjs/microservices';
+import { parseDeviceTopic, upTopicFilter } from '@amr/protocol';
+import { AlarmPipeline } from '../alarms/alarm.pipeline.js';
+import { TelemetryService } from '../telemetry/telemetry.service.js';
+
+/** Device → platform topics (CONTRACT §2), consumed at QoS 1 as raw bytes. */
+@Controller()
+export class DeviceMessagesController {
+  constructor(private readonly alarms: AlarmPipeline, private readonly telemetry: TelemetryService) {}
+
+  @EventPattern<string>(upTopicFilter('alarm'), { qos: 1 })
+  onAlarm(@Ctx() ctx: MqttContext): Promise<void> {
+    const { deviceId } = parseDeviceTopic(ctx.getTopic())!;
+    return this.alarms.handle(deviceId, ctx.getPacket().payload);
+  }
+
+  @EventPattern<string>(upTopicFilter('loc'), { qos: 1 })
+  onLocation(@Ctx() ctx: MqttContext): Promise<void> {
+    const { deviceId } = parseDeviceTopic(ctx.getTopic())!;
+    return this.telemetry.onLocation(deviceId, ctx.getPacket().payload);
+  }
+
+  @EventPattern<string>(upTopicFilter('status'), { qos: 1 })
+  onStatus(@Ctx() ctx: MqttContext): Promise<void> {
+    const { deviceId } = parseDeviceTopic(ctx.getTopic())!;
+    return this.telemetry.onStatus(deviceId, ctx.getPacket().payload);
+  }
+}

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { AlarmsModule } from '@amr/alarms';
+import { DeviceMessagesController } from './ingress/device-messages.controller.js';
+import { AlarmPipeline } from './alarms/alarm.pipeline.js';
+import { TelemetryService } from './telemetry/telemetry.service.js';
+
+/**
+ * The routing service: consumes what devices publish (through MqttIngressServer), runs the alarm
+ * pipeline, and keeps device telemetry. Needs RuntimeModule.
+ */
+@Module({
+  imports: [AlarmsModule],
+  controllers: [DeviceMessagesController],
+  providers: [AlarmPipeline, TelemetryService],
+})
+export class RoutingModule {}

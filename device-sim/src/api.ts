@@ -1,0 +1,98 @@
+/**
+ * A minimal client of the platform's HTTP API (CONTRACT §4): JSON bodies, bearer token, errors
+ * that carry the HTTP status and the server's own message.
+ */
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    /** HTTP status, or null when no response came (unreachable, timeout). */
+    readonly status: number | null,
+    readonly body?: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+export interface ApiCall<T> {
+  body: T;
+  status: number;
+  /** Request → response, milliseconds. */
+  ms: number;
+}
+
+export class ApiClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+    private readonly options: { timeoutMs?: number; fetch?: FetchLike } = {},
+  ) {}
+
+  post<T = unknown>(path: string, body: unknown): Promise<ApiCall<T>> {
+    return this.request<T>('POST', path, body);
+  }
+
+  get<T = unknown>(path: string): Promise<ApiCall<T>> {
+    return this.request<T>('GET', path);
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<ApiCall<T>> {
+    const url = `${this.baseUrl.replace(/\/+$/, '')}${path}`;
+    const what = `${method} ${path}`;
+    const doFetch = this.options.fetch ?? fetch;
+    const started = performance.now();
+    let response: Response;
+    try {
+      response = await doFetch(url, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+      });
+    } catch (error) {
+      throw new ApiError(`${what}: cannot reach ${this.baseUrl}: ${describeFetchError(error)}`, null);
+    }
+    const text = await response.text().catch(() => '');
+    const ms = performance.now() - started;
+    const parsed = parseJson(text);
+    if (!response.ok) {
+      const message = serverMessage(parsed) ?? (text.trim().slice(0, 200) || response.statusText);
+      throw new ApiError(`${what}: HTTP ${response.status}: ${message}`, response.status, parsed);
+    }
+    return { body: parsed as T, status: response.status, ms };
+  }
+}
+
+/** NestJS errors are `{statusCode, message, error}`; `message` may be a list (validation). */
+export function serverMessage(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const message = (body as { message?: unknown }).message;
+  if (typeof message === 'string') return message;
+  if (Array.isArray(message)) return message.map(String).join('; ');
+  return undefined;
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function describeFetchError(error: unknown): string {
+  if (error instanceof Error) {
+    if (error.name === 'TimeoutError') return 'no response in time';
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    return cause?.code ?? cause?.message ?? error.message;
+  }
+  return String(error);
+}

@@ -1,0 +1,396 @@
+/**
+ * The button model: one cellular panic button as its firmware behaves (CONTRACT §1–§3). It
+ * connects with its own credentials and a persistent session, subscribes to its ack and cmd
+ * topics, presses (a new seq, persisted across restarts), retransmits the same press until
+ * `received`, and timestamps every ack against the press it answers (high-resolution clock).
+ */
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { connect as mqttConnect, type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
+import {
+  deviceTopic,
+  encodePayload,
+  parseAck,
+  parseCmd,
+  type AckMessage,
+  type AckStage,
+  type AlarmKind,
+  type AlarmMessage,
+  type CmdMessage,
+  type Encoding,
+  type Position,
+  type ProtocolError,
+  type ServingCell,
+} from '@amr/protocol';
+import { SeqStore } from './state.js';
+
+/** MQTT 3.1.1 CONNACK return codes (§3.2.2.3). */
+export const CONNACK_REASONS: Readonly<Record<number, string>> = Object.freeze({
+  1: 'unacceptable protocol version',
+  2: 'identifier rejected',
+  3: 'server unavailable',
+  4: 'bad user name or password',
+  5: 'not authorized',
+});
+
+/** The broker answered CONNACK with a non-zero return code. */
+export class RefusedError extends Error {
+  constructor(readonly returnCode: number) {
+    super(`refused by the broker: ${CONNACK_REASONS[returnCode] ?? `return code ${returnCode}`}`);
+    this.name = 'RefusedError';
+  }
+}
+
+/** No MQTT session could be set up (unreachable, no CONNACK in time, subscription refused). */
+export class ConnectError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConnectError';
+  }
+}
+
+export interface ButtonConfig {
+  deviceId: string;
+  secret: string;
+  mqttUrl: string;
+  encoding: Encoding;
+  /** Where the seq counter is kept (see SeqStore). */
+  stateDir: string;
+  keepaliveS?: number;
+  connectTimeoutMs?: number;
+  /** Reconnect delay after a lost connection, as firmware retries (default 1000 ms). */
+  reconnectPeriodMs?: number;
+  /** Extra mqtt.js options (e.g. TLS `ca`). Identity and session options cannot be overridden. */
+  mqtt?: Partial<IClientOptions>;
+}
+
+export interface AckEvent {
+  ack: AckMessage;
+  encoding: Encoding;
+  /** performance.now() at arrival. */
+  at: number;
+  /** Milliseconds since the first send of the press with this seq (only for presses of this button). */
+  latencyMs?: number;
+  /** The seq is one this button pressed since it was created (false: e.g. a queued ack of an earlier run). */
+  known: boolean;
+  /** This stage was already acked for this seq (e.g. the answer to a retransmission). */
+  repeat: boolean;
+}
+
+export interface PressParams {
+  kind?: AlarmKind;
+  loc?: Position;
+  cell?: ServingCell;
+  bat?: number;
+  /** Give up when no `received` (or `rejected`) arrives within this time. */
+  timeoutMs: number;
+  /** Resend the same press (same seq, same bytes) at this period until answered; 0: never. */
+  retransmitMs: number;
+  signal?: AbortSignal;
+}
+
+export type PressOutcome = 'received' | 'rejected' | 'lost' | 'aborted';
+
+export interface PressResult {
+  seq: number;
+  kind: AlarmKind;
+  outcome: PressOutcome;
+  /** Press → first `received`, ms. */
+  latencyMs?: number;
+  retransmissions: number;
+  alarmId?: string;
+  reason?: string;
+  /** Press → first ack of each stage, ms (operator stages included as they arrive). */
+  stages: Partial<Record<AckStage, number>>;
+}
+
+export interface ButtonEvents {
+  connect: [{ sessionPresent: boolean; reconnect: boolean }];
+  offline: [];
+  'connection-error': [Error];
+  sent: [{ seq: number; retransmission: number; bytes: number }];
+  ack: [AckEvent];
+  cmd: [{ cmd: CmdMessage; encoding: Encoding }];
+  'invalid-message': [{ topic: string; error: ProtocolError }];
+}
+
+interface PressState {
+  seq: number;
+  kind: AlarmKind;
+  startedAt: number;
+  retransmissions: number;
+  alarmId?: string;
+  reason?: string;
+  stages: Partial<Record<AckStage, number>>;
+}
+
+interface Waiter {
+  match: (event: AckEvent) => boolean;
+  resolve: (event: AckEvent) => void;
+}
+
+export class Button extends EventEmitter<ButtonEvents> {
+  readonly deviceId: string;
+  readonly topics: { alarm: string; ack: string; cmd: string };
+  private readonly seqs: SeqStore;
+  private client: MqttClient | undefined;
+  private readonly pressStates = new Map<number, PressState>();
+  private readonly log: AckEvent[] = [];
+  private waiters: Waiter[] = [];
+  private inFlight = 0;
+  private closing = false;
+
+  constructor(private readonly config: ButtonConfig) {
+    super();
+    this.deviceId = config.deviceId;
+    this.topics = {
+      alarm: deviceTopic(config.deviceId, 'alarm'),
+      ack: deviceTopic(config.deviceId, 'ack'),
+      cmd: deviceTopic(config.deviceId, 'cmd'),
+    };
+    this.seqs = new SeqStore(config.stateDir);
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  /** Every ack received so far, in arrival order. */
+  get acks(): readonly AckEvent[] {
+    return this.log;
+  }
+
+  /**
+   * Connects (clientId = username = device id, MQTT 3.1.1, persistent session) and subscribes
+   * QoS 1 to the own ack and cmd topics. Rejects with RefusedError on a CONNACK refusal and with
+   * ConnectError otherwise; after the first success, lost connections are retried.
+   */
+  connect(): Promise<{ sessionPresent: boolean }> {
+    if (this.client) return Promise.reject(new Error('already connected'));
+    const { deviceId, secret, mqttUrl } = this.config;
+    const connectTimeoutMs = this.config.connectTimeoutMs ?? 10_000;
+    return new Promise((resolve, reject) => {
+      const client = mqttConnect(mqttUrl, {
+        ...this.config.mqtt,
+        clientId: deviceId,
+        username: deviceId,
+        password: secret,
+        protocolVersion: 4,
+        clean: false,
+        keepalive: this.config.keepaliveS ?? 60,
+        connectTimeout: connectTimeoutMs,
+        reconnectPeriod: this.config.reconnectPeriodMs ?? 1000,
+      });
+      this.client = client;
+      let settled = false;
+      let everConnected = false;
+      const fail = (error: Error): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        client.end(true);
+        reject(error);
+      };
+      const timer = setTimeout(
+        () => fail(new ConnectError(`no answer from the broker at ${mqttUrl} within ${connectTimeoutMs} ms`)),
+        connectTimeoutMs,
+      );
+      // before connecting: a persistent session delivers queued acks right after CONNACK
+      client.on('message', (topic, payload) => this.onMessage(topic, payload));
+      client.on('error', (error: Error & { code?: unknown }) => {
+        const mapped =
+          typeof error.code === 'number'
+            ? new RefusedError(error.code)
+            : new ConnectError(`cannot connect to ${mqttUrl}: ${String(error.code ?? error.message)}`);
+        if (!settled) fail(mapped);
+        else if (!this.closing) this.emit('connection-error', mapped);
+      });
+      client.on('offline', () => {
+        if (settled && !this.closing) this.emit('offline');
+      });
+      client.on('connect', (connack: IConnackPacket) => {
+        // STACK_NOTES: Nagle + delayed ACK cost ~88 ms per round trip otherwise
+        (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+        const reconnect = everConnected;
+        everConnected = true;
+        const sessionPresent = connack.sessionPresent;
+        this.subscribe(client).then(
+          () => {
+            if (!settled) {
+              settled = true;
+              clearTimeout(timer);
+              resolve({ sessionPresent });
+            }
+            this.emit('connect', { sessionPresent, reconnect });
+          },
+          (error: Error) => {
+            if (!settled) fail(error);
+            else if (!this.closing) this.emit('connection-error', error);
+          },
+        );
+      });
+    });
+  }
+
+  /**
+   * One press: a new seq (persisted first), published QoS 1 to the alarm topic, resent with the
+   * same seq every `retransmitMs` until `received` or `rejected` for it arrives, or the timeout.
+   */
+  async press(params: PressParams): Promise<PressResult> {
+    const client = this.client;
+    if (!client) throw new Error('press before connect');
+    const kind = params.kind ?? 'panic';
+    const seq = await this.seqs.next(this.deviceId);
+    const message: AlarmMessage = {
+      seq,
+      ts: Math.floor(Date.now() / 1000),
+      kind,
+      ...(params.loc ? { loc: params.loc } : {}),
+      ...(params.cell ? { cell: params.cell } : {}),
+      ...(params.bat !== undefined ? { bat: params.bat } : {}),
+    };
+    const payload = encodePayload(message, this.config.encoding);
+    const state: PressState = { seq, kind, startedAt: 0, retransmissions: 0, stages: {} };
+    const since = this.log.length;
+    this.pressStates.set(seq, state);
+    state.startedAt = performance.now();
+    this.publish(this.topics.alarm, payload);
+    this.emit('sent', { seq, retransmission: 0, bytes: payload.length });
+
+    const retransmit =
+      params.retransmitMs > 0
+        ? setInterval(() => {
+            state.retransmissions += 1;
+            this.publish(this.topics.alarm, payload);
+            this.emit('sent', { seq, retransmission: state.retransmissions, bytes: payload.length });
+          }, params.retransmitMs)
+        : undefined;
+    let answer: AckEvent | undefined;
+    try {
+      answer = await this.waitForAck((e) => e.ack.seq === seq && (e.ack.stage === 'received' || e.ack.stage === 'rejected'), {
+        timeoutMs: params.timeoutMs,
+        since,
+        ...(params.signal ? { signal: params.signal } : {}),
+      });
+    } finally {
+      clearInterval(retransmit);
+    }
+    const outcome: PressOutcome = answer
+      ? answer.ack.stage === 'received'
+        ? 'received'
+        : 'rejected'
+      : params.signal?.aborted
+        ? 'aborted'
+        : 'lost';
+    return this.result(state, outcome);
+  }
+
+  /** The current result of a press of this button (stages keep filling in as acks arrive). */
+  pressResult(seq: number): PressResult | undefined {
+    const state = this.pressStates.get(seq);
+    if (!state) return undefined;
+    return this.result(state, state.stages.received !== undefined ? 'received' : state.stages.rejected !== undefined ? 'rejected' : 'lost');
+  }
+
+  /**
+   * The first ack from index `since` of `acks` on (already received or still to come) that
+   * matches; undefined on timeout or abort.
+   */
+  waitForAck(
+    match: (event: AckEvent) => boolean,
+    options: { timeoutMs: number; since?: number; signal?: AbortSignal },
+  ): Promise<AckEvent | undefined> {
+    const seen = this.log.slice(options.since ?? 0).find(match);
+    if (seen) return Promise.resolve(seen);
+    const { signal } = options;
+    if (signal?.aborted) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const done = (event: AckEvent | undefined): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(event);
+      };
+      const onAbort = (): void => done(undefined);
+      const waiter: Waiter = { match, resolve: done };
+      const timer = setTimeout(() => done(undefined), options.timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Disconnects; waits for outstanding PUBACKs only if there are none (a lost broker cannot hang this). */
+  async close(): Promise<void> {
+    const client = this.client;
+    if (!client || this.closing) return;
+    this.closing = true;
+    await client.endAsync(this.inFlight > 0 || !client.connected);
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private async subscribe(client: MqttClient): Promise<void> {
+    const grants = await client.subscribeAsync({ [this.topics.ack]: { qos: 1 }, [this.topics.cmd]: { qos: 1 } });
+    const refused = grants.filter((g) => g.qos === 128).map((g) => g.topic);
+    if (refused.length > 0) throw new ConnectError(`the broker refused the subscription to ${refused.join(', ')}`);
+  }
+
+  private publish(topic: string, payload: Buffer): void {
+    const client = this.client;
+    if (!client) return;
+    this.inFlight += 1;
+    client.publish(topic, payload, { qos: 1 }, (error) => {
+      this.inFlight -= 1;
+      if (error && !this.closing) this.emit('connection-error', error);
+    });
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    const at = performance.now();
+    if (topic === this.topics.ack) {
+      const parsed = parseAck(payload);
+      if (!parsed.ok) {
+        this.emit('invalid-message', { topic, error: parsed.error });
+        return;
+      }
+      this.onAck(parsed.message, parsed.encoding, at);
+    } else if (topic === this.topics.cmd) {
+      const parsed = parseCmd(payload);
+      if (parsed.ok) this.emit('cmd', { cmd: parsed.message, encoding: parsed.encoding });
+      else this.emit('invalid-message', { topic, error: parsed.error });
+    }
+  }
+
+  private onAck(ack: AckMessage, encoding: Encoding, at: number): void {
+    const state = ack.seq === undefined ? undefined : this.pressStates.get(ack.seq);
+    let event: AckEvent;
+    if (state) {
+      const latencyMs = at - state.startedAt;
+      const repeat = state.stages[ack.stage] !== undefined;
+      if (!repeat) state.stages[ack.stage] = latencyMs;
+      if (ack.alarm !== undefined) state.alarmId ??= ack.alarm;
+      if (ack.stage === 'rejected' && ack.reason !== undefined) state.reason ??= ack.reason;
+      event = { ack, encoding, at, latencyMs, known: true, repeat };
+    } else {
+      event = { ack, encoding, at, known: false, repeat: false };
+    }
+    this.log.push(event);
+    this.emit('ack', event); // listeners (printing) first, then the waiters
+    for (const waiter of [...this.waiters]) {
+      if (waiter.match(event)) waiter.resolve(event);
+    }
+  }
+
+  private result(state: PressState, outcome: PressOutcome): PressResult {
+    return {
+      seq: state.seq,
+      kind: state.kind,
+      outcome,
+      ...(state.stages.received !== undefined ? { latencyMs: state.stages.received } : {}),
+      retransmissions: state.retransmissions,
+      ...(state.alarmId !== undefined ? { alarmId: state.alarmId } : {}),
+      ...(state.reason !== undefined ? { reason: state.reason } : {}),
+      stages: { ...state.stages },
+    };
+  }
+}

@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+
+/** One typed view of every run-time setting (CONTRACT §5), read once at start-up. */
+export interface AmrConfig {
+  readonly mqtt: {
+    readonly host: string;
+    readonly port: number;
+    /** TLS listener, on only when a certificate and key are configured. */
+    readonly tls: { readonly port: number; readonly certFile: string; readonly keyFile: string } | null;
+    /** How the platform's own services reach the broker. */
+    readonly url: string;
+  };
+  readonly http: { readonly host: string; readonly port: number };
+  readonly database: { readonly url: string | undefined; readonly dataDir: string };
+  readonly redisUrl: string | undefined;
+  readonly adminToken: string;
+  /** True when AMR_ADMIN_TOKEN was unset and a token was generated for this run. */
+  readonly adminTokenGenerated: boolean;
+  /** Credentials of the platform's internal MQTT clients (never a valid device id: it holds ':'). */
+  readonly internal: { readonly username: string; readonly password: string };
+  /** Alarm pipeline tuning. */
+  readonly alarms: {
+    /** A press repeating a stored (device, seq) within this window is a retransmission. */
+    readonly retransmitWindowS: number;
+  };
+  readonly nodeId: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, detail: string) {
+    super(`${variable}: ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function port(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    throw new ConfigError(name, `expected a TCP port 0-65535, got "${raw}"`);
+  }
+  return value;
+}
+
+function positiveInt(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new ConfigError(name, `expected a positive integer, got "${raw}"`);
+  return value;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `not a URL (expected ${protocols.map((p) => `${p}//…`).join(' or ')})`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `unsupported scheme "${parsed.protocol}" (expected ${protocols.join(' or ')})`);
+  }
+  return raw;
+}
+
+function tls(env: Env): AmrConfig['mqtt']['tls'] {
+  const certFile = env.TLS_CERT;
+  const keyFile = env.TLS_KEY;
+  if (!certFile && !keyFile) return null;
+  if (!certFile || !keyFile) {
+    throw new ConfigError(certFile ? 'TLS_KEY' : 'TLS_CERT', 'TLS needs both TLS_CERT and TLS_KEY (paths to PEM files)');
+  }
+  for (const [name, file] of [['TLS_CERT', certFile], ['TLS_KEY', keyFile]] as const) {
+    if (!existsSync(file)) throw new ConfigError(name, `file not found: ${file}`);
+  }
+  return { port: port(env, 'MQTTS_PORT', 8883), certFile, keyFile };
+}
+
+/**
+ * Reads and validates the environment. Throws ConfigError naming the variable at fault;
+ * nothing else in the code base reads process.env.
+ */
+export function loadConfig(env: Env = process.env): AmrConfig {
+  const adminToken = env.AMR_ADMIN_TOKEN;
+  if (adminToken !== undefined && adminToken !== '' && adminToken.length < 16) {
+    throw new ConfigError('AMR_ADMIN_TOKEN', 'must be at least 16 characters');
+  }
+  const mqttHost = env.MQTT_HOST || '0.0.0.0';
+  const mqttPort = port(env, 'MQTT_PORT', 1883);
+  const internalPassword = env.AMR_INTERNAL_SECRET || randomBytes(24).toString('base64url');
+  return {
+    mqtt: {
+      host: mqttHost,
+      port: mqttPort,
+      tls: tls(env),
+      url: url(env, 'MQTT_URL', ['mqtt:', 'mqtts:']) ?? `mqtt://127.0.0.1:${mqttPort}`,
+    },
+    http: { host: env.HTTP_HOST || '0.0.0.0', port: port(env, 'HTTP_PORT', 3000) },
+    database: {
+      url: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+      dataDir: env.AMR_DATA_DIR || './data',
+    },
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    adminToken: adminToken || randomBytes(24).toString('base64url'),
+    adminTokenGenerated: !adminToken,
+    internal: { username: 'platform:internal', password: internalPassword },
+    alarms: { retransmitWindowS: positiveInt(env, 'AMR_RETRANSMIT_WINDOW_S', 3600) },
+    nodeId: env.AMR_NODE_ID || `node-${randomBytes(3).toString('hex')}`,
+  };
+}
+
+/** Returns a copy of a configuration with some values replaced (tests, embedded runs). */
+export function withOverrides(base: AmrConfig, overrides: DeepPartial<AmrConfig>): AmrConfig {
+  return merge(base, overrides) as AmrConfig;
+}
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object | null ? DeepPartial<T[K]> | null : T[K] };
+
+function merge(base: unknown, patch: unknown): unknown {
+  if (patch === undefined) return base;
+  if (patch === null || typeof patch !== 'object' || base === null || typeof base !== 'object') return patch;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(patch)) out[key] = merge(out[key], value);
+  return out;
+}

@@ -1,0 +1,79 @@
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn, type Relation } from 'typeorm';
+import { bigintAsNumber } from '../columns.js';
+import { Cic } from './cic.entity.js';
+import { Device } from './device.entity.js';
+import { ProtectionCase } from './protection-case.entity.js';
+
+export const ALARM_KINDS = ['panic', 'test'] as const;
+export type AlarmKind = (typeof ALARM_KINDS)[number];
+export const ALARM_STAGES = ['received', 'accepted', 'dispatched', 'closed'] as const;
+export type AlarmStage = (typeof ALARM_STAGES)[number];
+
+/**
+ * One alarm of one device. Repeated presses of an open alarm fold into it (pressCount,
+ * lastSeq); the database allows at most one open (stage <> 'closed') alarm per device.
+ * Stage changes are also appended to alarm_events (STYLE: events, never overwritten).
+ */
+@Entity({ name: 'alarms' })
+@Check('alarms_kind_check', `kind IN ('panic', 'test')`)
+@Check('alarms_stage_check', `stage IN ('received', 'accepted', 'dispatched', 'closed')`)
+@Check('alarms_press_count_check', `press_count >= 1`)
+@Index('alarms_one_open_per_device', ['deviceId'], { unique: true, where: `stage <> 'closed'` })
+@Index('alarms_cic_id_stage_idx', ['cicId', 'stage'])
+@Index('alarms_device_id_received_at_idx', ['deviceId', 'receivedAt'])
+@Index('alarms_case_id_idx', ['caseId'])
+export class Alarm {
+  @PrimaryGeneratedColumn('uuid', { name: 'id', primaryKeyConstraintName: 'alarms_pkey' })
+  id: string;
+
+  @Column({ name: 'device_id', type: 'text' })
+  deviceId: string;
+
+  @ManyToOne(() => Device, { nullable: false })
+  @JoinColumn({ name: 'device_id', foreignKeyConstraintName: 'alarms_device_id_fkey' })
+  device?: Relation<Device>;
+
+  @Column({ name: 'case_id', type: 'uuid', nullable: true })
+  caseId: string | null;
+
+  @ManyToOne(() => ProtectionCase, { nullable: true })
+  @JoinColumn({ name: 'case_id', foreignKeyConstraintName: 'alarms_case_id_fkey' })
+  case?: Relation<ProtectionCase> | null;
+
+  @Column({ name: 'cic_id', type: 'text' })
+  cicId: string;
+
+  @ManyToOne(() => Cic, { nullable: false })
+  @JoinColumn({ name: 'cic_id', foreignKeyConstraintName: 'alarms_cic_id_fkey' })
+  cic?: Relation<Cic>;
+
+  @Column({ name: 'kind', type: 'text' })
+  kind: AlarmKind;
+
+  @Column({ name: 'stage', type: 'text', default: 'received' })
+  stage: AlarmStage;
+
+  @Column({ name: 'press_count', type: 'integer', default: 1 })
+  pressCount: number;
+
+  @Column({ name: 'first_seq', type: 'bigint', transformer: bigintAsNumber })
+  firstSeq: number;
+
+  @Column({ name: 'last_seq', type: 'bigint', transformer: bigintAsNumber })
+  lastSeq: number;
+
+  @Column({ name: 'flags', type: 'text', array: true, default: () => `'{}'` })
+  flags: string[];
+
+  @Column({ name: 'received_at', type: 'timestamptz', default: () => 'now()' })
+  receivedAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+
+  @Column({ name: 'closed_at', type: 'timestamptz', nullable: true })
+  closedAt: Date | null;
+
+  @Column({ name: 'outcome', type: 'text', nullable: true })
+  outcome: string | null;
+}

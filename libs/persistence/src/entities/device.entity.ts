@@ -1,0 +1,83 @@
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, type Relation } from 'typeorm';
+import { bigintAsNumber } from '../columns.js';
+import { ProtectionCase } from './protection-case.entity.js';
+
+export const DEVICE_ENCODINGS = ['cbor', 'json'] as const;
+export type DeviceEncoding = (typeof DEVICE_ENCODINGS)[number];
+
+/** A position as last reported by a device. */
+export interface DevicePosition {
+  lat: number;
+  lon: number;
+  acc?: number | null;
+  /** device time, Unix seconds */
+  ts?: number | null;
+  src?: string | null;
+  [key: string]: unknown;
+}
+
+/** A panic button. Its id is the device id it authenticates with; only a hash of its secret is kept. */
+@Entity({ name: 'devices' })
+@Check('devices_encoding_check', `encoding IN ('cbor', 'json')`)
+@Check('devices_heartbeat_s_check', `heartbeat_s > 0`)
+@Check('devices_grace_s_check', `grace_s >= 0`)
+@Index('devices_case_id_idx', ['caseId'])
+export class Device {
+  @PrimaryColumn({ name: 'id', type: 'text', primaryKeyConstraintName: 'devices_pkey' })
+  id: string;
+
+  @Column({ name: 'case_id', type: 'uuid', nullable: true })
+  caseId: string | null;
+
+  @ManyToOne(() => ProtectionCase, { nullable: true })
+  @JoinColumn({ name: 'case_id', foreignKeyConstraintName: 'devices_case_id_fkey' })
+  case?: Relation<ProtectionCase> | null;
+
+  @Column({ name: 'secret_hash', type: 'text' })
+  secretHash: string;
+
+  @Column({ name: 'active', type: 'boolean', default: true })
+  active: boolean;
+
+  @Column({ name: 'encoding', type: 'text', default: 'cbor' })
+  encoding: DeviceEncoding;
+
+  @Column({ name: 'heartbeat_s', type: 'integer', default: 3600 })
+  heartbeatS: number;
+
+  @Column({ name: 'grace_s', type: 'integer', default: 600 })
+  graceS: number;
+
+  @Column({ name: 'connected', type: 'boolean', default: false })
+  connected: boolean;
+
+  @Column({ name: 'connected_at', type: 'timestamptz', nullable: true })
+  connectedAt: Date | null;
+
+  @Column({ name: 'disconnected_at', type: 'timestamptz', nullable: true })
+  disconnectedAt: Date | null;
+
+  @Column({ name: 'last_seen_at', type: 'timestamptz', nullable: true })
+  lastSeenAt: Date | null;
+
+  @Column({ name: 'battery', type: 'integer', nullable: true })
+  battery: number | null;
+
+  @Column({ name: 'rsrp', type: 'real', nullable: true })
+  rsrp: number | null;
+
+  @Column({ name: 'fw', type: 'text', nullable: true })
+  fw: string | null;
+
+  @Column({ name: 'last_position', type: 'jsonb', nullable: true })
+  lastPosition: DevicePosition | null;
+
+  @Column({ name: 'last_alarm_seq', type: 'bigint', nullable: true, transformer: bigintAsNumber })
+  lastAlarmSeq: number | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'deactivated_at', type: 'timestamptz', nullable: true })
+  deactivatedAt: Date | null;
+}

@@ -1,0 +1,22 @@
+// @amr/persistence — entities, the migration, and opening PostgreSQL or the embedded PGlite.
+export * from './entities/index.js';
+export { ENTITIES, MIGRATIONS } from './schema.js';
+export { Initial1795400000000 } from './migrations/1795400000000-Initial.js';
+export { BELGIAN_CICS } from './belgian-cics.js';
+export { bigintAsNumber } from './columns.js';
+export {
+  openDatabase,
+  closeDatabase,
+  resetDatabase,
+  DatabaseUnavailableError,
+  type DatabaseOptions,
+} from './database.js';
+export {
+  createPgliteDriver,
+  PglitePool,
+  PgliteClient,
+  type PgliteDriverModule,
+  type PgliteDriverOptions,
+  type PgQueryResult,
+  type PgQueryConfig,
+} from './pglite/pglite-pg-driver.js';

@@ -1,0 +1,7 @@
+import { ENTITIES } from './entities/index.js';
+import { Initial1795400000000 } from './migrations/1795400000000-Initial.js';
+
+export { ENTITIES };
+
+/** Every migration class, oldest first, for the DataSource `migrations` option. */
+export const MIGRATIONS = [Initial1795400000000];

@@ -1,0 +1,13 @@
+import type { AmrConfig } from '@amr/config';
+
+/**
+ * Where the platform's internal MQTT clients find the broker: MQTT_URL, or — when the broker runs in
+ * the same process — the address it actually bound (MQTT_PORT may be 0 in tests).
+ */
+export class BrokerAddress {
+  url: string;
+
+  constructor(config: AmrConfig) {
+    this.url = config.mqtt.url;
+  }
+}

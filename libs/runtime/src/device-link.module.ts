@@ -1,0 +1,31 @@
+import { Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { AmrConfig } from '@amr/config';
+import { AMR_CONFIG } from './tokens.js';
+import { DeviceLink } from './device-link.js';
+import { BrokerAddress } from './broker-address.js';
+
+/**
+ * Provides the DeviceLink. It connects at application bootstrap, after every module's init, so an
+ * in-process broker is already listening.
+ */
+@Module({
+  providers: [
+    {
+      provide: DeviceLink,
+      inject: [AMR_CONFIG, BrokerAddress],
+      useFactory: (config: AmrConfig, broker: BrokerAddress) => new DeviceLink(config, broker, 'link'),
+    },
+  ],
+  exports: [DeviceLink],
+})
+export class DeviceLinkModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(private readonly link: DeviceLink) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.link.connect();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.link.close();
+  }
+}

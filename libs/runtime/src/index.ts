@@ -1,0 +1,10 @@
+export { AMR_CONFIG, DATA_SOURCE } from './tokens.js';
+export { Metrics } from './metrics.js';
+export { PlatformEvents } from './events.js';
+export type { PlatformEvent, PlatformEventType } from './events.js';
+export { DeviceLink, KICK_TOPIC_PREFIX } from './device-link.js';
+export { DeviceLinkModule } from './device-link.module.js';
+export { RuntimeModule } from './runtime.module.js';
+export type { RuntimeOptions } from './runtime.module.js';
+export { runMain } from './run-main.js';
+export { BrokerAddress } from './broker-address.js';

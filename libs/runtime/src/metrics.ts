@@ -1,0 +1,75 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every counter the platform keeps, in one place. Refusals and rejections are counted here so that
+ * nothing is dropped silently (CONTRACT §2, §3); GET /metrics exposes them in Prometheus format.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly connectRefused = new Counter({
+    name: 'amr_mqtt_connect_refused_total',
+    help: 'MQTT connections refused, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly publishRefused = new Counter({
+    name: 'amr_mqtt_publish_refused_total',
+    help: 'Device publishes refused by the broker (topic ACL, payload limit)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly subscribeRefused = new Counter({
+    name: 'amr_mqtt_subscribe_refused_total',
+    help: 'Device subscriptions refused by the broker (SUBACK 0x80)',
+    registers: [this.registry],
+  });
+  readonly connectedDevices = new Gauge({
+    name: 'amr_mqtt_connected_clients',
+    help: 'Clients connected to this broker node',
+    registers: [this.registry],
+  });
+  readonly deviceMessages = new Counter({
+    name: 'amr_device_messages_total',
+    help: 'Messages received from devices, by channel',
+    labelNames: ['channel'] as const,
+    registers: [this.registry],
+  });
+  readonly deviceMessagesRejected = new Counter({
+    name: 'amr_device_messages_rejected_total',
+    help: 'Device messages that could not be processed, by channel and error code',
+    labelNames: ['channel', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly presses = new Counter({
+    name: 'amr_alarm_presses_total',
+    help: 'Button presses, by outcome (new alarm, joined an open alarm, retransmission)',
+    labelNames: ['outcome', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly pressToReceived = new Histogram({
+    name: 'amr_press_to_received_seconds',
+    help: 'From a press arriving at the routing service to its received ack being handed to the broker',
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly httpErrors = new Counter({
+    name: 'amr_http_errors_total',
+    help: 'HTTP requests answered with an error status, by status',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'amr_' });
+  }
+
+  /** The current value of a counter, summed over its labels (for tests and reports). */
+  async total(name: string, labels: Record<string, string> = {}): Promise<number> {
+    const metric = await this.registry.getSingleMetric(name)?.get();
+    if (!metric) return 0;
+    return metric.values
+      .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
+      .reduce((sum, v) => sum + v.value, 0);
+  }
+}

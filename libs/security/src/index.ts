@@ -1,0 +1,1 @@
+export { newSecret, hashSecret, verifySecret, newToken, hashToken, sameToken } from './secrets.js';

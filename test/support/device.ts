@@ -1,0 +1,75 @@
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { deviceTopic, encodePayload, parseAck, type AckMessage, type Encoding } from '@amr/protocol';
+
+/** Thrown when the broker refuses the connection; `code` is the CONNACK return code. */
+export class Refused extends Error {
+  constructor(readonly code: number | undefined) {
+    super(`connection refused with return code ${code}`);
+  }
+}
+
+/** Connects a real mqtt.js client; rejects with Refused on a CONNACK error. Nagle off. */
+export function connectClient(url: string, options: IClientOptions): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const client = connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000, ...options });
+    client.once('connect', () => {
+      (client.stream as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
+      resolve(client);
+    });
+    client.once('error', (err: Error & { code?: number }) => {
+      client.end(true);
+      reject(new Refused(err.code));
+    });
+  });
+}
+
+/** A button as the tests drive it: presses, and the acks it has received, in order. */
+export class TestDevice {
+  readonly acks: AckMessage[] = [];
+  readonly raw: Buffer[] = [];
+  private waiters: { match: (a: AckMessage) => boolean; resolve: (a: AckMessage) => void }[] = [];
+
+  private constructor(readonly id: string, readonly client: MqttClient) {
+    client.on('message', (topic, payload) => {
+      if (topic !== deviceTopic(id, 'ack')) return;
+      this.raw.push(payload);
+      const parsed = parseAck(payload);
+      if (!parsed.ok) throw new Error(`undecodable ack: ${parsed.error.message}`);
+      this.acks.push(parsed.message);
+      this.waiters = this.waiters.filter((w) => (w.match(parsed.message) ? (w.resolve(parsed.message), false) : true));
+    });
+  }
+
+  static async connect(url: string, id: string, secret: string, options: IClientOptions = {}): Promise<TestDevice> {
+    const client = await connectClient(url, { clientId: id, username: id, password: secret, clean: true, ...options });
+    const device = new TestDevice(id, client);
+    await client.subscribeAsync(deviceTopic(id, 'ack'), { qos: 1 });
+    return device;
+  }
+
+  press(fields: Record<string, unknown>, encoding: Encoding = 'cbor'): Promise<unknown> {
+    return this.client.publishAsync(deviceTopic(this.id, 'alarm'), encodePayload(fields, encoding), { qos: 1 });
+  }
+
+  publishRaw(channel: 'alarm' | 'loc' | 'status', payload: Buffer): Promise<unknown> {
+    return this.client.publishAsync(deviceTopic(this.id, channel), payload, { qos: 1 });
+  }
+
+  /** Resolves with the first ack (already received or arriving) that matches. */
+  ack(match: (a: AckMessage) => boolean, timeoutMs = 5000): Promise<AckMessage> {
+    const seen = this.acks.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.id}: no matching ack within ${timeoutMs} ms; got ${JSON.stringify(this.acks)}`)), timeoutMs);
+      this.waiters.push({ match, resolve: (a) => (clearTimeout(timer), resolve(a)) });
+    });
+  }
+
+  stage(stage: AckMessage['stage'], seq?: number, timeoutMs?: number): Promise<AckMessage> {
+    return this.ack((a) => a.stage === stage && (seq === undefined || a.seq === seq), timeoutMs);
+  }
+
+  async close(): Promise<void> {
+    await this.client.endAsync(true);
+  }
+}

@@ -1,0 +1,65 @@
+/** A Server-Sent Events reader over fetch (it can send the Authorization header). */
+export interface SseEvent {
+  event: string;
+  data: any;
+}
+
+export class SseClient {
+  readonly events: SseEvent[] = [];
+  private waiters: { match: (e: SseEvent) => boolean; resolve: (e: SseEvent) => void }[] = [];
+  private readonly abort = new AbortController();
+  readonly opened: Promise<void>;
+
+  constructor(url: string, token: string) {
+    this.opened = this.run(url, token);
+  }
+
+  private async run(url: string, token: string): Promise<void> {
+    const res = await fetch(url, { headers: { Authorization: `Bearer ${token}`, Accept: 'text/event-stream' }, signal: this.abort.signal });
+    if (!res.ok || !res.body) throw new Error(`SSE ${url}: HTTP ${res.status}`);
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    void (async () => {
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          buffer += value;
+          let cut: number;
+          while ((cut = buffer.indexOf('\n\n')) >= 0) {
+            this.dispatch(buffer.slice(0, cut));
+            buffer = buffer.slice(cut + 2);
+          }
+        }
+      } catch {
+        /* aborted */
+      }
+    })();
+  }
+
+  private dispatch(block: string): void {
+    let event = 'message';
+    const data: string[] = [];
+    for (const line of block.split('\n')) {
+      if (line.startsWith('event:')) event = line.slice(6).trim();
+      else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
+    }
+    if (!data.length) return;
+    const parsed: SseEvent = { event, data: JSON.parse(data.join('\n')) };
+    this.events.push(parsed);
+    this.waiters = this.waiters.filter((w) => (w.match(parsed) ? (w.resolve(parsed), false) : true));
+  }
+
+  next(match: (e: SseEvent) => boolean, timeoutMs = 5000): Promise<SseEvent> {
+    const seen = this.events.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching SSE event within ${timeoutMs} ms; got ${this.events.map((e) => e.event).join(', ')}`)), timeoutMs);
+      this.waiters.push({ match, resolve: (e) => (clearTimeout(timer), resolve(e)) });
+    });
+  }
+
+  close(): void {
+    this.abort.abort();
+  }
+}
