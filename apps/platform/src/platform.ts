@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { DataSource } from 'typeorm';
 import type { AmrConfig } from '@amr/config';
 import { openDatabase, closeDatabase } from '@amr/persistence';
-import { BrokerAddress, Metrics, PlatformEvents, RuntimeModule } from '@amr/runtime';
+import { BrokerAddress, Metrics, PlatformEvents, PlatformLogger, RuntimeModule } from '@amr/runtime';
 import { BrokerModule, MqttBroker } from '@amr/broker';
 import { RoutingModule, MqttIngressServer } from '@amr/routing';
 import { ApiModule, configureHttpApp } from '@amr/api';
@@ -48,7 +48,7 @@ export async function startPlatform(config: AmrConfig, options: StartOptions = {
   try {
     app = await NestFactory.create<NestExpressApplication>(
       PlatformModule.forRoot(config, db, metrics, new PlatformEvents()),
-      { logger: options.logger ?? ['log', 'warn', 'error'], abortOnError: false },
+      { logger: options.logger ?? new PlatformLogger(), abortOnError: false },
     );
     app.enableShutdownHooks();
     configureHttpApp(app);

@@ -93,8 +93,10 @@ export async function runPress(options: PressOptions, { reporter, signal }: Scen
     reporter.line(`cmd       ${Object.entries(cmd).map(([k, v]) => (k === 'cmd' ? String(v) : `${k}=${String(v)}`)).join(' ')}`);
   });
   button.on('invalid-message', ({ topic, error }) => reporter.error(`undecodable message on ${topic}: ${error.message}`));
-  button.on('sent', ({ seq, retransmission }) => {
-    if (retransmission > 0) reporter.line(`press #${seq}`.padEnd(12) + ` retransmission ${retransmission}`);
+  button.on('sent', ({ seq, retransmission, bytes }) => {
+    const head = `press #${seq}`.padEnd(12);
+    if (retransmission === 0) reporter.line(`${head} ${'sent'.padEnd(11)} ${options.kind}, ${options.encoding} ${bytes} bytes`);
+    else reporter.line(`${head} ${'resent'.padEnd(11)} retransmission ${retransmission}`);
   });
   button.on('offline', () => reporter.error('mqtt: connection lost, reconnecting…'));
   button.on('connection-error', (error) => reporter.error(`mqtt: ${error.message}`));
@@ -166,6 +168,7 @@ export async function runPress(options: PressOptions, { reporter, signal }: Scen
   const latency = summarize(result.presses.flatMap((p) => (p.latencyMs === undefined ? [] : [p.latencyMs])));
   const operatorFailures = result.presses.filter((p) => p.operator?.some((s) => !s.ok)).length;
   result.summary = { ...counts, operatorFailures, latencyMs: roundSummary(latency) };
+  result.presses = result.presses.map(roundPress);
   for (const line of formatSummary(counts, latency, operatorFailures)) reporter.line(line);
 
   result.ok = counts.sent === options.presses && counts.received === counts.sent && operatorFailures === 0;
@@ -199,6 +202,20 @@ function sleep(msDelay: number, signal: AbortSignal): Promise<void> {
 
 function round(value: number): number {
   return Math.round(value * 1000) / 1000;
+}
+
+/** Milliseconds to the microsecond in the JSON result (the clock's resolution is far finer than that matters). */
+function roundPress(p: PressRecord): PressRecord {
+  const rounded: PressRecord = { ...p, stages: Object.fromEntries(Object.entries(p.stages).map(([k, v]) => [k, round(v)])) };
+  if (p.latencyMs !== undefined) rounded.latencyMs = round(p.latencyMs);
+  if (p.operator) {
+    rounded.operator = p.operator.map((step) => ({
+      ...step,
+      ...(step.httpMs !== undefined ? { httpMs: round(step.httpMs) } : {}),
+      ...(step.ackMs !== undefined ? { ackMs: round(step.ackMs) } : {}),
+    }));
+  }
+  return rounded;
 }
 
 function roundSummary(s: LatencySummary): LatencySummary {

@@ -8,3 +8,4 @@ export { RuntimeModule } from './runtime.module.js';
 export type { RuntimeOptions } from './runtime.module.js';
 export { runMain } from './run-main.js';
 export { BrokerAddress } from './broker-address.js';
+export { PlatformLogger } from './platform-logger.js';

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Not, type DataSource, type EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { Alarm, AlarmEvent, AlarmPosition, AlarmPress, Device, ProtectionCase } from '@amr/persistence';
 import { makeAck, parseAlarm, type AlarmMessage, type Encoding } from '@amr/protocol';
 import type { AmrConfig } from '@amr/config';
@@ -64,70 +65,76 @@ export class AlarmPipeline {
     if (alarm.stage !== 'received') await this.alarms.notifyDevice(alarm, alarm.stage as AlarmStage, encoding);
 
     // 6. deliver — to the integrations of the CIC the alarm was routed to.
-    if (outcome.kind !== 'retransmission') {
-      const view = await loadAlarmView(this.db.manager, alarm);
-      this.events.publish({
-        type: outcome.kind === 'new' ? 'alarm.received' : 'alarm.pressed',
-        cicIds: [alarm.cicId],
-        data: view,
-      });
-    }
+    if (outcome.kind !== 'retransmission') await this.deliver(alarm, outcome.kind === 'new' ? 'alarm.received' : 'alarm.pressed');
+  }
+
+  private async deliver(alarm: Alarm, type: 'alarm.received' | 'alarm.pressed'): Promise<void> {
+    const view = await loadAlarmView(this.db.manager, alarm);
+    this.events.publish({ type, cicIds: [alarm.cicId], data: view });
   }
 
   private async store(tx: EntityManager, deviceId: string, press: AlarmMessage, encoding: Encoding): Promise<Outcome> {
     const now = new Date();
-    const device = await tx.findOne(Device, { where: { id: deviceId }, lock: { mode: 'pessimistic_write' } });
+    // Serialises every press of this device, on every routing node, until the commit.
+    const device = await tx.findOne(Device, {
+      where: { id: deviceId },
+      select: { id: true, caseId: true, lastAlarmSeq: true },
+      lock: { mode: 'pessimistic_write' },
+    });
     if (!device) return { kind: 'refused', seq: press.seq, reason: 'unknown device' };
 
     // dedupe — the same (device, seq) again is the same press: same alarm id, `received` again.
     const retransmitted = await this.findRetransmission(tx, deviceId, press, now);
     if (retransmitted) {
       await tx.insert(AlarmEvent, { alarmId: retransmitted.id, at: now, type: 'retransmission', data: { seq: press.seq } });
-      await this.touchDevice(tx, device, press, encoding, now);
+      await tx.update(Device, { id: deviceId }, deviceUpdate(press, encoding, now));
       return { kind: 'retransmission', alarm: retransmitted, seq: press.seq };
     }
 
     // A seq that does not move forward (a counter reset, a replaced device) is still an alarm,
     // flagged for the operator (CONTRACT §3 ack).
-    const flags = device.lastAlarmSeq !== null && device.lastAlarmSeq !== undefined && press.seq <= device.lastAlarmSeq
-      ? ['unexpected-seq']
-      : [];
+    const flags = device.lastAlarmSeq != null && press.seq <= device.lastAlarmSeq ? ['unexpected-seq'] : [];
 
-    const open = await tx.findOne(Alarm, { where: { deviceId, stage: Not('closed') }, lock: { mode: 'pessimistic_write' } });
+    const open = await tx.findOne(Alarm, { where: { deviceId, stage: Not('closed') } });
     let alarm: Alarm;
     let kind: 'new' | 'joined';
     if (open) {
       // A new press while an alarm is open joins it.
-      open.pressCount += 1;
-      open.lastSeq = press.seq;
-      open.updatedAt = now;
-      open.flags = [...new Set([...(open.flags ?? []), ...flags])];
-      alarm = await tx.save(open);
-      await tx.insert(AlarmEvent, { alarmId: alarm.id, at: now, type: 'press', data: { seq: press.seq, pressCount: alarm.pressCount, ...(flags.length ? { flags } : {}) } });
+      alarm = Object.assign(open, {
+        pressCount: open.pressCount + 1,
+        lastSeq: press.seq,
+        updatedAt: now,
+        flags: [...new Set([...(open.flags ?? []), ...flags])],
+      });
+      const { pressCount, lastSeq, updatedAt } = alarm;
+      await tx.update(Alarm, { id: alarm.id }, { pressCount, lastSeq, updatedAt, flags: alarm.flags });
+      await tx.insert(AlarmEvent, { alarmId: alarm.id, at: now, type: 'press', data: { seq: press.seq, pressCount, ...(flags.length ? { flags } : {}) } });
       kind = 'joined';
     } else {
       // route — the case's home CIC (location routing arrives with coverage areas).
-      const protectionCase = device.caseId ? await tx.findOne(ProtectionCase, { where: { id: device.caseId } }) : null;
+      const protectionCase = device.caseId
+        ? await tx.findOne(ProtectionCase, { where: { id: device.caseId }, select: { id: true, homeCicId: true } })
+        : null;
       if (!protectionCase) {
         this.logger.error(`${deviceId}: press ${press.seq} refused: the device is not assigned to a protection case`);
         return { kind: 'refused', seq: press.seq, reason: 'device not assigned to a protection case' };
       }
       const route = { cicId: protectionCase.homeCicId, reason: 'home-cic' };
-      alarm = await tx.save(
-        tx.create(Alarm, {
-          deviceId,
-          caseId: protectionCase.id,
-          cicId: route.cicId,
-          kind: press.kind,
-          stage: 'received',
-          pressCount: 1,
-          firstSeq: press.seq,
-          lastSeq: press.seq,
-          flags,
-          receivedAt: now,
-          updatedAt: now,
-        }),
-      );
+      const fields = {
+        deviceId,
+        caseId: protectionCase.id,
+        cicId: route.cicId,
+        kind: press.kind,
+        stage: 'received' as const,
+        pressCount: 1,
+        firstSeq: press.seq,
+        lastSeq: press.seq,
+        flags,
+        receivedAt: now,
+        updatedAt: now,
+      };
+      const { identifiers } = await tx.insert(Alarm, fields);
+      alarm = tx.create(Alarm, { ...fields, id: identifiers[0]!.id as string });
       await tx.insert(AlarmEvent, [
         { alarmId: alarm.id, at: now, type: 'received', data: { seq: press.seq, ...(press.ts ? { deviceTs: press.ts } : {}), ...(flags.length ? { flags } : {}) } },
         { alarmId: alarm.id, at: now, type: 'routed', data: route },
@@ -140,8 +147,7 @@ export class AlarmPipeline {
       const { lat, lon, acc, ts, src } = press.loc;
       await tx.insert(AlarmPosition, { alarmId: alarm.id, lat, lon, acc: acc ?? null, ts: ts ?? press.ts ?? null, src: src ?? null, receivedAt: now });
     }
-    device.lastAlarmSeq = press.seq;
-    await this.touchDevice(tx, device, press, encoding, now);
+    await tx.update(Device, { id: deviceId }, { ...deviceUpdate(press, encoding, now), lastAlarmSeq: press.seq });
     return { kind, alarm, seq: press.seq };
   }
 
@@ -151,7 +157,11 @@ export class AlarmPipeline {
    * (the counter was reset: that is a new press).
    */
   private async findRetransmission(tx: EntityManager, deviceId: string, press: AlarmMessage, now: Date): Promise<Alarm | null> {
-    const earlier = await tx.findOne(AlarmPress, { where: { deviceId, seq: press.seq }, order: { receivedAt: 'DESC' } });
+    const earlier = await tx.findOne(AlarmPress, {
+      where: { deviceId, seq: press.seq },
+      select: { alarmId: true, deviceTs: true, receivedAt: true },
+      order: { receivedAt: 'DESC' },
+    });
     if (!earlier) return null;
     if (earlier.deviceTs != null && press.ts != null && earlier.deviceTs !== press.ts) return null;
     const alarm = await tx.findOne(Alarm, { where: { id: earlier.alarmId } });
@@ -160,17 +170,19 @@ export class AlarmPipeline {
     return alarm.stage !== 'closed' || earlier.receivedAt.getTime() >= windowStart ? alarm : null;
   }
 
-  private async touchDevice(tx: EntityManager, device: Device, press: AlarmMessage, encoding: Encoding, now: Date): Promise<void> {
-    device.encoding = encoding;
-    device.lastSeenAt = now;
-    if (press.bat !== undefined) device.battery = press.bat;
-    if (press.cell?.rsrp !== undefined) device.rsrp = press.cell.rsrp;
-    if (press.loc) device.lastPosition = { ...press.loc };
-    await tx.save(device);
-  }
-
   private async encodingOf(deviceId: string): Promise<Encoding> {
     const device = await this.db.getRepository(Device).findOne({ where: { id: deviceId }, select: { id: true, encoding: true } });
     return (device?.encoding ?? 'cbor') as Encoding;
   }
+}
+
+/** What a press tells about its device: it is alive, where it is, its battery and signal. */
+function deviceUpdate(press: AlarmMessage, encoding: Encoding, now: Date): QueryDeepPartialEntity<Device> {
+  return {
+    encoding,
+    lastSeenAt: now,
+    ...(press.bat !== undefined ? { battery: press.bat } : {}),
+    ...(press.cell?.rsrp !== undefined ? { rsrp: press.cell.rsrp } : {}),
+    ...(press.loc ? { lastPosition: { ...press.loc } } : {}),
+  };
 }
