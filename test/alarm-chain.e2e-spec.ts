@@ -162,6 +162,24 @@ describe('a press, from the button to the CIC and back', () => {
     }
   });
 
+  it('tells a button that comes back (a new session) the current stage of its open alarm', async () => {
+    const { deviceId, secret } = await platform.provision();
+    let device = await TestDevice.connect(platform.mqttUrl, deviceId, secret);
+    await device.press({ seq: 1 });
+    const { alarm } = await device.stage('received', 1);
+    await device.close();
+    // While the button is out of coverage, with no session kept, the operator takes the alarm.
+    await platform.api().post(`/alarms/${alarm}/dispatch`, { unit: 'ANT-3' }).expect(200);
+
+    device = await TestDevice.connect(platform.mqttUrl, deviceId, secret);
+    try {
+      const reminded = await device.stage('dispatched');
+      expect(reminded).toMatchObject({ alarm, seq: 1, vib: 'triple' });
+    } finally {
+      await device.close();
+    }
+  });
+
   it('answers a device in the encoding of its most recent message', async () => {
     const { deviceId, secret } = await platform.provision();
     const device = await TestDevice.connect(platform.mqttUrl, deviceId, secret);

@@ -87,6 +87,18 @@ export class AlarmService {
     return view;
   }
 
+  /**
+   * A device (re)subscribed to its acks — after a loss of coverage, or a broker restart that lost its
+   * queued messages: it is told the current stage of its open alarm again, so its last vibration
+   * is never stale. The database, not the broker, is the source of truth.
+   */
+  async remindDevice(deviceId: string): Promise<void> {
+    const alarm = await this.db.getRepository(Alarm).findOne({ where: { deviceId, stage: Not('closed') } });
+    if (!alarm) return;
+    const device = await this.db.getRepository(Device).findOne({ where: { id: deviceId }, select: { id: true, encoding: true } });
+    await this.notifyDevice(alarm, alarm.stage as AlarmStage, (device?.encoding ?? 'cbor') as Encoding);
+  }
+
   /** Sends the device the ack of the alarm's current stage; a failure is logged, the stage stands. */
   async notifyDevice(alarm: Alarm, stage: AckStage, encoding: Encoding): Promise<void> {
     const ack = makeAck(stage, { seq: alarm.lastSeq, alarm: alarm.id });

@@ -50,7 +50,17 @@ export class AlarmPipeline {
     const { message, encoding } = parsed;
 
     // 2–4. dedupe → route → persist, in one transaction.
-    const outcome = await this.db.transaction((tx) => this.store(tx, deviceId, message, encoding));
+    let outcome: Outcome;
+    try {
+      outcome = await this.db.transaction((tx) => this.store(tx, deviceId, message, encoding));
+    } catch (err) {
+      // Nothing was stored: the button is told at once (long vibration) and will press/retransmit
+      // again; `received` would be a lie.
+      this.logger.error(`${deviceId}: press ${message.seq} not stored: ${String(err)}`);
+      this.metrics.deviceMessagesRejected.inc({ channel: 'alarm', code: 'unavailable' });
+      await this.link.sendAck(deviceId, encoding, makeAck('rejected', { seq: message.seq, reason: 'platform unavailable: press again' }));
+      return;
+    }
     if (outcome.kind === 'refused') {
       this.metrics.deviceMessagesRejected.inc({ channel: 'alarm', code: 'refused' });
       await this.link.sendAck(deviceId, encoding, makeAck('rejected', { seq: outcome.seq, reason: outcome.reason }));

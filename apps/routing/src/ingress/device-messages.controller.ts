@@ -1,13 +1,18 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, MqttContext } from '@nestjs/microservices';
-import { parseDeviceTopic, upTopicFilter } from '@amr/protocol';
+import { deviceTopic, isDeviceId, parseDeviceTopic, upTopicFilter } from '@amr/protocol';
+import { AlarmService } from '@amr/alarms';
 import { AlarmPipeline } from '../alarms/alarm.pipeline.js';
 import { TelemetryService } from '../telemetry/telemetry.service.js';
 
 /** Device → platform topics (CONTRACT §2), consumed at QoS 1 as raw bytes. */
 @Controller()
 export class DeviceMessagesController {
-  constructor(private readonly alarms: AlarmPipeline, private readonly telemetry: TelemetryService) {}
+  constructor(
+    private readonly alarms: AlarmPipeline,
+    private readonly lifecycle: AlarmService,
+    private readonly telemetry: TelemetryService,
+  ) {}
 
   @EventPattern<string>(upTopicFilter('alarm'), { qos: 1 })
   onAlarm(@Ctx() ctx: MqttContext): Promise<void> {
@@ -25,5 +30,13 @@ export class DeviceMessagesController {
   onStatus(@Ctx() ctx: MqttContext): Promise<void> {
     const { deviceId } = parseDeviceTopic(ctx.getTopic())!;
     return this.telemetry.onStatus(deviceId, ctx.getPacket().payload);
+  }
+
+  /** aedes announces every granted SUBSCRIBE on $SYS; a device listening to its acks again is reminded. */
+  @EventPattern<string>('$SYS/+/new/subscribes', { qos: 0 })
+  async onSubscribe(@Ctx() ctx: MqttContext): Promise<void> {
+    const { clientId, subs } = JSON.parse(ctx.getPacket().payload.toString('utf8')) as { clientId: string; subs: { topic: string }[] };
+    if (!isDeviceId(clientId) || !subs.some((s) => s.topic === deviceTopic(clientId, 'ack'))) return;
+    await this.lifecycle.remindDevice(clientId);
   }
 }
