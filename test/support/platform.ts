@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import request from 'supertest';
 import { loadConfig, type AmrConfig } from '@amr/config';
 import { openDatabase, closeDatabase, resetDatabase } from '@amr/persistence';
-import { startPlatform, type RunningPlatform } from '../../apps/platform/src/platform.js';
+import { startPlatform, type RunningPlatform } from '@amr/platform';
 
 /** Budget for a suite's start-up and shutdown hooks (PGlite's initdb takes seconds on 2 cores). */
 export const BOOT_TIMEOUT_MS = 120_000;

@@ -1,0 +1,2 @@
+export { startPlatform, HttpListenError } from './platform.js';
+export type { RunningPlatform, StartOptions } from './platform.js';
