@@ -1,35 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { DataSource } from 'typeorm';
+import { describe, expect, it } from '@jest/globals';
 import { VIBRATION } from '@amr/protocol';
-import { BOOT_TIMEOUT_MS, ADMIN_TOKEN, closeDatabase, openTestDatabase, startTestPlatform, type TestPlatform } from './support/platform.js';
+import { ADMIN_TOKEN, usePlatform } from './support/platform.js';
 import { TestDevice } from './support/device.js';
 import { SseClient } from './support/sse.js';
 
 const ANTWERP = { lat: 51.2194, lon: 4.4025, acc: 12, ts: 1_790_000_000, src: 'gnss' };
 
 describe('a press, from the button to the CIC and back', () => {
-  let db: DataSource;
-  let platform: TestPlatform;
-
-  beforeAll(async () => {
-    db = await openTestDatabase();
-    platform = await startTestPlatform(db);
-  }, BOOT_TIMEOUT_MS);
-
-  afterAll(async () => {
-    await platform?.close();
-    await closeDatabase(db);
-  }, BOOT_TIMEOUT_MS);
+  const suite = usePlatform();
 
   it('goes received → accepted → dispatched → closed, each stage seen by the device and on SSE', async () => {
-    const { deviceId, secret, caseId } = await platform.provision('cic-antwerpen', {
+    const { deviceId, secret, caseId } = await suite.platform.provision('cic-antwerpen', {
       responderNotes: 'Victim lives on the 3rd floor; door code 4512',
       perpetrator: { name: 'J. Doe', vehicle: 'grey VW Golf', weaponsKnown: true },
     });
-    const cicToken = await platform.integrationToken('cic-antwerpen');
-    const sse = new SseClient(`${platform.httpUrl}/api/v1/events`, cicToken);
+    const cicToken = await suite.platform.integrationToken('cic-antwerpen');
+    const sse = new SseClient(`${suite.platform.httpUrl}/api/v1/events`, cicToken);
     await sse.opened;
-    const device = await TestDevice.connect(platform.mqttUrl, deviceId, secret);
+    const device = await TestDevice.connect(suite.platform.mqttUrl, deviceId, secret);
     try {
       await device.press({ seq: 1, ts: 1_790_000_000, loc: ANTWERP, bat: 80 });
       const received = await device.stage('received', 1);
@@ -49,7 +37,7 @@ describe('a press, from the button to the CIC and back', () => {
         positions: [{ lat: ANTWERP.lat, lon: ANTWERP.lon, acc: 12, src: 'gnss' }],
       });
 
-      const api = platform.api(cicToken);
+      const api = suite.platform.api(cicToken);
       await api.post(`/alarms/${alarmId}/accept`).expect(200);
       expect((await device.stage('accepted')).vib).toBe('double');
       await sse.next((e) => e.event === 'alarm.accepted' && e.data.id === alarmId);
@@ -83,8 +71,8 @@ describe('a press, from the button to the CIC and back', () => {
   });
 
   it('gives a retransmitted press the same alarm id and never a second alarm', async () => {
-    const { deviceId, secret } = await platform.provision();
-    const device = await TestDevice.connect(platform.mqttUrl, deviceId, secret);
+    const { deviceId, secret } = await suite.platform.provision();
+    const device = await TestDevice.connect(suite.platform.mqttUrl, deviceId, secret);
     try {
       await device.press({ seq: 7, ts: 1_790_000_100 });
       const first = await device.stage('received', 7);
@@ -93,7 +81,7 @@ describe('a press, from the button to the CIC and back', () => {
       await device.ack(() => device.acks.filter((a) => a.stage === 'received').length === 3);
       expect(new Set(device.acks.map((a) => a.alarm))).toEqual(new Set([first.alarm]));
 
-      const alarms = (await platform.api().get('/alarms').expect(200)).body.filter((a: { deviceId: string }) => a.deviceId === deviceId);
+      const alarms = (await suite.platform.api().get('/alarms').expect(200)).body.filter((a: { deviceId: string }) => a.deviceId === deviceId);
       expect(alarms).toHaveLength(1);
       expect(alarms[0].pressCount).toBe(1);
     } finally {
@@ -102,12 +90,12 @@ describe('a press, from the button to the CIC and back', () => {
   });
 
   it('joins a new press to the open alarm: same id, press count and timeline grow', async () => {
-    const { deviceId, secret } = await platform.provision();
-    const device = await TestDevice.connect(platform.mqttUrl, deviceId, secret);
+    const { deviceId, secret } = await suite.platform.provision();
+    const device = await TestDevice.connect(suite.platform.mqttUrl, deviceId, secret);
     try {
       await device.press({ seq: 1 });
       const first = await device.stage('received', 1);
-      await platform.api().post(`/alarms/${first.alarm}/accept`).expect(200);
+      await suite.platform.api().post(`/alarms/${first.alarm}/accept`).expect(200);
       await device.stage('accepted');
 
       await device.press({ seq: 2 });
@@ -116,7 +104,7 @@ describe('a press, from the button to the CIC and back', () => {
       // The joined press is told the alarm's current stage too: an operator already has it.
       expect((await device.ack((a) => a.stage === 'accepted' && a.seq === 2)).vib).toBe('double');
 
-      const view = (await platform.api().get(`/alarms/${first.alarm}`).expect(200)).body;
+      const view = (await suite.platform.api().get(`/alarms/${first.alarm}`).expect(200)).body;
       expect(view.pressCount).toBe(2);
       expect(view.timeline.filter((t: { event?: string }) => t.event === 'press')).toHaveLength(1);
     } finally {
@@ -125,18 +113,18 @@ describe('a press, from the button to the CIC and back', () => {
   });
 
   it('keeps a press whose seq went backwards (counter reset) as an alarm, flagged for the operator', async () => {
-    const { deviceId, secret } = await platform.provision();
-    const device = await TestDevice.connect(platform.mqttUrl, deviceId, secret);
+    const { deviceId, secret } = await suite.platform.provision();
+    const device = await TestDevice.connect(suite.platform.mqttUrl, deviceId, secret);
     try {
       await device.press({ seq: 50, ts: 1_790_000_000 });
       const first = await device.stage('received', 50);
-      await platform.api().post(`/alarms/${first.alarm}/close`, { outcome: 'false alarm' }).expect(200);
+      await suite.platform.api().post(`/alarms/${first.alarm}/close`, { outcome: 'false alarm' }).expect(200);
       await device.stage('closed');
 
       await device.press({ seq: 3, ts: 1_790_009_000 });
       const second = await device.stage('received', 3);
       expect(second.alarm).not.toBe(first.alarm);
-      const view = (await platform.api().get(`/alarms/${second.alarm}`).expect(200)).body;
+      const view = (await suite.platform.api().get(`/alarms/${second.alarm}`).expect(200)).body;
       expect(view.flags).toContain('unexpected-seq');
       expect(view.stage).toBe('received');
     } finally {
@@ -145,16 +133,16 @@ describe('a press, from the button to the CIC and back', () => {
   });
 
   it('never sends received before the alarm is readable through the API', async () => {
-    const { deviceId, secret } = await platform.provision();
-    const device = await TestDevice.connect(platform.mqttUrl, deviceId, secret);
+    const { deviceId, secret } = await suite.platform.provision();
+    const device = await TestDevice.connect(suite.platform.mqttUrl, deviceId, secret);
     try {
       for (let seq = 1; seq <= 15; seq++) {
         await device.press({ seq });
         const ack = await device.stage('received', seq);
         // Asked the moment the ack lands: the stored alarm must already be there, with this press.
-        const view = (await platform.api().get(`/alarms/${ack.alarm}`).expect(200)).body;
+        const view = (await suite.platform.api().get(`/alarms/${ack.alarm}`).expect(200)).body;
         expect(view.timeline.length).toBeGreaterThan(0);
-        await platform.api().post(`/alarms/${ack.alarm}/close`, { outcome: 'test' }).expect(200);
+        await suite.platform.api().post(`/alarms/${ack.alarm}/close`, { outcome: 'test' }).expect(200);
         await device.stage('closed', seq);
       }
     } finally {
@@ -163,15 +151,15 @@ describe('a press, from the button to the CIC and back', () => {
   });
 
   it('tells a button that comes back (a new session) the current stage of its open alarm', async () => {
-    const { deviceId, secret } = await platform.provision();
-    let device = await TestDevice.connect(platform.mqttUrl, deviceId, secret);
+    const { deviceId, secret } = await suite.platform.provision();
+    let device = await TestDevice.connect(suite.platform.mqttUrl, deviceId, secret);
     await device.press({ seq: 1 });
     const { alarm } = await device.stage('received', 1);
     await device.close();
     // While the button is out of coverage, with no session kept, the operator takes the alarm.
-    await platform.api().post(`/alarms/${alarm}/dispatch`, { unit: 'ANT-3' }).expect(200);
+    await suite.platform.api().post(`/alarms/${alarm}/dispatch`, { unit: 'ANT-3' }).expect(200);
 
-    device = await TestDevice.connect(platform.mqttUrl, deviceId, secret);
+    device = await TestDevice.connect(suite.platform.mqttUrl, deviceId, secret);
     try {
       const reminded = await device.stage('dispatched');
       expect(reminded).toMatchObject({ alarm, seq: 1, vib: 'triple' });
@@ -181,8 +169,8 @@ describe('a press, from the button to the CIC and back', () => {
   });
 
   it('answers a device in the encoding of its most recent message', async () => {
-    const { deviceId, secret } = await platform.provision();
-    const device = await TestDevice.connect(platform.mqttUrl, deviceId, secret);
+    const { deviceId, secret } = await suite.platform.provision();
+    const device = await TestDevice.connect(suite.platform.mqttUrl, deviceId, secret);
     try {
       await device.press({ seq: 1 }, 'json');
       await device.stage('received', 1);
@@ -196,11 +184,11 @@ describe('a press, from the button to the CIC and back', () => {
   });
 
   it('serves an OpenAPI document, and health without a token', async () => {
-    const health = await platform.http.get('/health').expect(200);
+    const health = await suite.platform.http.get('/health').expect(200);
     expect(health.body).toMatchObject({ status: 'ok', database: 'up', broker: 'up' });
-    const doc = await platform.http.get('/api/docs-json').expect(200);
+    const doc = await suite.platform.http.get('/api/docs-json').expect(200);
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/api/v1/alarms/{id}/accept', '/api/v1/devices', '/api/v1/events']));
-    await platform.http.get('/api/docs').expect(200);
-    expect((await platform.api(ADMIN_TOKEN).get('/cics').expect(200)).body).toHaveLength(11);
+    await suite.platform.http.get('/api/docs').expect(200);
+    expect((await suite.platform.api(ADMIN_TOKEN).get('/cics').expect(200)).body).toHaveLength(11);
   });
 });

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { DataSource } from 'typeorm';
-import { BOOT_TIMEOUT_MS, closeDatabase, openTestDatabase, startTestPlatform, type TestPlatform } from './support/platform.js';
+import { usePlatform } from './support/platform.js';
 import { TestDevice } from './support/device.js';
 
 const hex = (h: string) => Buffer.from(h.replace(/\s+/g, ''), 'hex');
@@ -26,27 +25,22 @@ const BAD_PRESSES: [string, Buffer, RegExp, number | undefined][] = [
 ];
 
 describe('bad input from a device', () => {
-  let db: DataSource;
-  let platform: TestPlatform;
+  const suite = usePlatform();
   let device: TestDevice;
   let creds: { deviceId: string; secret: string };
 
   beforeAll(async () => {
-    db = await openTestDatabase();
-    platform = await startTestPlatform(db);
-    creds = await platform.provision();
-    device = await TestDevice.connect(platform.mqttUrl, creds.deviceId, creds.secret);
-  }, BOOT_TIMEOUT_MS);
+    creds = await suite.platform.provision();
+    device = await TestDevice.connect(suite.platform.mqttUrl, creds.deviceId, creds.secret);
+  });
 
   afterAll(async () => {
     await device?.close();
-    await platform?.close();
-    await closeDatabase(db);
-  }, BOOT_TIMEOUT_MS);
+  });
 
   it.each(BAD_PRESSES)('answers %s with a rejected ack and a reason, counts it, and keeps serving', async (_name, payload, reason, seq) => {
-    const before = await platform.metric('amr_device_messages_rejected_total', { channel: 'alarm' });
-    if (!device.client.connected) device = await TestDevice.connect(platform.mqttUrl, creds.deviceId, creds.secret);
+    const before = await suite.platform.metric('amr_device_messages_rejected_total', { channel: 'alarm' });
+    if (!device.client.connected) device = await TestDevice.connect(suite.platform.mqttUrl, creds.deviceId, creds.secret);
     const count = device.acks.length;
     await device.publishRaw('alarm', payload).catch(() => undefined); // an oversize press closes the connection
     const ack = await device.ack((a) => device.acks.indexOf(a) >= count && a.stage === 'rejected');
@@ -54,29 +48,29 @@ describe('bad input from a device', () => {
     expect(ack.reason).toMatch(reason);
     expect(ack.seq).toBe(seq);
     expect(ack.alarm).toBeUndefined();
-    expect(await platform.metric('amr_device_messages_rejected_total', { channel: 'alarm' })).toBe(before + 1);
+    expect(await suite.platform.metric('amr_device_messages_rejected_total', { channel: 'alarm' })).toBe(before + 1);
   });
 
   it('stored no alarm for any of them, and a good press still goes through', async () => {
-    const alarms = (await platform.api().get('/alarms').expect(200)).body as { deviceId: string }[];
+    const alarms = (await suite.platform.api().get('/alarms').expect(200)).body as { deviceId: string }[];
     expect(alarms.filter((a) => a.deviceId === creds.deviceId)).toHaveLength(0);
-    if (!device.client.connected) device = await TestDevice.connect(platform.mqttUrl, creds.deviceId, creds.secret);
+    if (!device.client.connected) device = await TestDevice.connect(suite.platform.mqttUrl, creds.deviceId, creds.secret);
     await device.press({ seq: 100 });
     expect((await device.stage('received', 100)).alarm).toEqual(expect.any(String));
-    await platform.http.get('/health').expect(200);
+    await suite.platform.http.get('/health').expect(200);
   });
 
   it('counts invalid status and location messages without answering them', async () => {
-    const before = await platform.metric('amr_device_messages_rejected_total', { channel: 'status' });
+    const before = await suite.platform.metric('amr_device_messages_rejected_total', { channel: 'status' });
     await device.publishRaw('status', json('{"seq":"x"}'));
     await device.publishRaw('status', json('{"seq":1,"bat":55,"fw":"1.2.0"}'));
     // The valid heartbeat after it is applied, so the bad one was handled (in order) and counted.
     const deadline = Date.now() + 5000;
     let health;
     do {
-      health = (await platform.api().get(`/devices/${creds.deviceId}`).expect(200)).body;
+      health = (await suite.platform.api().get(`/devices/${creds.deviceId}`).expect(200)).body;
     } while (health.fw !== '1.2.0' && Date.now() < deadline);
     expect(health).toMatchObject({ battery: 55, fw: '1.2.0', connected: true });
-    expect(await platform.metric('amr_device_messages_rejected_total', { channel: 'status' })).toBe(before + 1);
+    expect(await suite.platform.metric('amr_device_messages_rejected_total', { channel: 'status' })).toBe(before + 1);
   });
 });

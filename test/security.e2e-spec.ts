@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { DataSource } from 'typeorm';
+import { describe, expect, it } from '@jest/globals';
 import { deviceTopic } from '@amr/protocol';
-import { BOOT_TIMEOUT_MS, closeDatabase, openTestDatabase, startTestPlatform, type TestPlatform } from './support/platform.js';
+import { usePlatform } from './support/platform.js';
 import { Refused, TestDevice, connectClient } from './support/device.js';
 
 const NOT_AUTHORIZED = 5;
@@ -18,23 +17,12 @@ async function refusal(url: string, options: Parameters<typeof connectClient>[1]
 }
 
 describe('least privilege', () => {
-  let db: DataSource;
-  let platform: TestPlatform;
-
-  beforeAll(async () => {
-    db = await openTestDatabase();
-    platform = await startTestPlatform(db);
-  }, BOOT_TIMEOUT_MS);
-
-  afterAll(async () => {
-    await platform?.close();
-    await closeDatabase(db);
-  }, BOOT_TIMEOUT_MS);
+  const suite = usePlatform();
 
   describe('MQTT connect', () => {
     it('accepts a provisioned device with its secret', async () => {
-      const { deviceId, secret } = await platform.provision();
-      expect(await refusal(platform.mqttUrl, { clientId: deviceId, username: deviceId, password: secret })).toBe(0);
+      const { deviceId, secret } = await suite.platform.provision();
+      expect(await refusal(suite.platform.mqttUrl, { clientId: deviceId, username: deviceId, password: secret })).toBe(0);
     });
 
     it.each([
@@ -44,111 +32,111 @@ describe('least privilege', () => {
       ['no credentials at all', (id: string) => ({ clientId: id })],
       ['a device id posing as the platform', (id: string) => ({ clientId: id, username: 'platform:internal', password: 'guess' })],
     ])('refuses %s with CONNACK 5', async (_name, options) => {
-      const { deviceId, secret } = await platform.provision();
+      const { deviceId, secret } = await suite.platform.provision();
       const opts = options(deviceId) as Record<string, unknown>;
       if (opts.password === 'SECRET') opts.password = secret;
-      const before = await platform.metric('amr_mqtt_connect_refused_total');
-      expect(await refusal(platform.mqttUrl, opts)).toBe(NOT_AUTHORIZED);
-      expect(await platform.metric('amr_mqtt_connect_refused_total')).toBe(before + 1);
+      const before = await suite.platform.metric('amr_mqtt_connect_refused_total');
+      expect(await refusal(suite.platform.mqttUrl, opts)).toBe(NOT_AUTHORIZED);
+      expect(await suite.platform.metric('amr_mqtt_connect_refused_total')).toBe(before + 1);
     });
 
     it('refuses a deactivated device, and cuts its live connection within a second', async () => {
-      const { deviceId, secret } = await platform.provision();
-      const device = await TestDevice.connect(platform.mqttUrl, deviceId, secret);
+      const { deviceId, secret } = await suite.platform.provision();
+      const device = await TestDevice.connect(suite.platform.mqttUrl, deviceId, secret);
       const cut = new Promise<number>((resolve) => device.client.once('close', () => resolve(Date.now())));
       const asked = Date.now();
-      await platform.api().post(`/devices/${deviceId}/deactivate`).expect(200);
+      await suite.platform.api().post(`/devices/${deviceId}/deactivate`).expect(200);
       expect((await cut) - asked).toBeLessThan(1000);
       await device.close();
-      expect(await refusal(platform.mqttUrl, { clientId: deviceId, username: deviceId, password: secret })).toBe(NOT_AUTHORIZED);
-      expect((await platform.api().get(`/devices/${deviceId}`).expect(200)).body.active).toBe(false);
+      expect(await refusal(suite.platform.mqttUrl, { clientId: deviceId, username: deviceId, password: secret })).toBe(NOT_AUTHORIZED);
+      expect((await suite.platform.api().get(`/devices/${deviceId}`).expect(200)).body.active).toBe(false);
     });
 
     it('stops accepting the old secret the moment it is rotated', async () => {
-      const { deviceId, secret } = await platform.provision();
+      const { deviceId, secret } = await suite.platform.provision();
       const creds = { clientId: deviceId, username: deviceId };
-      expect(await refusal(platform.mqttUrl, { ...creds, password: secret })).toBe(0);
-      const rotated = (await platform.api().post(`/devices/${deviceId}/rotate-secret`).expect(200)).body.secret;
-      expect(await refusal(platform.mqttUrl, { ...creds, password: secret })).toBe(NOT_AUTHORIZED);
-      expect(await refusal(platform.mqttUrl, { ...creds, password: rotated })).toBe(0);
+      expect(await refusal(suite.platform.mqttUrl, { ...creds, password: secret })).toBe(0);
+      const rotated = (await suite.platform.api().post(`/devices/${deviceId}/rotate-secret`).expect(200)).body.secret;
+      expect(await refusal(suite.platform.mqttUrl, { ...creds, password: secret })).toBe(NOT_AUTHORIZED);
+      expect(await refusal(suite.platform.mqttUrl, { ...creds, password: rotated })).toBe(0);
     });
   });
 
   describe('topic ACL', () => {
     it('refuses a subscription to another device’s topics with SUBACK 0x80, and allows its own', async () => {
-      const a = await platform.provision();
-      const b = await platform.provision();
-      const device = await TestDevice.connect(platform.mqttUrl, a.deviceId, a.secret);
+      const a = await suite.platform.provision();
+      const b = await suite.platform.provision();
+      const device = await TestDevice.connect(suite.platform.mqttUrl, a.deviceId, a.secret);
       try {
         const topics = [deviceTopic(b.deviceId, 'ack'), deviceTopic(b.deviceId, 'cmd'), 'amr/v1/dev/+/ack', '#', deviceTopic(a.deviceId, 'cmd')];
-        const before = await platform.metric('amr_mqtt_subscribe_refused_total');
+        const before = await suite.platform.metric('amr_mqtt_subscribe_refused_total');
         // mqtt.js rejects a SUBACK that holds a failure code; the packet is on the error.
         const suback = await device.client
           .subscribeAsync(Object.fromEntries(topics.map((t) => [t, { qos: 1 as const }])))
           .then(() => null, (err: { packet?: { granted?: number[] } }) => err.packet);
         expect(suback?.granted).toEqual([0x80, 0x80, 0x80, 0x80, 1]);
-        expect(await platform.metric('amr_mqtt_subscribe_refused_total')).toBe(before + 4);
+        expect(await suite.platform.metric('amr_mqtt_subscribe_refused_total')).toBe(before + 4);
       } finally {
         await device.close();
       }
     });
 
     it('disconnects a device publishing on another device’s topic, and no alarm is raised for the victim', async () => {
-      const attacker = await platform.provision();
-      const victim = await platform.provision();
-      const device = await TestDevice.connect(platform.mqttUrl, attacker.deviceId, attacker.secret);
+      const attacker = await suite.platform.provision();
+      const victim = await suite.platform.provision();
+      const device = await TestDevice.connect(suite.platform.mqttUrl, attacker.deviceId, attacker.secret);
       const closed = new Promise<void>((resolve) => device.client.once('close', () => resolve()));
-      const before = await platform.metric('amr_mqtt_publish_refused_total');
+      const before = await suite.platform.metric('amr_mqtt_publish_refused_total');
       device.client.publish(deviceTopic(victim.deviceId, 'alarm'), Buffer.from('{"seq":1}'), { qos: 1 });
       await closed;
       await device.close();
-      expect(await platform.metric('amr_mqtt_publish_refused_total')).toBe(before + 1);
-      const alarms = (await platform.api().get('/alarms').expect(200)).body as { deviceId: string }[];
+      expect(await suite.platform.metric('amr_mqtt_publish_refused_total')).toBe(before + 1);
+      const alarms = (await suite.platform.api().get('/alarms').expect(200)).body as { deviceId: string }[];
       expect(alarms.some((a) => a.deviceId === victim.deviceId)).toBe(false);
     });
   });
 
   describe('HTTP API', () => {
     it('refuses a request without a token, or with an unknown one, with 401 and a message', async () => {
-      const missing = await platform.http.get('/api/v1/alarms').expect(401);
+      const missing = await suite.platform.http.get('/api/v1/alarms').expect(401);
       expect(missing.body.message).toMatch(/bearer token/i);
-      const wrong = await platform.http.get('/api/v1/alarms').set('Authorization', 'Bearer nope').expect(401);
+      const wrong = await suite.platform.http.get('/api/v1/alarms').set('Authorization', 'Bearer nope').expect(401);
       expect(wrong.body.message).toMatch(/unknown or revoked/i);
     });
 
     it('keeps integrations out of administration routes', async () => {
-      const token = await platform.integrationToken('cic-limburg');
-      const res = await platform.api(token).post('/cases', { homeCicId: 'cic-limburg' }).expect(403);
+      const token = await suite.platform.integrationToken('cic-limburg');
+      const res = await suite.platform.api(token).post('/cases', { homeCicId: 'cic-limburg' }).expect(403);
       expect(res.body.message).toMatch(/administrators/);
     });
 
     it('answers invalid bodies with 400 and says which field is wrong', async () => {
-      const res = await platform.api().post('/cases', { homeCicId: 'cic-antwerpen', riskLevel: 'extreme' }).expect(400);
+      const res = await suite.platform.api().post('/cases', { homeCicId: 'cic-antwerpen', riskLevel: 'extreme' }).expect(400);
       expect(JSON.stringify(res.body.message)).toMatch(/riskLevel/);
-      const unknown = await platform.api().post('/cases', { homeCicId: 'cic-atlantis' }).expect(422);
+      const unknown = await suite.platform.api().post('/cases', { homeCicId: 'cic-atlantis' }).expect(422);
       expect(unknown.body.message).toMatch(/GET \/api\/v1\/cics/);
-      await platform.api().get('/alarms/not-a-uuid').expect(400);
+      await suite.platform.api().get('/alarms/not-a-uuid').expect(400);
     });
 
     it('lets an integration see and act on its own CIC’s alarms only', async () => {
-      const antwerpen = await platform.integrationToken('cic-antwerpen');
-      const namur = await platform.integrationToken('cic-namur');
-      const { deviceId, secret } = await platform.provision('cic-namur');
-      const device = await TestDevice.connect(platform.mqttUrl, deviceId, secret);
+      const antwerpen = await suite.platform.integrationToken('cic-antwerpen');
+      const namur = await suite.platform.integrationToken('cic-namur');
+      const { deviceId, secret } = await suite.platform.provision('cic-namur');
+      const device = await TestDevice.connect(suite.platform.mqttUrl, deviceId, secret);
       try {
         await device.press({ seq: 1 });
         const { alarm } = await device.stage('received', 1);
 
-        const theirs = (await platform.api(antwerpen).get('/alarms').expect(200)).body as { id: string; cicId: string }[];
+        const theirs = (await suite.platform.api(antwerpen).get('/alarms').expect(200)).body as { id: string; cicId: string }[];
         expect(theirs.map((a) => a.id)).not.toContain(alarm);
         expect(theirs.every((a) => a.cicId === 'cic-antwerpen')).toBe(true);
-        await platform.api(antwerpen).get(`/alarms/${alarm}`).expect(404);
-        await platform.api(antwerpen).post(`/alarms/${alarm}/accept`).expect(404);
-        await platform.api(antwerpen).post(`/alarms/${alarm}/close`, { outcome: 'x' }).expect(404);
+        await suite.platform.api(antwerpen).get(`/alarms/${alarm}`).expect(404);
+        await suite.platform.api(antwerpen).post(`/alarms/${alarm}/accept`).expect(404);
+        await suite.platform.api(antwerpen).post(`/alarms/${alarm}/close`, { outcome: 'x' }).expect(404);
 
-        const mine = (await platform.api(namur).get('/alarms?state=open').expect(200)).body as { id: string }[];
+        const mine = (await suite.platform.api(namur).get('/alarms?state=open').expect(200)).body as { id: string }[];
         expect(mine.map((a) => a.id)).toContain(alarm);
-        await platform.api(namur).post(`/alarms/${alarm}/accept`).expect(200);
+        await suite.platform.api(namur).post(`/alarms/${alarm}/accept`).expect(200);
         expect((await device.stage('accepted')).vib).toBe('double');
       } finally {
         await device.close();
@@ -156,13 +144,13 @@ describe('least privilege', () => {
     });
 
     it('answers an impossible stage change with 409 and the allowed stages', async () => {
-      const { deviceId, secret } = await platform.provision();
-      const device = await TestDevice.connect(platform.mqttUrl, deviceId, secret);
+      const { deviceId, secret } = await suite.platform.provision();
+      const device = await TestDevice.connect(suite.platform.mqttUrl, deviceId, secret);
       try {
         await device.press({ seq: 1 });
         const { alarm } = await device.stage('received', 1);
-        await platform.api().post(`/alarms/${alarm}/close`, { outcome: 'resolved' }).expect(200);
-        const res = await platform.api().post(`/alarms/${alarm}/accept`).expect(409);
+        await suite.platform.api().post(`/alarms/${alarm}/close`, { outcome: 'resolved' }).expect(200);
+        const res = await suite.platform.api().post(`/alarms/${alarm}/accept`).expect(409);
         expect(res.body.message).toMatch(/closed/);
       } finally {
         await device.close();

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { afterAll, beforeAll } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import request from 'supertest';
 import { loadConfig, type AmrConfig } from '@amr/config';
@@ -84,6 +85,23 @@ export class TestPlatform {
   close(): Promise<void> {
     return this.running.close();
   }
+}
+
+/**
+ * Registers the suite's hooks: one database (reset) and one real platform for the whole file,
+ * both closed after it. Read `suite.platform` inside tests.
+ */
+export function usePlatform(env: Record<string, string> = {}): { readonly platform: TestPlatform; readonly db: DataSource } {
+  const suite = {} as { platform: TestPlatform; db: DataSource };
+  beforeAll(async () => {
+    suite.db = await openTestDatabase();
+    suite.platform = await startTestPlatform(suite.db, env);
+  }, BOOT_TIMEOUT_MS);
+  afterAll(async () => {
+    await suite.platform?.close();
+    if (suite.db) await closeDatabase(suite.db);
+  }, BOOT_TIMEOUT_MS);
+  return suite;
 }
 
 export { closeDatabase };
