@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { deviceTopic } from '@amr/protocol';
 import { usePlatform } from './support/platform.js';
 import { Refused, TestDevice, connectClient } from './support/device.js';
+import { SseClient } from './support/sse.js';
 
 const NOT_AUTHORIZED = 5;
 
@@ -140,6 +141,34 @@ describe('least privilege', () => {
         expect((await device.stage('accepted')).vib).toBe('double');
       } finally {
         await device.close();
+      }
+    });
+
+    it('streams an integration only its own CIC’s events', async () => {
+      const namurToken = await suite.platform.integrationToken('cic-namur');
+      const liegeToken = await suite.platform.integrationToken('cic-liege');
+      const namurStream = new SseClient(`${suite.platform.httpUrl}/api/v1/events`, namurToken);
+      const liegeStream = new SseClient(`${suite.platform.httpUrl}/api/v1/events`, liegeToken);
+      await Promise.all([namurStream.opened, liegeStream.opened]);
+      const inNamur = await suite.platform.provision('cic-namur');
+      const inLiege = await suite.platform.provision('cic-liege');
+      const namurDevice = await TestDevice.connect(suite.platform.mqttUrl, inNamur.deviceId, inNamur.secret);
+      const liegeDevice = await TestDevice.connect(suite.platform.mqttUrl, inLiege.deviceId, inLiege.secret);
+      try {
+        await namurDevice.press({ seq: 1 });
+        const namurAlarm = (await namurDevice.stage('received', 1)).alarm;
+        await namurStream.next((e) => e.event === 'alarm.received' && e.data.id === namurAlarm);
+        // Liège's stream is ordered: once its own later alarm arrives, Namur's would have come first.
+        await liegeDevice.press({ seq: 1 });
+        const liegeAlarm = (await liegeDevice.stage('received', 1)).alarm;
+        await liegeStream.next((e) => e.event === 'alarm.received' && e.data.id === liegeAlarm);
+        expect(liegeStream.events.some((e) => e.data?.id === namurAlarm || e.data?.cicId === 'cic-namur')).toBe(false);
+        expect(namurStream.events.some((e) => e.data?.id === liegeAlarm)).toBe(false);
+      } finally {
+        namurStream.close();
+        liegeStream.close();
+        await namurDevice.close();
+        await liegeDevice.close();
       }
     });
 
