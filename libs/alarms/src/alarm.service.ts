@@ -99,6 +99,23 @@ export class AlarmService {
     await this.notifyDevice(alarm, alarm.stage as AlarmStage, (device?.encoding ?? 'cbor') as Encoding);
   }
 
+  /**
+   * An integration of the alarm's responsible CIC has received it (an SSE stream wrote it, or a
+   * webhook answered 2xx). The first delivery is recorded in the timeline and stops the delivery
+   * deadline; later ones are no-ops. Returns whether this call recorded it.
+   */
+  async markDelivered(alarmId: string, via: { channel: 'sse' | 'webhook'; integrationId: string }): Promise<boolean> {
+    const recorded = await this.db.transaction(async (tx) => {
+      const alarm = await tx.findOne(Alarm, { where: { id: alarmId }, lock: { mode: 'pessimistic_write' } });
+      if (!alarm || alarm.deliveredAt) return null;
+      const at = new Date();
+      await tx.update(Alarm, { id: alarm.id }, { deliveredAt: at });
+      await tx.insert(AlarmEvent, { alarmId: alarm.id, at, type: 'delivered', data: { via: via.channel, integrationId: via.integrationId, cicId: alarm.cicId } });
+      return alarm;
+    });
+    return recorded !== null;
+  }
+
   /** Sends the device the ack of the alarm's current stage; a failure is logged, the stage stands. */
   async notifyDevice(alarm: Alarm, stage: AckStage, encoding: Encoding): Promise<void> {
     const ack = makeAck(stage, { seq: alarm.lastSeq, alarm: alarm.id });

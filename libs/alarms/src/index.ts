@@ -5,3 +5,5 @@ export { loadAlarmView, caseView, ALARM_STAGES } from './alarm-view.js';
 export type { AlarmView, AlarmStage, CaseView, PositionView, TimelineEntry } from './alarm-view.js';
 export { ADMIN, actorOf } from './scope.js';
 export type { Scope } from './scope.js';
+export { recordCaseRead } from './case-reads.js';
+export type { CaseReadVia } from './case-reads.js';

@@ -1,7 +1,8 @@
 import { ENTITIES } from './entities/index.js';
 import { Initial1795400000000 } from './migrations/1795400000000-Initial.js';
+import { AlarmLifecycle1795500000000 } from './migrations/1795500000000-AlarmLifecycle.js';
 
 export { ENTITIES };
 
 /** Every migration class, oldest first, for the DataSource `migrations` option. */
-export const MIGRATIONS = [Initial1795400000000];
+export const MIGRATIONS = [Initial1795400000000, AlarmLifecycle1795500000000];

@@ -31,4 +31,12 @@ export class AlarmEvent {
 
   @Column({ name: 'data', type: 'jsonb', default: () => `'{}'` })
   data: Record<string, unknown>;
+
+  /** The previous entry's hash (null for the first): the timeline is a hash chain. */
+  @Column({ name: 'prev_hash', type: 'text', nullable: true })
+  prevHash: string | null;
+
+  /** SHA-256 over prevHash and this entry's canonical content. */
+  @Column({ name: 'hash', type: 'text', nullable: true })
+  hash: string | null;
 }

@@ -22,6 +22,7 @@ export type AlarmStage = (typeof ALARM_STAGES)[number];
 @Index('alarms_cic_id_stage_idx', ['cicId', 'stage'])
 @Index('alarms_device_id_received_at_idx', ['deviceId', 'receivedAt'])
 @Index('alarms_case_id_idx', ['caseId'])
+@Index('alarms_next_escalation_at_idx', ['nextEscalationAt'])
 export class Alarm {
   @PrimaryGeneratedColumn('uuid', { name: 'id', primaryKeyConstraintName: 'alarms_pkey' })
   id: string;
@@ -76,4 +77,30 @@ export class Alarm {
 
   @Column({ name: 'outcome', type: 'text', nullable: true })
   outcome: string | null;
+
+  /** The case's home CIC when the alarm was routed elsewhere: it gets an informational copy. */
+  @Column({ name: 'home_cic_id', type: 'text', nullable: true })
+  homeCicId: string | null;
+
+  @ManyToOne(() => Cic, { nullable: true })
+  @JoinColumn({ name: 'home_cic_id', foreignKeyConstraintName: 'alarms_home_cic_id_fkey' })
+  homeCic?: Relation<Cic> | null;
+
+  /** First time an integration of the responsible CIC received it (SSE or webhook). */
+  @Column({ name: 'delivered_at', type: 'timestamptz', nullable: true })
+  deliveredAt: Date | null;
+
+  @Column({ name: 'accepted_at', type: 'timestamptz', nullable: true })
+  acceptedAt: Date | null;
+
+  @Column({ name: 'dispatched_at', type: 'timestamptz', nullable: true })
+  dispatchedAt: Date | null;
+
+  /** Escalation steps taken so far (re-notifications, hand-overs to a backup CIC). */
+  @Column({ name: 'escalation_level', type: 'integer', default: 0 })
+  escalationLevel: number;
+
+  /** When the next escalation step is due unless the alarm is delivered / accepted first. */
+  @Column({ name: 'next_escalation_at', type: 'timestamptz', nullable: true })
+  nextEscalationAt: Date | null;
 }

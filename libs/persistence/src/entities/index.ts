@@ -8,6 +8,8 @@ import { Device } from './device.entity.js';
 import { Integration } from './integration.entity.js';
 import { ProtectionCase } from './protection-case.entity.js';
 import { TechnicalAlert } from './technical-alert.entity.js';
+import { WebhookDelivery } from './webhook-delivery.entity.js';
+import { CaseRead } from './case-read.entity.js';
 
 export * from './alarm-event.entity.js';
 export * from './alarm-position.entity.js';
@@ -19,6 +21,8 @@ export * from './device.entity.js';
 export * from './integration.entity.js';
 export * from './protection-case.entity.js';
 export * from './technical-alert.entity.js';
+export * from './webhook-delivery.entity.js';
+export * from './case-read.entity.js';
 
 /** Every entity class, for the DataSource `entities` option. */
 export const ENTITIES = [
@@ -32,4 +36,6 @@ export const ENTITIES = [
   AlarmEvent,
   TechnicalAlert,
   DeviceCommand,
+  WebhookDelivery,
+  CaseRead,
 ];

@@ -28,4 +28,12 @@ export class Integration {
 
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt: Date | null;
+
+  /** Where events are POSTed, signed with `webhookSecret` (null: no webhook). */
+  @Column({ name: 'webhook_url', type: 'text', nullable: true })
+  webhookUrl: string | null;
+
+  /** HMAC-SHA256 key for webhook signatures. Kept as issued: the platform must sign with it. */
+  @Column({ name: 'webhook_secret', type: 'text', nullable: true })
+  webhookSecret: string | null;
 }

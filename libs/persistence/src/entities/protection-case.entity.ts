@@ -45,4 +45,27 @@ export class ProtectionCase {
 
   @Column({ name: 'closed_at', type: 'timestamptz', nullable: true })
   closedAt: Date | null;
+
+  /** Protection orders in force: `[{type, places?, perimeterM?, until?}]`. */
+  @Column({ name: 'protection_orders', type: 'jsonb', nullable: true })
+  protectionOrders: ProtectionOrder[] | null;
+
+  /** What responders need to know about the victim: `{name?, phone?, languages?}`. */
+  @Column({ name: 'victim', type: 'jsonb', nullable: true })
+  victim: VictimContact | null;
+}
+
+export interface ProtectionOrder {
+  type: string;
+  places?: string[];
+  perimeterM?: number;
+  until?: string;
+  [key: string]: unknown;
+}
+
+export interface VictimContact {
+  name?: string;
+  phone?: string;
+  languages?: string[];
+  [key: string]: unknown;
 }
