@@ -8,7 +8,7 @@ const device = ['--device', 'dev-0001', '--secret', 's3cret'];
 
 function press(argv: string[], env: NodeJS.ProcessEnv = noEnv): PressOptions {
   const command = parseCli(['press', ...argv], env);
-  if (command.command !== 'run') throw new Error(`expected a run, got ${command.command}`);
+  if (command.command !== 'run' || command.scenario !== 'press') throw new Error(`expected a press run, got ${JSON.stringify(command)}`);
   return command.options;
 }
 
@@ -108,9 +108,8 @@ describe('parseCli: press', () => {
 describe('parseCli: errors (exit code 2)', () => {
   it.each([
     [[], /no scenario/],
-    [['fleet'], /unknown scenario: fleet/],
+    [['flee'], /unknown scenario: flee/],
     [['--device', 'x'], /scenario comes first/],
-    [['press'], /credentials needed/],
     [['press', '--device', 'dev-0001'], /--device needs --secret/],
     [['press', '--secret', 's'], /--secret needs --device/],
     [['press', '--device', 'a/b', '--secret', 's'], /not a device id/],

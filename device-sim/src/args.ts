@@ -6,6 +6,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isDeviceId, type AlarmKind, type Encoding } from '@amr/protocol';
 import { defaultStateDir } from './state.js';
+import { FLEET_OPTIONS, FLEET_USAGE, fleetOptions, type Checkers, type FleetOptions, type FleetScenario, type FleetValues } from './fleet-args.js';
 
 /** A command line that cannot be run: print `message` and the usage text, exit 2. */
 export class UsageError extends Error {
@@ -13,7 +14,12 @@ export class UsageError extends Error {
 }
 
 export const SCENARIOS = {
-  press: 'press the button N times and follow the acks (optionally act as the CIC operator)',
+  press: 'one button presses (with --device/--api: the detailed single-device run below)',
+  fleet: 'a steady fleet of N devices heartbeating, with presses spread over the run',
+  burst: 'a burst of M presses within S seconds',
+  coverage: 'poor coverage: deep indoor profile, every device loses coverage once',
+  restart: 'the platform is killed (SIGKILL) in the middle of a run and started again',
+  bench: 'thousands of directly connected devices: platform latency, throughput, RSS (and --baseline)',
 } as const;
 export type ScenarioName = keyof typeof SCENARIOS;
 
@@ -63,7 +69,8 @@ Options of press:
   -h, --help                   this text
 
 Exit codes: 0 every press got "received", 1 otherwise or on an error, 2 bad command line.
-`;
+
+${FLEET_USAGE}`;
 
 export type Credentials =
   | { mode: 'device'; deviceId: string; secret: string }
@@ -91,7 +98,8 @@ export interface PressOptions {
 
 export type CliCommand =
   | { command: 'help' }
-  | { command: 'run'; scenario: 'press'; options: PressOptions };
+  | { command: 'run'; scenario: 'press'; options: PressOptions }
+  | { command: 'run'; scenario: 'fleet-run'; options: FleetOptions };
 
 const PRESS_OPTIONS = {
   device: { type: 'string' },
@@ -124,14 +132,30 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   if (!Object.hasOwn(SCENARIOS, first)) throw new UsageError(`unknown scenario: ${first}`);
   const scenario = first as ScenarioName;
   const rest = argv.slice(1);
-  switch (scenario) {
-    case 'press': {
-      const values = parse(rest, PRESS_OPTIONS);
-      if (values.help) return { command: 'help' };
-      return { command: 'run', scenario, options: pressOptions(values, env) };
-    }
+  // press with credentials (--device, or --api to provision one) is the detailed single-device
+  // run; everything else goes through the fleet engine (its own platform unless --api)
+  const credentialed = rest.some((a) => /^--(device|secret|operator|cic|kind|interval-ms|lat|lon|bat)(=|$)/.test(a)) ||
+    (rest.some((a) => /^--api(=|$)/.test(a)) && !rest.some((a) => /^--(profile|report|devices|seconds|heartbeat)(=|$)/.test(a)));
+  if (scenario === 'press' && credentialed) {
+    const values = parse(rest, PRESS_OPTIONS);
+    if (values.help) return { command: 'help' };
+    return { command: 'run', scenario, options: pressOptions(values, env) };
   }
+  const values = parse(rest, FLEET_OPTIONS) as FleetValues;
+  if (values.help) return { command: 'help' };
+  return { command: 'run', scenario: 'fleet-run', options: fleetOptions(scenario as FleetScenario, values, env, CHECKERS) };
 }
+
+const CHECKERS: Checkers = {
+  number,
+  integer,
+  httpUrl,
+  oneOf,
+  mqttUrl: (value) => mqttUrl(value),
+  fail: (message) => {
+    throw new UsageError(message);
+  },
+};
 
 type PressValues = ReturnType<typeof parse<typeof PRESS_OPTIONS>>;
 

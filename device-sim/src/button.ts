@@ -6,7 +6,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { connect as mqttConnect, type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
+import type { Duplex } from 'node:stream';
+import { connect as mqttConnect, MqttClient, type IClientOptions, type IConnackPacket } from 'mqtt';
 import {
   deviceTopic,
   encodePayload,
@@ -17,6 +18,9 @@ import {
   type AlarmKind,
   type AlarmMessage,
   type CmdMessage,
+  type LocMessage,
+  type StatusMessage,
+  type Vibration,
   type Encoding,
   type Position,
   type ProtocolError,
@@ -62,6 +66,11 @@ export interface ButtonConfig {
   reconnectPeriodMs?: number;
   /** Extra mqtt.js options (e.g. TLS `ca`). Identity and session options cannot be overridden. */
   mqtt?: Partial<IClientOptions>;
+  /**
+   * Opens the transport instead of `mqttUrl` (called again on every reconnect): a socket through
+   * the shaping link, or one bound to a chosen loopback source address (bench).
+   */
+  stream?: () => Duplex;
 }
 
 export interface AckEvent {
@@ -87,6 +96,8 @@ export interface PressParams {
   /** Resend the same press (same seq, same bytes) at this period until answered; 0: never. */
   retransmitMs: number;
   signal?: AbortSignal;
+  /** performance.now() of the press itself, when it happened before the publish (asleep, no network yet). */
+  pressedAt?: number;
 }
 
 export type PressOutcome = 'received' | 'rejected' | 'lost' | 'aborted';
@@ -99,6 +110,8 @@ export interface PressResult {
   latencyMs?: number;
   retransmissions: number;
   alarmId?: string;
+  /** Other alarm ids acks of this same press carried: a duplicated press (must never happen). */
+  otherAlarmIds?: string[];
   reason?: string;
   /** Press → first ack of each stage, ms (operator stages included as they arrive). */
   stages: Partial<Record<AckStage, number>>;
@@ -112,6 +125,8 @@ export interface ButtonEvents {
   ack: [AckEvent];
   cmd: [{ cmd: CmdMessage; encoding: Encoding }];
   'invalid-message': [{ topic: string; error: ProtocolError }];
+  /** The vibration motor plays an ack's pattern (CONTRACT §3 ack `vib`), once per stage of a press. */
+  vibrate: [{ pattern: Vibration; stage: AckStage; seq?: number }];
 }
 
 interface PressState {
@@ -120,6 +135,8 @@ interface PressState {
   startedAt: number;
   retransmissions: number;
   alarmId?: string;
+  /** Alarm ids other than the first one that acks of this press carried (must stay empty). */
+  otherAlarmIds?: Set<string>;
   reason?: string;
   stages: Partial<Record<AckStage, number>>;
 }
@@ -170,7 +187,7 @@ export class Button extends EventEmitter<ButtonEvents> {
     const { deviceId, secret, mqttUrl } = this.config;
     const connectTimeoutMs = this.config.connectTimeoutMs ?? 10_000;
     return new Promise((resolve, reject) => {
-      const client = mqttConnect(mqttUrl, {
+      const options: IClientOptions = {
         ...this.config.mqtt,
         clientId: deviceId,
         username: deviceId,
@@ -180,7 +197,9 @@ export class Button extends EventEmitter<ButtonEvents> {
         keepalive: this.config.keepaliveS ?? 60,
         connectTimeout: connectTimeoutMs,
         reconnectPeriod: this.config.reconnectPeriodMs ?? 1000,
-      });
+      };
+      const stream = this.config.stream;
+      const client = stream ? new MqttClient(() => stream() as never, options) : mqttConnect(mqttUrl, options);
       this.client = client;
       let settled = false;
       let everConnected = false;
@@ -253,7 +272,7 @@ export class Button extends EventEmitter<ButtonEvents> {
     const state: PressState = { seq, kind, startedAt: 0, retransmissions: 0, stages: {} };
     const since = this.log.length;
     this.pressStates.set(seq, state);
-    state.startedAt = performance.now();
+    state.startedAt = params.pressedAt ?? performance.now();
     this.publish(this.topics.alarm, payload);
     this.emit('sent', { seq, retransmission: 0, bytes: payload.length });
 
@@ -283,6 +302,18 @@ export class Button extends EventEmitter<ButtonEvents> {
         ? 'aborted'
         : 'lost';
     return this.result(state, outcome);
+  }
+
+  /** Publishes a heartbeat (`status`) or a position (`loc`), QoS 1 (CONTRACT §2). */
+  publishUp(channel: 'status', message: StatusMessage): void;
+  publishUp(channel: 'loc', message: LocMessage): void;
+  publishUp(channel: 'status' | 'loc', message: StatusMessage | LocMessage): void {
+    this.publish(deviceTopic(this.deviceId, channel), encodePayload(message, this.config.encoding));
+  }
+
+  /** The underlying client (reconnect tuning). */
+  get mqttClient(): MqttClient | undefined {
+    return this.client;
   }
 
   /** The current result of a press of this button (stages keep filling in as acks arrive). */
@@ -367,7 +398,13 @@ export class Button extends EventEmitter<ButtonEvents> {
     if (state) {
       const latencyMs = at - state.startedAt;
       const repeat = state.stages[ack.stage] !== undefined;
-      if (!repeat) state.stages[ack.stage] = latencyMs;
+      if (!repeat) {
+        state.stages[ack.stage] = latencyMs;
+        this.emit('vibrate', { pattern: ack.vib, stage: ack.stage, seq: ack.seq });
+      }
+      if (ack.alarm !== undefined && state.alarmId !== undefined && ack.alarm !== state.alarmId) {
+        (state.otherAlarmIds ??= new Set()).add(ack.alarm);
+      }
       if (ack.alarm !== undefined) state.alarmId ??= ack.alarm;
       if (ack.stage === 'rejected' && ack.reason !== undefined) state.reason ??= ack.reason;
       event = { ack, encoding, at, latencyMs, known: true, repeat };
@@ -389,6 +426,7 @@ export class Button extends EventEmitter<ButtonEvents> {
       ...(state.stages.received !== undefined ? { latencyMs: state.stages.received } : {}),
       retransmissions: state.retransmissions,
       ...(state.alarmId !== undefined ? { alarmId: state.alarmId } : {}),
+      ...(state.otherAlarmIds ? { otherAlarmIds: [...state.otherAlarmIds] } : {}),
       ...(state.reason !== undefined ? { reason: state.reason } : {}),
       stages: { ...state.stages },
     };

@@ -1,5 +1,7 @@
 /** The scenarios the CLI can run, by name (see args.ts SCENARIOS for their descriptions). */
 import type { CliCommand } from '../args.js';
+import { runBench } from './bench.js';
+import { runFleet } from './fleet.js';
 import { runPress } from './press.js';
 import type { ScenarioContext, ScenarioOutcome } from './types.js';
 
@@ -9,5 +11,7 @@ export function runScenario(command: Extract<CliCommand, { command: 'run' }>, co
   switch (command.scenario) {
     case 'press':
       return runPress(command.options, context);
+    case 'fleet-run':
+      return command.options.scenario === 'bench' ? runBench(command.options, context) : runFleet(command.options, context);
   }
 }

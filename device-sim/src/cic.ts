@@ -1,0 +1,230 @@
+/**
+ * The simulated CIC: an SSE client of `GET /api/v1/events` (CONTRACT §4) that timestamps when
+ * each alarm becomes visible at the centre ("delivery at the CIC" = the `alarm.received` event
+ * arriving here), and an automatic operator that accepts, dispatches and closes each alarm
+ * after configurable delays through the real HTTP API. Node 20 has no EventSource: the stream
+ * is read with fetch and the small parser below.
+ */
+import { performance } from 'node:perf_hooks';
+import { ApiError, type ApiClient } from './api.js';
+
+export interface SseEvent {
+  event: string;
+  data: string;
+  id?: string;
+}
+
+/** An incremental text/event-stream parser (HTML Living Standard §9.2.6), fed chunk by chunk. */
+export class SseParser {
+  private buffer = '';
+  private event = '';
+  private data: string[] = [];
+  private id: string | undefined;
+
+  /** Feeds text; returns the events completed by it. */
+  push(text: string): SseEvent[] {
+    this.buffer += text;
+    const out: SseEvent[] = [];
+    for (;;) {
+      const match = /\r\n|\r|\n/.exec(this.buffer);
+      if (!match) break;
+      // a lone \r at the very end may be the first half of \r\n: wait for more
+      if (match[0] === '\r' && match.index === this.buffer.length - 1) break;
+      const line = this.buffer.slice(0, match.index);
+      this.buffer = this.buffer.slice(match.index + match[0].length);
+      if (line === '') {
+        if (this.data.length > 0) {
+          out.push({ event: this.event || 'message', data: this.data.join('\n'), ...(this.id !== undefined ? { id: this.id } : {}) });
+        }
+        this.event = '';
+        this.data = [];
+        continue;
+      }
+      if (line.startsWith(':')) continue; // comment
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      let value = colon < 0 ? '' : line.slice(colon + 1);
+      if (value.startsWith(' ')) value = value.slice(1);
+      if (field === 'event') this.event = value;
+      else if (field === 'data') this.data.push(value);
+      else if (field === 'id') this.id = value;
+    }
+    return out;
+  }
+}
+
+export interface AlarmEventData {
+  id: string;
+  deviceId: string;
+  kind?: 'panic' | 'test';
+  stage?: string;
+  pressCount?: number;
+}
+
+export interface OperatorDelays {
+  /** From the CIC seeing an alarm to accept, ms. */
+  acceptMs: number;
+  /** From accept to dispatch, ms (test alarms are never dispatched). */
+  dispatchMs: number;
+  /** From dispatch (or accept) to close, ms. */
+  closeMs: number;
+}
+
+export interface CicStats {
+  events: number;
+  reconnects: number;
+  operatorErrors: string[];
+  closed: number;
+}
+
+/**
+ * Watches the event stream and (optionally) operates every alarm it sees. Times are
+ * performance.now(), comparable with the buttons' in this process.
+ */
+export class SimulatedCic {
+  /** alarm id → first `alarm.received` seen. */
+  readonly receivedAt = new Map<string, { at: number; deviceId: string; kind?: string }>();
+  /** alarm id → every `alarm.received` / `alarm.pressed` arrival (a press joining an open alarm). */
+  readonly pressEvents = new Map<string, number[]>();
+  readonly stats: CicStats = { events: 0, reconnects: 0, operatorErrors: [], closed: 0 };
+  private readonly operated = new Set<string>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private abort = new AbortController();
+  private stopped = false;
+  private connectedOnce: Promise<void> | undefined;
+
+  constructor(
+    private readonly api: ApiClient,
+    private readonly token: string,
+    private readonly operator: OperatorDelays | null,
+  ) {}
+
+  /** Opens the stream; resolves once the server has answered with 200. Reconnects on its own until stop(). */
+  start(): Promise<void> {
+    this.connectedOnce ??= new Promise((resolve, reject) => void this.loop(resolve, reject));
+    return this.connectedOnce;
+  }
+
+  /** Operates the open alarms not seen on the stream (e.g. created while it was reconnecting). */
+  async sweepOpen(): Promise<void> {
+    if (!this.operator) return;
+    const open = await this.api.get<AlarmEventData[]>('/api/v1/alarms?state=open').catch(() => undefined);
+    for (const alarm of open?.body ?? []) this.operate(alarm);
+  }
+
+  /** Waits for scheduled operator actions to finish (bounded), then closes the stream. */
+  async stop(graceMs = 0): Promise<void> {
+    const deadline = performance.now() + graceMs;
+    while ((this.timers.size > 0 || this.pending.size > 0) && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.abort.abort();
+    await Promise.allSettled([...this.pending]);
+  }
+
+  private async loop(resolve: () => void, reject: (e: Error) => void): Promise<void> {
+    let first = true;
+    let backoff = 250;
+    while (!this.stopped) {
+      try {
+        const response = await fetch(`${this.api.baseUrl}/api/v1/events`, {
+          headers: { authorization: `Bearer ${this.token}`, accept: 'text/event-stream' },
+          signal: this.abort.signal,
+        });
+        if (!response.ok || !response.body) throw new Error(`GET /api/v1/events: HTTP ${response.status}`);
+        if (first) resolve();
+        else {
+          this.stats.reconnects += 1;
+          void this.sweepOpen();
+        }
+        first = false;
+        backoff = 250;
+        const parser = new SseParser();
+        const decoder = new TextDecoder();
+        for await (const chunk of response.body) {
+          const at = performance.now();
+          for (const event of parser.push(decoder.decode(chunk as Uint8Array, { stream: true }))) this.onEvent(event, at);
+        }
+      } catch (error) {
+        if (this.stopped) return;
+        if (first && backoff > 4000) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+          return;
+        }
+      }
+      if (this.stopped) return;
+      await new Promise((r) => setTimeout(r, backoff));
+      backoff = Math.min(backoff * 2, 5000);
+    }
+  }
+
+  private onEvent(event: SseEvent, at: number): void {
+    this.stats.events += 1;
+    if (event.event !== 'alarm.received' && event.event !== 'alarm.pressed') return;
+    let alarm: AlarmEventData;
+    try {
+      alarm = JSON.parse(event.data) as AlarmEventData;
+    } catch {
+      return;
+    }
+    if (typeof alarm?.id !== 'string') return;
+    if (event.event === 'alarm.received' && !this.receivedAt.has(alarm.id)) {
+      this.receivedAt.set(alarm.id, { at, deviceId: alarm.deviceId, ...(alarm.kind ? { kind: alarm.kind } : {}) });
+    }
+    const list = this.pressEvents.get(alarm.id) ?? [];
+    list.push(at);
+    this.pressEvents.set(alarm.id, list);
+    this.operate(alarm);
+  }
+
+  private operate(alarm: AlarmEventData): void {
+    const delays = this.operator;
+    if (!delays || this.operated.has(alarm.id) || this.stopped) return;
+    this.operated.add(alarm.id);
+    const id = encodeURIComponent(alarm.id);
+    const steps: Array<[number, string, unknown]> = [[delays.acceptMs, 'accept', {}]];
+    if (alarm.kind !== 'test') steps.push([delays.dispatchMs, 'dispatch', { unit: 'SIM-1', etaMin: 5 }]);
+    steps.push([delays.closeMs, 'close', { outcome: 'simulated' }]);
+    const run = (i: number): void => {
+      const step = steps[i];
+      if (!step || this.stopped) return;
+      const [delay, action, body] = step;
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        const call = this.post(`/api/v1/alarms/${id}/${action}`, body).then((ok) => {
+          if (ok && action === 'close') this.stats.closed += 1;
+          if (ok) run(i + 1);
+        });
+        this.track(call);
+      }, delay);
+      this.timers.add(timer);
+    };
+    run(0);
+  }
+
+  /** POST with retries while the platform is unreachable (restart scenario); false on a refusal. */
+  private async post(path: string, body: unknown): Promise<boolean> {
+    for (let attempt = 0; attempt < 20 && !this.stopped; attempt++) {
+      try {
+        await this.api.post(path, body);
+        return true;
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        if (error.status !== null && error.status < 500) {
+          this.stats.operatorErrors.push(error.message);
+          return false;
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    return false;
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+}

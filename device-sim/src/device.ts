@@ -1,0 +1,195 @@
+/**
+ * A simulated button in a fleet: the Button (MQTT, presses, acks, seq kept on disk) behind its
+ * own network (the shaping link of its profile, or a direct socket for the bench), with the
+ * firmware's periodic behaviour: a heartbeat (`status`) while no alarm is open, positions
+ * (`loc`) while one is, reconnection with exponential back-off after a loss of coverage, and
+ * the vibration of every ack.
+ */
+import { connect as netConnect } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Encoding, Vibration } from '@amr/protocol';
+import { Button, type PressResult } from './button.js';
+import { NetworkLink, type LinkTarget } from './link.js';
+import { gapSchedule, type NetworkProfile, type Random } from './network.js';
+
+export interface SimDeviceOptions {
+  deviceId: string;
+  secret: string;
+  /** null: direct loopback socket, no network model (bench). */
+  profile: NetworkProfile | null;
+  target: LinkTarget;
+  encoding: Encoding;
+  stateDir: string;
+  random: Random;
+  heartbeatMs: number;
+  locEveryMs: number;
+  /** Source address for a direct socket (bench: several loopback addresses). */
+  localAddress?: string;
+  connectTimeoutMs: number;
+  keepaliveS?: number;
+}
+
+export interface DeviceCounters {
+  heartbeats: number;
+  positions: number;
+  reconnects: number;
+  offline: number;
+  vibrations: Partial<Record<Vibration, number>>;
+}
+
+const MAX_BACKOFF_MS = 30_000;
+
+export class SimDevice {
+  readonly button: Button;
+  readonly link: NetworkLink | undefined;
+  readonly counters: DeviceCounters = { heartbeats: 0, positions: 0, reconnects: 0, offline: 0, vibrations: {} };
+  /** Time from start() to the first CONNACK (attach included), ms. */
+  connectMs: number | undefined;
+  private linkPort = 0;
+  private hbSeq = 0;
+  private locSeq = 0;
+  private openAlarm: string | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private locTimer: NodeJS.Timeout | undefined;
+  private backoffMs = 1000;
+  private lastPressAt = -Infinity;
+  private stopped = false;
+
+  constructor(readonly options: SimDeviceOptions) {
+    const { profile } = options;
+    this.link = profile ? new NetworkLink(profile, options.target, options.random) : undefined;
+    this.button = new Button({
+      deviceId: options.deviceId,
+      secret: options.secret,
+      mqttUrl: `mqtt://${options.target.host}:${options.target.port}`,
+      encoding: options.encoding,
+      stateDir: options.stateDir,
+      connectTimeoutMs: options.connectTimeoutMs,
+      reconnectPeriodMs: 1000,
+      keepaliveS: options.keepaliveS ?? 120,
+      stream: () =>
+        this.link
+          ? netConnect({ host: '127.0.0.1', port: this.linkPort, noDelay: true })
+          : netConnect({
+              host: this.options.target.host,
+              port: this.options.target.port,
+              noDelay: true,
+              ...(this.options.localAddress ? { localAddress: this.options.localAddress } : {}),
+            }),
+    });
+    this.button.on('vibrate', ({ pattern, stage, seq }) => {
+      this.counters.vibrations[pattern] = (this.counters.vibrations[pattern] ?? 0) + 1;
+      const alarm = seq === undefined ? undefined : this.button.pressResult(seq)?.alarmId;
+      if (stage === 'received' && alarm !== undefined) this.alarmOpened(alarm);
+      if (stage === 'closed') this.alarmClosed();
+    });
+    this.button.on('ack', ({ ack }) => {
+      if (ack.stage === 'closed' && ack.alarm === this.openAlarm) this.alarmClosed();
+    });
+    this.button.on('offline', () => {
+      this.counters.offline += 1;
+      // firmware back-off: 1 s, 2 s, 4 s … 30 s, with ±25 % jitter so a fleet does not reconnect in step
+      const client = this.button.mqttClient;
+      if (client) client.options.reconnectPeriod = Math.round(this.backoffMs * (0.75 + 0.5 * options.random()));
+      this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+    });
+    this.button.on('connect', ({ reconnect }) => {
+      if (reconnect) this.counters.reconnects += 1;
+      this.backoffMs = 1000;
+      const client = this.button.mqttClient;
+      if (client) client.options.reconnectPeriod = 1000;
+    });
+    this.button.on('connection-error', () => undefined);
+  }
+
+  get profileName(): string {
+    return this.options.profile?.name ?? 'direct';
+  }
+
+  /** Powers on: attaches (through the link), connects, then heartbeats. */
+  async start(): Promise<void> {
+    if (this.link) {
+      this.linkPort = await this.link.listen();
+    }
+    const started = performance.now();
+    await this.button.connect();
+    this.connectMs = performance.now() - started;
+    this.scheduleHeartbeat(this.options.random() * this.options.heartbeatMs);
+  }
+
+  /** Coverage gaps of the profile over the run (from `origin`), and any forced blackout. */
+  scheduleGaps(durationMs: number, origin: number): void {
+    if (this.link && this.options.profile) this.link.scheduleGaps(gapSchedule(this.options.profile, durationMs, this.options.random), origin);
+  }
+
+  /** A press: woken from sleep, publish, retransmit until "received". */
+  press(params: { timeoutMs: number; retransmitMs: number; signal?: AbortSignal }): Promise<PressResult> {
+    const pressedAt = performance.now();
+    // asleep unless a press of its own woke it within the RRC inactivity time (see NetworkLink.sleep)
+    if (this.link && pressedAt - this.lastPressAt > this.link.profile.rrcInactivityMs) this.link.sleep();
+    this.lastPressAt = pressedAt;
+    return this.button.press({
+      kind: 'panic',
+      loc: { lat: 51.2194 + this.options.random() * 0.05, lon: 4.4025 + this.options.random() * 0.05, acc: 25, ts: Math.floor(Date.now() / 1000), src: 'gnss' },
+      bat: 87,
+      pressedAt,
+      timeoutMs: params.timeoutMs,
+      retransmitMs: params.retransmitMs,
+      ...(params.signal ? { signal: params.signal } : {}),
+    });
+  }
+
+  retarget(target: LinkTarget): void {
+    this.options.target = target;
+    this.link?.retarget(target);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.heartbeatTimer);
+    clearInterval(this.locTimer);
+    await this.button.close().catch(() => undefined);
+    await this.link?.close();
+  }
+
+  private scheduleHeartbeat(delayMs: number): void {
+    if (this.stopped) return;
+    this.heartbeatTimer = setTimeout(() => {
+      if (this.openAlarm === undefined && this.button.connected) {
+        this.hbSeq += 1;
+        this.button.publishUp('status', { seq: this.hbSeq, ts: Math.floor(Date.now() / 1000), bat: 87, rsrp: rsrp(this.profileName), fw: 'sim-2.0' });
+        this.counters.heartbeats += 1;
+      }
+      this.scheduleHeartbeat(this.options.heartbeatMs);
+    }, delayMs);
+  }
+
+  private alarmOpened(alarmId: string): void {
+    if (this.openAlarm === alarmId || this.stopped) return;
+    this.openAlarm = alarmId;
+    clearInterval(this.locTimer);
+    this.locTimer = setInterval(() => {
+      if (!this.button.connected) return;
+      this.locSeq += 1;
+      this.button.publishUp('loc', {
+        seq: this.locSeq,
+        lat: 51.2194 + this.options.random() * 0.01,
+        lon: 4.4025 + this.options.random() * 0.01,
+        acc: 15,
+        ts: Math.floor(Date.now() / 1000),
+        src: 'gnss',
+      });
+      this.counters.positions += 1;
+    }, this.options.locEveryMs);
+  }
+
+  private alarmClosed(): void {
+    this.openAlarm = undefined;
+    clearInterval(this.locTimer);
+    this.locTimer = undefined;
+  }
+}
+
+function rsrp(profile: string): number {
+  return profile === 'poor' ? -125 : profile === 'urban-indoor' ? -108 : -90;
+}

@@ -1,0 +1,209 @@
+/**
+ * Options of the fleet scenarios (press without credentials, fleet, burst, coverage, restart,
+ * bench): one option set, per-scenario defaults. Pure, like args.ts.
+ */
+import type { Encoding } from '@amr/protocol';
+import { isProfileName, PROFILE_NAMES, type ProfileName } from './network.js';
+import { defaultStateDir } from './state.js';
+
+export const FLEET_SCENARIOS = ['press', 'fleet', 'burst', 'coverage', 'restart', 'bench'] as const;
+export type FleetScenario = (typeof FLEET_SCENARIOS)[number];
+
+export interface FleetOptions {
+  scenario: FleetScenario;
+  devices: number;
+  presses: number;
+  /** Length of the load phase, s. */
+  seconds: number;
+  profiles: ProfileName[];
+  api?: { url: string; token: string };
+  mqttUrl?: string;
+  report?: string;
+  baseline?: string;
+  heartbeatS: number;
+  locEveryS: number;
+  operator: { acceptMs: number; dispatchMs: number; closeMs: number } | null;
+  timeoutS: number;
+  retransmitMs: number;
+  seed: number;
+  stateDir: string;
+  json: boolean;
+  encoding: Encoding;
+  databaseUrl?: string;
+  dataDir?: string;
+  /** bench: presses per second over the fleet. */
+  rate: number;
+  batteryMah: number;
+  pressesPerDay: number;
+  /** restart: when the platform is killed, s into the load phase. */
+  restartAtS: number;
+  /** coverage: length of the forced coverage gap each device goes through, s. */
+  gapS: number;
+  /** bench: loopback source addresses to spread connections over (0: as many as needed). */
+  addresses: number;
+  connectConcurrency: number;
+  /** bench: echo samples against the baseline broker. */
+  baselineSamples: number;
+  verbose: boolean;
+}
+
+type Defaults = Pick<FleetOptions, 'devices' | 'presses' | 'seconds' | 'profiles' | 'heartbeatS' | 'locEveryS' | 'timeoutS'>;
+
+export const FLEET_DEFAULTS: Readonly<Record<FleetScenario, Defaults>> = Object.freeze({
+  press: { devices: 1, presses: 1, seconds: 1, profiles: ['good'], heartbeatS: 5, locEveryS: 5, timeoutS: 60 },
+  fleet: { devices: 50, presses: 10, seconds: 30, profiles: ['good'], heartbeatS: 5, locEveryS: 5, timeoutS: 60 },
+  burst: { devices: 20, presses: 20, seconds: 5, profiles: ['good'], heartbeatS: 5, locEveryS: 5, timeoutS: 60 },
+  coverage: { devices: 10, presses: 10, seconds: 40, profiles: ['poor'], heartbeatS: 5, locEveryS: 5, timeoutS: 90 },
+  restart: { devices: 10, presses: 20, seconds: 40, profiles: ['good'], heartbeatS: 5, locEveryS: 5, timeoutS: 90 },
+  bench: { devices: 1000, presses: 0, seconds: 60, profiles: [], heartbeatS: 60, locEveryS: 30, timeoutS: 30 },
+});
+
+export const FLEET_USAGE = `Options of press (without --device), fleet, burst, coverage, restart and bench:
+  --devices N                  simulated buttons (defaults: fleet 50, burst = presses, coverage 10, restart 10, bench 1000)
+  --presses M                  presses over the run (fleet 10, burst 20, coverage 10, restart 20)
+  --seconds S                  length of the load phase (fleet 30, burst 5, coverage 40, restart 40, bench 60)
+  --profile P[,P…]             good | urban-indoor | poor | all; devices take them in turn (default good; coverage: poor)
+  --api URL --token T          drive a running platform (with --mqtt URL); default: start one (embedded database)
+  --mqtt URL                   its broker (default mqtt://<api host>:1883)
+  --report DIR                 write DIR/result.json and DIR/report.html
+  --heartbeat S                heartbeat interval (default 5; bench 60)
+  --accept-after S             simulated operator: accept S after the CIC saw the alarm (default 2)
+  --dispatch-after S           … dispatch S after accepting (default 2)
+  --close-after S              … close S after dispatching (default 2)
+  --no-operator                nobody works the alarms (they stay open)
+  --timeout S                  a press without "received" after S is lost (default 60; coverage/restart 90)
+  --retransmit-ms MS           resend a press until "received" (default 5000)
+  --restart-at S               restart: kill -9 the platform S into the run (default: half-way)
+  --gap S                      coverage: each device loses coverage once for S (default 10)
+  --rate R                     bench: presses per second over the fleet (default 10)
+  --baseline mqtt://HOST:PORT  bench: QoS 1 echo round trip against a plain broker, for the ratio
+  --database-url URL           the started platform uses PostgreSQL (bench: keeps the devices)
+  --data-dir DIR               the started platform's embedded database directory
+  --battery-mah N              energy model: battery capacity (default 1000)
+  --presses-per-day N          energy model: presses and self-tests per day (default 1)
+  --seed N                     random seed (default 1)
+  --state-dir DIR              seq counters and bench devices (default ~/.amr-device-sim)
+  --encoding cbor|json         payload encoding (default cbor)
+  --json                       print the JSON result on stdout
+  --verbose                    print the started platform's output
+
+Objectives (exit code 1 when one is missed): no lost, duplicated or rejected press; every
+received press seen at the CIC; "received" within 10 s for ≥ 95 % of presses (good,
+urban-indoor; poor: within 30 s for ≥ 90 %). bench: no lost press.
+`;
+
+export class FleetUsageError extends Error {}
+
+export const FLEET_OPTIONS = {
+  devices: { type: 'string' },
+  presses: { type: 'string' },
+  seconds: { type: 'string' },
+  profile: { type: 'string' },
+  api: { type: 'string' },
+  token: { type: 'string' },
+  mqtt: { type: 'string' },
+  report: { type: 'string' },
+  baseline: { type: 'string' },
+  heartbeat: { type: 'string' },
+  'accept-after': { type: 'string' },
+  'dispatch-after': { type: 'string' },
+  'close-after': { type: 'string' },
+  'no-operator': { type: 'boolean' },
+  timeout: { type: 'string' },
+  'retransmit-ms': { type: 'string' },
+  'restart-at': { type: 'string' },
+  gap: { type: 'string' },
+  rate: { type: 'string' },
+  'database-url': { type: 'string' },
+  'data-dir': { type: 'string' },
+  'battery-mah': { type: 'string' },
+  'presses-per-day': { type: 'string' },
+  seed: { type: 'string' },
+  'state-dir': { type: 'string' },
+  encoding: { type: 'string' },
+  addresses: { type: 'string' },
+  'connect-concurrency': { type: 'string' },
+  'baseline-samples': { type: 'string' },
+  json: { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export type FleetValues = { [K in keyof typeof FLEET_OPTIONS]?: (typeof FLEET_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+export interface Checkers {
+  number(name: string, value: string | undefined, fallback: number, min: number, max: number): number;
+  integer(name: string, value: string | undefined, fallback: number, min: number, max: number): number;
+  httpUrl(value: string): string;
+  mqttUrl(value: string): string;
+  oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[], fallback: T): T;
+  fail(message: string): never;
+}
+
+export function parseProfiles(value: string | undefined, fallback: readonly ProfileName[], fail: (m: string) => never): ProfileName[] {
+  if (value === undefined) return [...fallback];
+  if (value === 'all') return [...PROFILE_NAMES];
+  const names = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (names.length === 0) fail('--profile: empty');
+  for (const name of names) if (!isProfileName(name)) fail(`--profile: must be ${PROFILE_NAMES.join(', ')} or all, got ${JSON.stringify(name)}`);
+  return names as ProfileName[];
+}
+
+export function fleetOptions(scenario: FleetScenario, v: FleetValues, env: NodeJS.ProcessEnv, c: Checkers): FleetOptions {
+  const d = FLEET_DEFAULTS[scenario];
+  const token = v.token ?? (env['AMR_ADMIN_TOKEN'] || undefined);
+  if (v.token !== undefined && v.api === undefined) c.fail('--token needs --api');
+  if (v.api !== undefined && token === undefined) c.fail('--api needs --token (or AMR_ADMIN_TOKEN)');
+  const api = v.api === undefined ? undefined : { url: c.httpUrl(v.api), token: token! };
+  if (v.mqtt !== undefined && api === undefined) c.fail('--mqtt needs --api (without --api the simulator starts its own platform)');
+  if (api && (v['database-url'] !== undefined || v['data-dir'] !== undefined)) c.fail('--database-url and --data-dir are for a started platform, not with --api');
+  if (v.baseline !== undefined && scenario !== 'bench') c.fail('--baseline is a bench option');
+  if (v.rate !== undefined && scenario !== 'bench') c.fail('--rate is a bench option');
+  if (v['restart-at'] !== undefined && scenario !== 'restart') c.fail('--restart-at is a restart option');
+  if (v.gap !== undefined && scenario !== 'coverage') c.fail('--gap is a coverage option');
+  if (scenario === 'restart' && api) c.fail('restart kills the platform: it must be the one the simulator starts (no --api)');
+  if (scenario === 'bench' && v.profile !== undefined) c.fail('bench measures the platform: devices connect directly (no --profile)');
+  if (v['database-url'] !== undefined && !/^postgres(ql)?:\/\//.test(v['database-url'])) c.fail('--database-url: must be a postgres:// URL');
+  const baseline = v.baseline === undefined ? undefined : c.mqttUrl(v.baseline);
+  if (baseline !== undefined && !/^(mqtt|tcp):\/\//.test(baseline)) c.fail('--baseline: must be an mqtt://HOST:PORT URL');
+
+  const presses = c.integer('--presses', v.presses, d.presses, scenario === 'bench' ? 0 : 1, 1_000_000);
+  const devices = c.integer('--devices', v.devices, scenario === 'burst' && v.presses !== undefined ? Math.min(presses, 1000) : d.devices, 1, 60_000);
+  const seconds = c.number('--seconds', v.seconds, d.seconds, 0.1, 86_400);
+  const noOperator = v['no-operator'] ?? false;
+  const ms = (name: string, value: string | undefined, fallbackS: number) => Math.round(c.number(name, value, fallbackS, 0, 3600) * 1000);
+  const mqttUrl = api ? c.mqttUrl(v.mqtt ?? `mqtt://${new URL(api.url).hostname}:1883`) : undefined;
+  return {
+    scenario,
+    devices,
+    presses,
+    seconds,
+    profiles: parseProfiles(v.profile, d.profiles.length ? d.profiles : ['good'], c.fail),
+    ...(api ? { api } : {}),
+    ...(mqttUrl ? { mqttUrl } : {}),
+    ...(v.report !== undefined ? { report: v.report } : {}),
+    ...(baseline ? { baseline } : {}),
+    heartbeatS: c.number('--heartbeat', v.heartbeat, d.heartbeatS, 0.1, 86_400),
+    locEveryS: d.locEveryS,
+    operator: noOperator
+      ? null
+      : { acceptMs: ms('--accept-after', v['accept-after'], 2), dispatchMs: ms('--dispatch-after', v['dispatch-after'], 2), closeMs: ms('--close-after', v['close-after'], 2) },
+    timeoutS: c.number('--timeout', v.timeout, d.timeoutS, 0.1, 86_400),
+    retransmitMs: c.integer('--retransmit-ms', v['retransmit-ms'], 5000, 0, 86_400_000),
+    seed: c.integer('--seed', v.seed, 1, 0, 2 ** 32 - 1),
+    stateDir: v['state-dir'] ?? defaultStateDir(),
+    json: v.json ?? false,
+    encoding: c.oneOf('--encoding', v.encoding, ['cbor', 'json'] as const, 'cbor'),
+    ...(v['database-url'] !== undefined ? { databaseUrl: v['database-url'] } : {}),
+    ...(v['data-dir'] !== undefined ? { dataDir: v['data-dir'] } : {}),
+    rate: c.number('--rate', v.rate, 10, 0, 100_000),
+    batteryMah: c.number('--battery-mah', v['battery-mah'], 1000, 1, 1_000_000),
+    pressesPerDay: c.number('--presses-per-day', v['presses-per-day'], 1, 0, 1000),
+    restartAtS: c.number('--restart-at', v['restart-at'], seconds / 2, 0, seconds),
+    gapS: c.number('--gap', v.gap, 10, 0, 3600),
+    addresses: c.integer('--addresses', v.addresses, 0, 0, 250),
+    connectConcurrency: c.integer('--connect-concurrency', v['connect-concurrency'], 64, 1, 10_000),
+    baselineSamples: c.integer('--baseline-samples', v['baseline-samples'], 2000, 10, 1_000_000),
+    verbose: v.verbose ?? false,
+  };
+}

@@ -1,0 +1,203 @@
+/**
+ * The shaping link: one button's cellular network, applied to real sockets. The button's MQTT
+ * client connects to this relay on loopback; the relay opens a real TCP connection to the
+ * broker and forwards bytes both ways after the delays of network.ts:
+ *
+ * - a new connection waits for coverage, then for the network attach (only after power-on or a
+ *   coverage loss; later connections cost one round trip for the TCP handshake);
+ * - every chunk waits half a round trip plus jitter, plus a retransmission timeout per loss, in
+ *   order (TCP delivers in order, so a late segment holds back the ones behind it);
+ * - the first chunk after the radio went idle waits for the RRC setup (uplink) or for the next
+ *   paging occasion (downlink);
+ * - a coverage gap cuts the connection (the modem reports the loss of network to the firmware)
+ *   and holds new connections until coverage is back and the device has attached again.
+ *
+ * The platform sees ordinary TCP from 127.0.0.1: nothing in it knows about the simulation.
+ */
+import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { attachDelay, gapAt, idleDelay, segmentDelay, type Gap, type NetworkProfile, type Random } from './network.js';
+
+export interface LinkTarget {
+  host: string;
+  port: number;
+}
+
+export interface LinkStats {
+  connections: number;
+  attaches: number;
+  attachMs: number[];
+  cutByGap: number;
+  bytesUp: number;
+  bytesDown: number;
+}
+
+export class NetworkLink {
+  readonly stats: LinkStats = { connections: 0, attaches: 0, attachMs: [], cutByGap: 0, bytesUp: 0, bytesDown: 0 };
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private attached = false;
+  /** performance.now() of the last byte either way: the radio is idle after rrcInactivityMs. */
+  private lastActivity = -Infinity;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private gaps: Gap[] = [];
+  private origin = performance.now();
+  private closed = false;
+
+  constructor(
+    readonly profile: NetworkProfile,
+    private target: LinkTarget,
+    private readonly random: Random,
+  ) {}
+
+  /** Listens on 127.0.0.1 (ephemeral port); returns the port the button connects to. */
+  async listen(): Promise<number> {
+    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    return (server.address() as AddressInfo).port;
+  }
+
+  /** Where the relay forwards to (the platform may come back on another address after a restart). */
+  retarget(target: LinkTarget): void {
+    this.target = target;
+  }
+
+  /** Coverage gaps, in ms from `origin` (performance.now() at the start of the run). */
+  scheduleGaps(gaps: readonly Gap[], origin: number): void {
+    this.gaps = [...gaps];
+    this.origin = origin;
+    for (const gap of gaps) {
+      const at = origin + gap.startMs - performance.now();
+      if (at >= 0) this.later(at, () => this.loseCoverage());
+    }
+  }
+
+  /** A coverage gap starting now, for `durationMs`. */
+  blackout(durationMs: number): void {
+    const start = performance.now() - this.origin;
+    this.gaps.push({ startMs: start, endMs: start + durationMs });
+    this.loseCoverage();
+  }
+
+  /** Milliseconds until coverage is back (0: covered now). */
+  coverageWait(now = performance.now()): number {
+    let t = now - this.origin;
+    let gap = gapAt(this.gaps, t);
+    while (gap) {
+      t = gap.endMs;
+      gap = gapAt(this.gaps, t);
+    }
+    return t - (now - this.origin);
+  }
+
+  /**
+   * The radio has been asleep (PSM) since the last exchange: the next uplink pays the wake-up.
+   * Heartbeats in a time-compressed run come every few seconds where a real button sends one
+   * an hour; they must not keep the simulated radio awake for the press that follows.
+   */
+  sleep(): void {
+    this.lastActivity = -Infinity;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    for (const socket of this.sockets) socket.destroy();
+    const server = this.server;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private loseCoverage(): void {
+    this.attached = false;
+    if (this.sockets.size > 0) this.stats.cutByGap += 1;
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, Math.max(0, ms));
+    this.timers.add(timer);
+  }
+
+  private accept(device: Socket): void {
+    this.sockets.add(device);
+    this.stats.connections += 1;
+    device.setNoDelay(true);
+    device.pause();
+    const held: Buffer[] = [];
+    device.on('data', (chunk: Buffer) => held.push(chunk)); // before upstream exists: queue (paused anyway)
+    device.on('error', () => undefined);
+    device.on('close', () => this.sockets.delete(device));
+
+    const started = performance.now();
+    const establish = (): void => {
+      if (device.destroyed || this.closed) return;
+      const wait = this.coverageWait();
+      if (wait > 0) return this.later(wait, establish);
+      if (!this.attached) {
+        const attach = attachDelay(this.profile, this.random);
+        this.stats.attaches += 1;
+        return this.later(attach, () => {
+          if (this.coverageWait() > 0) return establish(); // lost again while attaching
+          this.attached = true;
+          this.stats.attachMs.push(performance.now() - started);
+          establish();
+        });
+      }
+      // TCP handshake over the radio (plus an RRC setup if the radio was idle)
+      const handshake = this.profile.rttMs + idleDelay(this.profile, 'up', performance.now() - this.lastActivity, this.random);
+      this.later(handshake, () => this.openUpstream(device, held));
+    };
+    establish();
+  }
+
+  private openUpstream(device: Socket, held: Buffer[]): void {
+    if (device.destroyed || this.closed) return;
+    this.lastActivity = performance.now();
+    const upstream = connect({ host: this.target.host, port: this.target.port, noDelay: true });
+    this.sockets.add(upstream);
+    upstream.on('close', () => {
+      this.sockets.delete(upstream);
+      device.destroy();
+    });
+    upstream.on('error', () => undefined);
+    device.on('close', () => upstream.destroy());
+    upstream.once('connect', () => {
+      const up = this.pipe('up', upstream);
+      const down = this.pipe('down', device);
+      device.removeAllListeners('data');
+      for (const chunk of held.splice(0)) up(chunk);
+      device.on('data', up);
+      upstream.on('data', down);
+      device.resume();
+    });
+  }
+
+  /** An in-order, delayed writer towards `to`. */
+  private pipe(direction: 'up' | 'down', to: Socket): (chunk: Buffer) => void {
+    let lastDelivery = 0;
+    return (chunk) => {
+      const now = performance.now();
+      const delay =
+        segmentDelay(this.profile, this.random) + idleDelay(this.profile, direction, now - this.lastActivity, this.random);
+      this.lastActivity = now;
+      const at = Math.max(now + delay, lastDelivery);
+      lastDelivery = at;
+      if (direction === 'up') this.stats.bytesUp += chunk.length;
+      else this.stats.bytesDown += chunk.length;
+      this.later(at - now, () => {
+        this.lastActivity = Math.max(this.lastActivity, performance.now());
+        if (!to.destroyed) to.write(chunk);
+      });
+    };
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * What a run measured, per press and aggregated per profile, and the objectives it is held to
+ * (the exit code). Pure: samples in, summaries and verdicts out.
+ */
+import type { ProfileName } from './network.js';
+import { summarize, type LatencySummary } from './stats.js';
+
+/** One press as the device and the CIC saw it. Times in ms from the press. */
+export interface PressSample {
+  deviceId: string;
+  profile: ProfileName | 'direct';
+  seq: number;
+  /** ms from the start of the load phase. */
+  atMs: number;
+  outcome: 'received' | 'rejected' | 'lost' | 'aborted';
+  receivedMs?: number;
+  cicMs?: number;
+  acceptedMs?: number;
+  dispatchedMs?: number;
+  closedMs?: number;
+  retransmissions: number;
+  alarmId?: string;
+  /** The press produced a second alarm id (acks with two ids, or an extra alarm at the CIC). */
+  duplicated: boolean;
+}
+
+export const STAGES = ['receivedMs', 'cicMs', 'acceptedMs', 'dispatchedMs'] as const;
+export type StageKey = (typeof STAGES)[number];
+export const STAGE_LABELS: Readonly<Record<StageKey, string>> = {
+  receivedMs: '"received" on the device',
+  cicMs: 'delivery at the CIC',
+  acceptedMs: '"accepted" on the device',
+  dispatchedMs: '"dispatched" on the device',
+};
+
+export interface GroupSummary {
+  presses: number;
+  received: number;
+  lost: number;
+  rejected: number;
+  duplicated: number;
+  /** Share of presses (0–1) with "received" on the device within 10 s / 15 s of the press. */
+  within10s: number;
+  within15s: number;
+  stages: Record<StageKey, LatencySummary>;
+}
+
+export function summarizeGroup(samples: readonly PressSample[]): GroupSummary {
+  const within = (ms: number) => (samples.length === 0 ? 0 : samples.filter((s) => s.receivedMs !== undefined && s.receivedMs <= ms).length / samples.length);
+  const stages = Object.fromEntries(
+    STAGES.map((key) => [key, summarize(samples.flatMap((s) => (s[key] === undefined ? [] : [s[key]!])))]),
+  ) as Record<StageKey, LatencySummary>;
+  return {
+    presses: samples.length,
+    received: samples.filter((s) => s.outcome === 'received').length,
+    lost: samples.filter((s) => s.outcome === 'lost').length,
+    rejected: samples.filter((s) => s.outcome === 'rejected').length,
+    duplicated: samples.filter((s) => s.duplicated).length,
+    within10s: within(10_000),
+    within15s: within(15_000),
+    stages,
+  };
+}
+
+/** Summaries per profile (in first-seen order) and over all. */
+export function summarizeByProfile(samples: readonly PressSample[]): { all: GroupSummary; profiles: Record<string, GroupSummary> } {
+  const profiles: Record<string, GroupSummary> = {};
+  for (const profile of [...new Set(samples.map((s) => s.profile))]) {
+    profiles[profile] = summarizeGroup(samples.filter((s) => s.profile === profile));
+  }
+  return { all: summarizeGroup(samples), profiles };
+}
+
+export interface Objective {
+  name: string;
+  target: string;
+  actual: string;
+  ok: boolean;
+}
+
+/** Received-within deadline per profile: the share of presses that must make it. */
+export const DEADLINES: Readonly<Record<ProfileName | 'direct', { ms: number; share: number }>> = Object.freeze({
+  direct: { ms: 10_000, share: 0.95 },
+  good: { ms: 10_000, share: 0.95 },
+  'urban-indoor': { ms: 10_000, share: 0.95 },
+  poor: { ms: 30_000, share: 0.9 },
+});
+
+/**
+ * The objectives of a run: no lost and no duplicated press, every received press seen at the
+ * CIC (when a CIC watched), and per profile the share received within its deadline.
+ */
+export function evaluateObjectives(samples: readonly PressSample[], options: { cicWatched: boolean; minPresses?: number }): Objective[] {
+  const { all, profiles } = summarizeByProfile(samples);
+  const objectives: Objective[] = [
+    { name: 'presses made', target: `≥ ${options.minPresses ?? 1}`, actual: String(all.presses), ok: all.presses >= (options.minPresses ?? 1) },
+    { name: 'lost presses', target: '0', actual: String(all.lost), ok: all.lost === 0 },
+    { name: 'duplicated presses', target: '0', actual: String(all.duplicated), ok: all.duplicated === 0 },
+    { name: 'rejected presses', target: '0', actual: String(all.rejected), ok: all.rejected === 0 },
+  ];
+  if (options.cicWatched) {
+    const seen = samples.filter((s) => s.outcome === 'received' && s.cicMs !== undefined).length;
+    objectives.push({ name: 'received presses visible at the CIC', target: `${all.received}`, actual: String(seen), ok: seen === all.received });
+  }
+  for (const [profile, summary] of Object.entries(profiles)) {
+    const deadline = DEADLINES[profile as ProfileName | 'direct'];
+    const share = samples.filter((s) => s.profile === profile && s.receivedMs !== undefined && s.receivedMs <= deadline.ms).length / Math.max(1, summary.presses);
+    objectives.push({
+      name: `${profile}: "received" within ${deadline.ms / 1000} s`,
+      target: `≥ ${pct(deadline.share)}`,
+      actual: pct(share),
+      ok: share >= deadline.share,
+    });
+  }
+  return objectives;
+}
+
+export function pct(share: number): string {
+  return `${(share * 100).toFixed(share === 1 || share === 0 ? 0 : 1)} %`;
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  PROFILES,
+  attachDelay,
+  gapAt,
+  gapSchedule,
+  idleDelay,
+  retransmissionTimeout,
+  seededRandom,
+  segmentDelay,
+  type NetworkProfile,
+} from './network.js';
+
+/** A random source that returns the given values in turn (then the last one forever). */
+function sequence(...values: number[]): () => number {
+  let i = 0;
+  return () => values[Math.min(i++, values.length - 1)]!;
+}
+
+const lossless: NetworkProfile = { ...PROFILES['urban-indoor'], loss: 0 };
+
+describe('network model', () => {
+  it('documents the field figures: ~2 s attach in good coverage, 10–15 s in poor, ~0.5 s round trips indoors', () => {
+    expect(PROFILES.good.attachMs.mean).toBe(2000);
+    const poor = PROFILES.poor.attachMs;
+    expect(poor.mean - poor.spread).toBeGreaterThanOrEqual(10_000);
+    expect(poor.mean + poor.spread).toBeLessThanOrEqual(15_000);
+    expect(PROFILES['urban-indoor'].rttMs).toBe(500);
+    expect(PROFILES['urban-indoor'].wakeMs.mean).toBeGreaterThanOrEqual(3000);
+  });
+
+  it('delays a segment by half a round trip plus jitter when nothing is lost', () => {
+    // jitter draw 0.5 → +100 ms of 200; loss draw 0.99 → not lost
+    expect(segmentDelay(lossless, sequence(0.5, 0.99))).toBeCloseTo(250 + 100);
+  });
+
+  it('turns a loss into a retransmission timeout, doubled for each further loss (RFC 6298)', () => {
+    const profile: NetworkProfile = { ...PROFILES.poor, loss: 0.5 };
+    const rto = retransmissionTimeout(profile);
+    expect(rto).toBe(1500 + 4 * 600);
+    // jitter 0, lost (0.1 < 0.5), lost again, then delivered
+    expect(segmentDelay(profile, sequence(0, 0.1, 0.1, 0.9))).toBeCloseTo(750 + rto + 2 * rto);
+  });
+
+  it('never lets the retransmission timeout drop below 1 s', () => {
+    expect(retransmissionTimeout(PROFILES.good)).toBe(1000);
+  });
+
+  it('adds the wake-up only after the radio went idle, and paging only to a downlink', () => {
+    const p = PROFILES['urban-indoor'];
+    expect(idleDelay(p, 'up', p.rrcInactivityMs - 1, sequence(0.5))).toBe(0);
+    expect(idleDelay(p, 'up', p.rrcInactivityMs, sequence(0.5))).toBeCloseTo(p.wakeMs.mean);
+    expect(idleDelay(p, 'down', Infinity, sequence(0.5, 0.5))).toBeCloseTo(p.pagingMs / 2 + p.wakeMs.mean);
+  });
+
+  it('draws attach times within mean ± spread', () => {
+    const random = seededRandom(42);
+    for (let i = 0; i < 200; i++) {
+      const t = attachDelay(PROFILES.poor, random);
+      expect(t).toBeGreaterThanOrEqual(10_000);
+      expect(t).toBeLessThanOrEqual(15_000);
+    }
+  });
+
+  it('schedules coverage gaps only for a profile that has them, reproducibly for a seed', () => {
+    expect(gapSchedule(PROFILES.good, 3_600_000, seededRandom(1))).toEqual([]);
+    const a = gapSchedule(PROFILES.poor, 3_600_000, seededRandom(7));
+    expect(a).toEqual(gapSchedule(PROFILES.poor, 3_600_000, seededRandom(7)));
+    // an hour with a gap every ~60 s: dozens, none overlapping, each 4–12 s
+    expect(a.length).toBeGreaterThan(20);
+    for (const [i, gap] of a.entries()) {
+      expect(gap.endMs - gap.startMs).toBeGreaterThanOrEqual(4000);
+      expect(gap.endMs - gap.startMs).toBeLessThanOrEqual(12_000);
+      if (i > 0) expect(gap.startMs).toBeGreaterThanOrEqual(a[i - 1]!.endMs);
+    }
+    expect(gapAt(a, a[0]!.startMs)).toBe(a[0]);
+    expect(gapAt(a, a[0]!.endMs)).not.toBe(a[0]);
+  });
+});

@@ -1,0 +1,361 @@
+/**
+ * The fleet engine behind press (self-hosted), fleet, burst, coverage and restart: provision N
+ * buttons, give each its network profile, connect them, run the scenario's press schedule
+ * while a simulated CIC watches the event stream and works every alarm, then measure every
+ * press (device and CIC side), check the objectives and write the report.
+ */
+import { performance } from 'node:perf_hooks';
+import { ApiClient } from '../api.js';
+import { SimulatedCic } from '../cic.js';
+import { SimDevice } from '../device.js';
+import { HEARTBEAT_AXIS_S, lifeCurve, ENERGY_DEFAULTS } from '../energy.js';
+import type { FleetOptions } from '../fleet-args.js';
+import { evaluateObjectives, pct, summarizeByProfile, type Objective, type PressSample } from '../measure.js';
+import { PROFILES, seededRandom, type ProfileName, type Random } from '../network.js';
+import { ms } from '../output.js';
+import { externalPlatform, startChildPlatform, type PlatformHandle } from '../platform-host.js';
+import { Progress } from '../progress.js';
+import { mapBounded, provisionFleet } from '../provision.js';
+import { writeReport, type RunReport } from '../report.js';
+import type { ScenarioContext, ScenarioOutcome } from './types.js';
+import { join } from 'node:path';
+
+/** One press in the schedule: which device, when (ms into the load phase). */
+export interface PlannedPress {
+  device: number;
+  atMs: number;
+}
+
+/**
+ * The press schedule of a scenario: burst — M presses spread evenly over S seconds on devices in
+ * turn; fleet, coverage, restart — M presses at random times in the run (the last 10 % left free
+ * so they can complete); press — M presses one after another.
+ */
+export function pressSchedule(options: Pick<FleetOptions, 'scenario' | 'devices' | 'presses' | 'seconds'>, random: Random): PlannedPress[] {
+  const { devices, presses, seconds } = options;
+  const span = seconds * 1000;
+  const out: PlannedPress[] = [];
+  for (let i = 0; i < presses; i++) {
+    const atMs =
+      options.scenario === 'burst' || options.scenario === 'press'
+        ? presses === 1
+          ? 0
+          : (i * span) / presses
+        : random() * span * 0.9;
+    out.push({ device: i % devices, atMs });
+  }
+  return out.sort((a, b) => a.atMs - b.atMs);
+}
+
+export async function runFleet(options: FleetOptions, context: ScenarioContext): Promise<ScenarioOutcome> {
+  const { reporter, signal } = context;
+  const random = seededRandom(options.seed);
+  const progress = new Progress();
+  const startedAt = new Date();
+  const notes: string[] = [];
+
+  // ---- platform --------------------------------------------------------------------------------
+  let platform: PlatformHandle;
+  if (options.api) {
+    platform = externalPlatform(options.api.url, options.api.token, options.mqttUrl!);
+    reporter.line(`platform  ${options.api.url} (given), broker ${options.mqttUrl}`);
+  } else {
+    const t0 = performance.now();
+    platform = await (context.startPlatform ?? startChildPlatform)({
+      ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      ...(options.verbose ? { onOutput: (l: string) => reporter.error(`[platform] ${l}`) } : {}),
+    });
+    reporter.line(`platform  started (${platform.kind}${platform.pid ? `, pid ${platform.pid}` : ''}) in ${ms(performance.now() - t0)}: ${platform.apiUrl}, mqtt://${platform.mqtt.host}:${platform.mqtt.port}`);
+  }
+  const api = new ApiClient(platform.apiUrl, platform.token, { timeoutMs: 30_000 });
+  const devices: SimDevice[] = [];
+  let cic: SimulatedCic | undefined;
+  try {
+    // ---- provisioning ------------------------------------------------------------------------------
+    const t0 = performance.now();
+    const creds = await provisionFleet(api, options.devices, {
+      cicId: 'cic-antwerpen',
+      concurrency: 8,
+      signal,
+      onProgress: (n) => progress.update('provision', n / options.devices, `${n}/${options.devices} devices`),
+    });
+    progress.done();
+    const provisionMs = performance.now() - t0;
+    reporter.line(`provision ${options.devices} devices in ${ms(provisionMs)} (${ms(provisionMs / options.devices)} each, 8 in flight)`);
+
+    // ---- the CIC ---------------------------------------------------------------------------------
+    cic = new SimulatedCic(api, platform.token, options.operator);
+    await cic.start();
+
+    // ---- devices: attach and connect ------------------------------------------------------------
+    const runStateDir = join(options.stateDir, 'fleet');
+    for (const [i, c] of creds.entries()) {
+      const profile = PROFILES[options.profiles[i % options.profiles.length]!];
+      devices.push(
+        new SimDevice({
+          deviceId: c.deviceId,
+          secret: c.secret,
+          profile,
+          target: platform.mqtt,
+          encoding: options.encoding,
+          stateDir: runStateDir,
+          random: seededRandom(options.seed * 7919 + i),
+          heartbeatMs: options.heartbeatS * 1000,
+          locEveryMs: options.locEveryS * 1000,
+          connectTimeoutMs: 120_000,
+        }),
+      );
+    }
+    const tc = performance.now();
+    let connected = 0;
+    await mapBounded(devices, 64, async (d) => {
+      await d.start();
+      connected += 1;
+      progress.update('attach', connected / devices.length, `${connected}/${devices.length} connected`);
+    });
+    progress.done();
+    reporter.line(`connect   ${devices.length} devices attached and connected in ${ms(performance.now() - tc)}`);
+
+    // ---- load phase --------------------------------------------------------------------------------
+    const schedule = pressSchedule(options, random);
+    const origin = performance.now();
+    const runMs = options.seconds * 1000;
+    for (const d of devices) d.scheduleGaps(runMs + options.timeoutS * 1000, origin);
+    if (options.scenario === 'coverage' && options.gapS > 0) {
+      // every device goes through one forced gap, at a random time in the first 70 % of the run
+      for (const d of devices) {
+        const at = random() * runMs * 0.7;
+        setTimeout(() => d.link?.blackout(options.gapS * 1000), at).unref();
+      }
+      notes.push(`Every device lost coverage once for ${options.gapS} s at a random time in the first 70 % of the run, on top of the profile's own gaps.`);
+    }
+    const pressRuns: Array<Promise<{ device: SimDevice; atMs: number; result: Awaited<ReturnType<SimDevice['press']>> }>> = [];
+    const timers: NodeJS.Timeout[] = [];
+    let sent = 0;
+    let received = 0;
+    for (const planned of schedule) {
+      pressRuns.push(
+        new Promise((resolve) => {
+          timers.push(
+            setTimeout(() => {
+              sent += 1;
+              const device = devices[planned.device]!;
+              const atMs = performance.now() - origin;
+              void device.press({ timeoutMs: options.timeoutS * 1000, retransmitMs: options.retransmitMs, signal }).then((result) => {
+                if (result.outcome === 'received') received += 1;
+                resolve({ device, atMs, result });
+              });
+            }, planned.atMs),
+          );
+        }),
+      );
+    }
+    let restart: RunReport['restart'];
+    if (options.scenario === 'restart') {
+      timers.push(
+        setTimeout(() => {
+          const killedAt = performance.now();
+          restart = { atS: (killedAt - origin) / 1000, downMs: 0 };
+          void (async () => {
+            await platform.kill();
+            reporter.error(`\nrestart   platform killed (SIGKILL) at ${(restart!.atS).toFixed(1)} s; starting it again on the same data`);
+            await platform.restart();
+            restart!.downMs = performance.now() - killedAt;
+            reporter.error(`restart   platform back after ${ms(restart!.downMs)} (pid ${platform.pid})`);
+          })().catch((error: Error) => {
+            restart!.error = error.message;
+            reporter.error(`restart   failed: ${error.message}`);
+          });
+        }, options.restartAtS * 1000),
+      );
+    }
+    const ticker = setInterval(() => {
+      const elapsed = performance.now() - origin;
+      const online = devices.filter((d) => d.button.connected).length;
+      progress.update(options.scenario, elapsed / runMs, `${(elapsed / 1000).toFixed(0)}/${options.seconds} s  presses ${received}/${sent}/${schedule.length}  online ${online}/${devices.length}`);
+    }, 250);
+    const onAbort = () => timers.forEach(clearTimeout);
+    signal.addEventListener('abort', onAbort, { once: true });
+    await sleep(runMs, signal);
+    // the presses still in flight finish (or time out)
+    const results = await Promise.race([Promise.all(pressRuns), abortPromise(signal).then(() => [] as never[])]);
+    clearInterval(ticker);
+    progress.update(options.scenario, 1, `presses ${received}/${sent}`);
+    progress.done();
+
+    // ---- let the operator finish, then measure ------------------------------------------------
+    if (options.operator) {
+      const stageBudget = options.operator.acceptMs + options.operator.dispatchMs + options.operator.closeMs;
+      await waitFor(() => results.every((r) => r.result.outcome !== 'received' || closedOrDone(r.device, r.result.seq)), stageBudget + 30_000, signal);
+    }
+    await sleep(500, signal); // late events at the CIC
+    const samples = results.map(({ device, atMs, result }) => {
+      const current = device.button.pressResult(result.seq) ?? result;
+      const pressedAt = origin + atMs;
+      const cicEvents = current.alarmId === undefined ? [] : (cic!.pressEvents.get(current.alarmId) ?? []);
+      const cicAt = cicEvents.find((t) => t >= pressedAt - 1);
+      const sample: PressSample = {
+        deviceId: device.options.deviceId,
+        profile: device.profileName as ProfileName,
+        seq: result.seq,
+        atMs,
+        outcome: result.outcome,
+        retransmissions: result.retransmissions,
+        duplicated: (current.otherAlarmIds?.length ?? 0) > 0,
+        ...(result.latencyMs !== undefined ? { receivedMs: result.latencyMs } : {}),
+        ...(cicAt !== undefined ? { cicMs: cicAt - pressedAt } : {}),
+        ...(current.stages.accepted !== undefined ? { acceptedMs: current.stages.accepted } : {}),
+        ...(current.stages.dispatched !== undefined ? { dispatchedMs: current.stages.dispatched } : {}),
+        ...(current.stages.closed !== undefined ? { closedMs: current.stages.closed } : {}),
+        ...(current.alarmId !== undefined ? { alarmId: current.alarmId } : {}),
+      };
+      return sample;
+    });
+    // a second alarm where one was expected: an alarm at the CIC that none of the device's presses was acked with
+    const acked = new Set(samples.flatMap((s) => (s.alarmId ? [s.alarmId] : [])));
+    const ours = new Set(devices.map((d) => d.options.deviceId));
+    const extraAlarms = [...cic.receivedAt.entries()].filter(([id, e]) => ours.has(e.deviceId) && !acked.has(id));
+    for (const [, e] of extraAlarms) {
+      const victim = samples.find((s) => s.deviceId === e.deviceId && !s.duplicated);
+      if (victim) victim.duplicated = true;
+    }
+
+    const objectives: Objective[] = evaluateObjectives(samples, { cicWatched: true, minPresses: schedule.length });
+    if (restart?.error) objectives.push({ name: 'platform restarted', target: 'yes', actual: restart.error, ok: false });
+    if (cic.stats.operatorErrors.length > 0) {
+      objectives.push({ name: 'operator actions refused', target: '0', actual: String(cic.stats.operatorErrors.length), ok: false });
+    }
+    const summary = summarizeByProfile(samples);
+    const platformRss = await platform.rssBytes();
+    const report: RunReport = {
+      title: `AMR 2.0 device simulator — ${options.scenario}`,
+      scenario: options.scenario,
+      startedAt: startedAt.toISOString(),
+      settings: {
+        devices: options.devices,
+        presses: schedule.length,
+        seconds: options.seconds,
+        profiles: options.profiles,
+        heartbeatS: options.heartbeatS,
+        operator: options.operator,
+        timeoutS: options.timeoutS,
+        retransmitMs: options.retransmitMs,
+        seed: options.seed,
+        platform: platform.kind,
+        encoding: options.encoding,
+      },
+      profiles: Object.fromEntries(options.profiles.map((p) => [p, PROFILES[p]])),
+      summary,
+      samples: samples.map(roundSample),
+      objectives,
+      ok: objectives.every((o) => o.ok),
+      devices: {
+        connectMs: Object.fromEntries(
+          options.profiles.map((p) => [p, devices.filter((d) => d.profileName === p).map((d) => Math.round(d.connectMs ?? 0))]),
+        ),
+        heartbeats: sum(devices.map((d) => d.counters.heartbeats)),
+        positions: sum(devices.map((d) => d.counters.positions)),
+        reconnects: sum(devices.map((d) => d.counters.reconnects)),
+        coverageCuts: sum(devices.map((d) => d.link?.stats.cutByGap ?? 0)),
+        vibrations: mergeCounts(devices.map((d) => d.counters.vibrations)),
+      },
+      cic: { events: cic.stats.events, reconnects: cic.stats.reconnects, closed: cic.stats.closed, extraAlarms: extraAlarms.length },
+      energy: energySection(options, summary.profiles),
+      ...(restart ? { restart: { ...restart, downMs: Math.round(restart.downMs) } } : {}),
+      ...(platformRss !== undefined ? { platformRssMiB: round1(platformRss / 2 ** 20) } : {}),
+      provisioning: { devices: options.devices, ms: Math.round(provisionMs) },
+      notes,
+    };
+
+    for (const line of summaryLines(report)) reporter.line(line);
+    if (options.report) {
+      const files = await writeReport(options.report, report);
+      reporter.line(`report    ${files.html}  (${files.json})`);
+    }
+    const exitCode = signal.aborted ? 130 : report.ok ? 0 : 1;
+    return { exitCode, result: report };
+  } finally {
+    await cic?.stop(0);
+    await Promise.all(devices.map((d) => d.stop()));
+    await platform.close();
+  }
+}
+
+function closedOrDone(device: SimDevice, seq: number): boolean {
+  const r = device.button.pressResult(seq);
+  return r?.stages.closed !== undefined;
+}
+
+export function energySection(options: Pick<FleetOptions, 'batteryMah' | 'pressesPerDay'>, profiles: Record<string, { stages: { receivedMs: { mean: number | null } } }>): RunReport['energy'] {
+  // the measured press → received time (s) stands in for the radio's connected time of a press, per profile
+  const curves = Object.entries(profiles).map(([profile, s]) => {
+    const measuredS = (s.stages.receivedMs.mean ?? 0) / 1000;
+    const params = { ...ENERGY_DEFAULTS, pressTxS: Math.max(ENERGY_DEFAULTS.pressTxS, measuredS + 2), heartbeatTxS: ENERGY_DEFAULTS.heartbeatTxS * (profile === 'poor' ? 3 : profile === 'urban-indoor' ? 1.5 : 1) };
+    return { label: profile, params, points: lifeCurve(HEARTBEAT_AXIS_S, { batteryMah: options.batteryMah, pressesPerDay: options.pressesPerDay }, params) };
+  });
+  return { batteryMah: options.batteryMah, pressesPerDay: options.pressesPerDay, defaults: ENERGY_DEFAULTS, curves };
+}
+
+export function summaryLines(report: RunReport): string[] {
+  const lines: string[] = [];
+  const all = report.summary.all;
+  lines.push(`summary   ${all.presses} presses: ${all.received} received, ${all.lost} lost, ${all.duplicated} duplicated, ${all.rejected} rejected`);
+  for (const [profile, s] of Object.entries(report.summary.profiles)) {
+    const st = s.stages;
+    lines.push(
+      `  ${profile.padEnd(13)} received p50 ${ms(st.receivedMs.p50)} p99 ${ms(st.receivedMs.p99)} | CIC p50 ${ms(st.cicMs.p50)} | accepted p50 ${ms(st.acceptedMs.p50)} | dispatched p50 ${ms(st.dispatchedMs.p50)} | ≤10 s ${pct(s.within10s)}, ≤15 s ${pct(s.within15s)}`,
+    );
+  }
+  for (const o of report.objectives) lines.push(`  ${o.ok ? 'ok  ' : 'MISS'} ${o.name}: ${o.actual} (target ${o.target})`);
+  return lines;
+}
+
+function roundSample(s: PressSample): PressSample {
+  const r = (v: number | undefined) => (v === undefined ? undefined : Math.round(v * 10) / 10);
+  const out: PressSample = { ...s, atMs: Math.round(s.atMs) };
+  for (const key of ['receivedMs', 'cicMs', 'acceptedMs', 'dispatchedMs', 'closedMs'] as const) {
+    if (s[key] !== undefined) out[key] = r(s[key]);
+  }
+  return out;
+}
+
+function mergeCounts(list: ReadonlyArray<Partial<Record<string, number>>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const counts of list) for (const [k, v] of Object.entries(counts)) out[k] = (out[k] ?? 0) + (v ?? 0);
+  return out;
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+function round1(v: number): number {
+  return Math.round(v * 10) / 10;
+}
+
+export function sleep(msDelay: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, msDelay);
+    signal?.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
+
+function abortPromise(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+}
+
+export async function waitFor(condition: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline || signal?.aborted) return false;
+    await sleep(100, signal);
+  }
+  return true;
+}
