@@ -7,3 +7,4 @@ export { ADMIN, actorOf } from './scope.js';
 export type { Scope } from './scope.js';
 export { recordCaseRead } from './case-reads.js';
 export type { CaseReadVia } from './case-reads.js';
+export * from './webhooks/index.js';

@@ -1,48 +1,59 @@
-import { Body, Controller, Inject, Injectable, Post, UnprocessableEntityException } from '@nestjs/common';
-import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { IsString, Length } from 'class-validator';
-import type { DataSource } from 'typeorm';
-import { Cic, Integration } from '@amr/persistence';
-import { hashToken, newToken } from '@amr/security';
-import { DATA_SOURCE } from '@amr/runtime';
-import { AdminOnly } from '../auth/auth.guard.js';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { Scope } from '@amr/alarms';
+import { AdminOnly, CallerScope } from '../auth/auth.guard.js';
+import { uuidParam } from '../common/uuid.pipe.js';
+import { CreateIntegrationDto, ListDeliveriesQuery, UpdateIntegrationDto } from './integrations.dto.js';
+import { IntegrationsService } from './integrations.service.js';
 
-export class CreateIntegrationDto {
-  @ApiProperty({ example: 'cic-antwerpen' })
-  @IsString()
-  @Length(1, 64)
-  cicId: string;
-
-  @ApiProperty({ example: 'Antwerpen dispatch console' })
-  @IsString()
-  @Length(1, 200)
-  name: string;
-}
-
-@Injectable()
-export class IntegrationsService {
-  constructor(@Inject(DATA_SOURCE) private readonly db: DataSource) {}
-
-  /** Issues a CIC-scoped token; it is shown once and stored only as its SHA-256. */
-  async create(dto: CreateIntegrationDto): Promise<{ id: string; cicId: string; name: string; token: string }> {
-    const cic = await this.db.getRepository(Cic).findOne({ where: { id: dto.cicId } });
-    if (!cic) throw new UnprocessableEntityException(`Unknown CIC "${dto.cicId}": GET /api/v1/cics lists the known ones`);
-    const token = newToken('amri');
-    const saved = await this.db.getRepository(Integration).save({ cicId: cic.id, name: dto.name, tokenHash: hashToken(token) });
-    return { id: saved.id, cicId: cic.id, name: dto.name, token };
-  }
-}
+export { IntegrationsService };
 
 @ApiTags('integrations')
 @ApiBearerAuth()
-@AdminOnly()
 @Controller('integrations')
 export class IntegrationsController {
   constructor(private readonly integrations: IntegrationsService) {}
 
-  /** A CIC-scoped bearer token for one integration (shown once). */
+  /** A CIC-scoped bearer token, and with `webhookUrl` a webhook signing secret (both shown once). */
   @Post()
+  @AdminOnly()
   create(@Body() dto: CreateIntegrationDto) {
     return this.integrations.create(dto);
+  }
+
+  /** Every integration, revoked ones included; never a token or a secret. */
+  @Get()
+  @AdminOnly()
+  list() {
+    return this.integrations.list();
+  }
+
+  /** `{webhookUrl}` sets the webhook (a first one brings `webhookSecret`, shown once); `null` stops it. */
+  @Patch(':id')
+  @AdminOnly()
+  update(@Param('id', uuidParam()) id: string, @Body() dto: UpdateIntegrationDto) {
+    return this.integrations.update(id, dto);
+  }
+
+  /** → `{webhookSecret}`: requests are signed with it from now on. */
+  @Post(':id/rotate-webhook-secret')
+  @AdminOnly()
+  @HttpCode(200)
+  rotateWebhookSecret(@Param('id', uuidParam()) id: string) {
+    return this.integrations.rotateWebhookSecret(id);
+  }
+
+  /** The token stops working and webhooks stop; pending deliveries are abandoned. */
+  @Post(':id/revoke')
+  @AdminOnly()
+  @HttpCode(200)
+  revoke(@Param('id', uuidParam()) id: string) {
+    return this.integrations.revoke(id);
+  }
+
+  /** Recent webhook deliveries, newest first (the administrator, or the integration itself). */
+  @Get(':id/deliveries')
+  deliveries(@CallerScope() scope: Scope, @Param('id', uuidParam()) id: string, @Query() query: ListDeliveriesQuery) {
+    return this.integrations.deliveries(scope, id, query);
   }
 }

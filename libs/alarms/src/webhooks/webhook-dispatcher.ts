@@ -1,0 +1,275 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { DATA_SOURCE } from '@amr/runtime';
+import { AlarmService } from '../alarm.service.js';
+import { recordCaseRead } from '../case-reads.js';
+import { retryDelayMs, WEBHOOK_OPTIONS, type WebhookOptions } from './webhook-options.js';
+import { signWebhook, WEBHOOK_HEADERS } from './webhook-signature.js';
+
+/** A claimed outbox row with what is needed to send it (read at send time: URL and secret may change). */
+interface Claimed {
+  id: string;
+  integration_id: string;
+  event_type: string;
+  payload: Record<string, unknown>;
+  attempts: number;
+  created_at: Date | string;
+  cic_id: string;
+  webhook_url: string | null;
+  webhook_secret: string | null;
+  revoked_at: Date | string | null;
+}
+
+/**
+ * Claims due deliveries. Only the oldest pending row of each integration is ever due (NOT EXISTS
+ * an older pending one): an integration gets event n+1 only once event n is delivered or failed.
+ * A claim counts the attempt and leases the row (next_attempt_at moves past the request's
+ * deadline), so no other dispatcher — on this node or another, FOR UPDATE SKIP LOCKED — sends it
+ * meanwhile, its successors stay behind it, and a node that dies mid-request leaves it to be
+ * retried when the lease ends.
+ */
+const CLAIM = `
+  WITH due AS (
+    SELECT d.id FROM webhook_deliveries d
+    WHERE d.state = 'pending' AND d.next_attempt_at <= now()
+      AND NOT EXISTS (
+        SELECT 1 FROM webhook_deliveries o
+        WHERE o.integration_id = d.integration_id AND o.state = 'pending'
+          AND (o.created_at, o.id) < (d.created_at, d.id))
+    ORDER BY d.created_at, d.id
+    LIMIT $1
+    FOR UPDATE OF d SKIP LOCKED
+  ), claimed AS (
+    UPDATE webhook_deliveries w
+    SET attempts = w.attempts + 1, next_attempt_at = now() + $2::double precision * interval '1 millisecond'
+    FROM due WHERE w.id = due.id
+    RETURNING w.id, w.integration_id, w.event_type, w.payload, w.attempts, w.created_at
+  )
+  SELECT c.*, i.cic_id, i.webhook_url, i.webhook_secret, i.revoked_at
+  FROM claimed c JOIN integrations i ON i.id = c.integration_id
+  ORDER BY c.created_at, c.id`;
+
+/** Outcomes apply only to the attempt that was claimed (a lease that ran out may have been re-claimed). */
+const DELIVERED = `
+  UPDATE webhook_deliveries SET state = 'delivered', delivered_at = now()
+  WHERE id = $1 AND attempts = $2 AND state = 'pending'`;
+const RETRY = `
+  UPDATE webhook_deliveries SET last_error = $3, next_attempt_at = now() + $4::double precision * interval '1 millisecond'
+  WHERE id = $1 AND attempts = $2 AND state = 'pending'`;
+const FAILED = `
+  UPDATE webhook_deliveries SET state = 'failed', last_error = $3
+  WHERE id = $1 AND attempts = $2 AND state = 'pending'`;
+
+/** How much longer than the request deadline a claim is leased. */
+const LEASE_MARGIN_MS = 10_000;
+/** Of a receiver's error answer, this much goes into last_error. */
+const ERROR_BODY_CHARS = 200;
+
+/** `retry`: after the backoff, at once (the attempt was cut short by a shutdown), or never (no webhook any more). */
+type Outcome = { readonly ok: true } | { readonly ok: false; readonly error: string; readonly retry: 'backoff' | 'now' | 'never' };
+
+/**
+ * Sends the webhook outbox: polls for due rows (and is woken by new ones), POSTs each, signed, with
+ * a deadline, and records the outcome — delivered on a 2xx, otherwise retried with backoff until
+ * `maxAttempts`. The state is all in the database, so a restart resumes where it stopped.
+ */
+@Injectable()
+export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('Webhooks');
+  private stopped = true;
+  private timer: NodeJS.Timeout | undefined;
+  private claiming: Promise<void> | undefined;
+  private wokenWhileClaiming = false;
+  private dbFailing = false;
+  private readonly inFlight = new Map<string, { readonly abort: AbortController; readonly done: Promise<void> }>();
+
+  constructor(
+    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    private readonly alarms: AlarmService,
+    @Inject(WEBHOOK_OPTIONS) private readonly options: WebhookOptions,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.stopped = false;
+    this.wake();
+  }
+
+  /** Stops polling, aborts requests in flight (they are retried at once on the next start) and waits for them. */
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const { abort } of this.inFlight.values()) abort.abort();
+    await this.claiming;
+    await Promise.all([...this.inFlight.values()].map((f) => f.done));
+  }
+
+  /** Looks for due deliveries now rather than at the next poll (a new row was written). */
+  wake(): void {
+    this.schedule(0);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.claiming) {
+      if (delayMs === 0) this.wokenWhileClaiming = true;
+      return;
+    }
+    if (this.timer) {
+      if (delayMs > 0) return;
+      clearTimeout(this.timer);
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.tick();
+    }, delayMs);
+  }
+
+  private async tick(): Promise<void> {
+    const room = this.options.concurrency - this.inFlight.size;
+    let claimed = 0;
+    if (room > 0 && !this.stopped) {
+      this.claiming = this.claim(room)
+        .then((rows) => {
+          claimed = rows.length;
+          for (const row of rows) this.start(row);
+        })
+        .finally(() => (this.claiming = undefined));
+      await this.claiming;
+    }
+    // More may be due right away when this batch was full; otherwise wait for a poll or a wake.
+    const again = this.wokenWhileClaiming || (claimed === room && room > 0);
+    this.wokenWhileClaiming = false;
+    this.schedule(again ? 0 : this.options.pollIntervalMs);
+  }
+
+  private async claim(limit: number): Promise<Claimed[]> {
+    try {
+      const rows: Claimed[] = await this.db.query(CLAIM, [limit, this.options.timeoutMs + LEASE_MARGIN_MS]);
+      if (this.dbFailing) this.logger.log('Webhook outbox readable again');
+      this.dbFailing = false;
+      return rows;
+    } catch (err) {
+      // Once per outage, not once per poll.
+      if (!this.dbFailing && !this.stopped) this.logger.error(`Webhook outbox not readable, deliveries wait: ${String(err)}`);
+      this.dbFailing = true;
+      return [];
+    }
+  }
+
+  private start(row: Claimed): void {
+    const abort = new AbortController();
+    const done = this.deliver(row, abort.signal)
+      .catch((err: unknown) => this.logger.error(`Webhook ${row.id}: outcome not recorded: ${String(err)}`))
+      .finally(() => {
+        this.inFlight.delete(row.id);
+        this.wake();
+      });
+    this.inFlight.set(row.id, { abort, done });
+  }
+
+  private async deliver(row: Claimed, shutdown: AbortSignal): Promise<void> {
+    const outcome = await this.send(row, shutdown);
+    if (outcome.ok) {
+      await this.db.query(DELIVERED, [row.id, row.attempts]);
+      this.logger.debug(`Webhook ${row.id} (${row.event_type}) delivered to integration ${row.integration_id}, attempt ${row.attempts}`);
+      await this.acknowledge(row);
+      return;
+    }
+    if (outcome.retry === 'now') {
+      await this.db.query(RETRY, [row.id, row.attempts, outcome.error, 0]);
+      return;
+    }
+    const where = `Webhook ${row.id} (${row.event_type}) to integration ${row.integration_id}`;
+    if (outcome.retry === 'never' || row.attempts >= this.options.maxAttempts) {
+      await this.db.query(FAILED, [row.id, row.attempts, outcome.error]);
+      this.logger.error(`${where} failed for good after ${row.attempts} attempt(s): ${outcome.error}`);
+      return;
+    }
+    const delay = retryDelayMs(row.attempts, this.options);
+    await this.db.query(RETRY, [row.id, row.attempts, outcome.error, delay]);
+    this.logger.warn(`${where}: attempt ${row.attempts}/${this.options.maxAttempts} failed (${outcome.error}); next in ${Math.round(delay / 1000)} s`);
+  }
+
+  /** One signed POST. Its body is serialised once: those bytes are signed and sent. */
+  private async send(row: Claimed, shutdown: AbortSignal): Promise<Outcome> {
+    if (row.revoked_at) return { ok: false, error: 'the integration was revoked', retry: 'never' };
+    if (!row.webhook_url || !row.webhook_secret) return { ok: false, error: 'the integration has no webhook URL any more', retry: 'never' };
+    const body = JSON.stringify({
+      id: row.id,
+      type: row.event_type,
+      createdAt: new Date(row.created_at).toISOString(),
+      data: row.payload,
+    });
+    const timestampS = Math.floor(Date.now() / 1000);
+    const deadline = AbortSignal.timeout(this.options.timeoutMs);
+    try {
+      const res = await fetch(row.webhook_url, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          'User-Agent': 'AMR-Webhooks/1',
+          [WEBHOOK_HEADERS.eventId]: row.id,
+          [WEBHOOK_HEADERS.eventType]: row.event_type,
+          [WEBHOOK_HEADERS.signature]: signWebhook(row.webhook_secret, timestampS, body),
+        },
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.any([shutdown, deadline]),
+      });
+      if (res.status >= 200 && res.status < 300) {
+        await res.body?.cancel();
+        return { ok: true };
+      }
+      const answer = (await res.text().catch(() => '')).replace(/\s+/g, ' ').trim().slice(0, ERROR_BODY_CHARS);
+      const redirect = res.status >= 300 && res.status < 400 ? ' (redirects are not followed: configure the final URL)' : '';
+      return { ok: false, error: `HTTP ${res.status}${redirect}${answer ? `: ${answer}` : ''}`, retry: 'backoff' };
+    } catch (err) {
+      if (shutdown.aborted) return { ok: false, error: 'interrupted: the platform shut down during the request', retry: 'now' };
+      if (deadline.aborted) return { ok: false, error: `no answer within ${this.options.timeoutMs} ms`, retry: 'backoff' };
+      return { ok: false, error: networkError(err, row.webhook_url), retry: 'backoff' };
+    }
+  }
+
+  /**
+   * A 2xx for an alarm event: the CIC has the alarm. Its first delivery to the responsible CIC is
+   * recorded in the alarm's timeline (issue 3 §2); every delivery of case data is a case read (§4).
+   */
+  private async acknowledge(row: Claimed): Promise<void> {
+    if (!row.event_type.startsWith('alarm.')) return;
+    const data = row.payload;
+    const alarmId = typeof data.id === 'string' ? data.id : null;
+    try {
+      if (alarmId && (row.event_type === 'alarm.received' || row.event_type === 'alarm.pressed') && data.cicId === row.cic_id) {
+        await this.alarms.markDelivered(alarmId, { channel: 'webhook', integrationId: row.integration_id });
+      }
+      if (typeof data.caseId === 'string') {
+        await recordCaseRead(this.db.manager, { caseId: data.caseId, integrationId: row.integration_id, alarmId, via: 'webhook' });
+      }
+    } catch (err) {
+      this.logger.error(`Webhook ${row.id} delivered, but alarm ${alarmId ?? '?'} not marked delivered: ${String(err)}`);
+    }
+  }
+}
+
+/** A network failure as an integrator can act on it. */
+function networkError(err: unknown, url: string): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const host = new URL(url).host;
+  switch (cause?.code) {
+    case 'ECONNREFUSED':
+      return `connection refused by ${host}`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `host ${host} not found (DNS)`;
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+      return `connection to ${host} closed before an answer`;
+    case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return `could not connect to ${host} in time`;
+    default:
+      if (cause?.code) return `${cause.code} (${host})${cause.message ? `: ${cause.message}` : ''}`;
+      return `${String((err as Error).message ?? err)} (${host})`;
+  }
+}

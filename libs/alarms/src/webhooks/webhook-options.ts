@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto';
+
+/** Tuning of webhook delivery. Libraries take typed options with defaults (STYLE: configuration). */
+export interface WebhookOptions {
+  /** A receiver that has not answered within this time has failed the attempt. */
+  readonly timeoutMs: number;
+  /** After this many attempts without a 2xx a delivery is `failed` and is not retried. */
+  readonly maxAttempts: number;
+  /** Delay before retry n (n = 1, 2, …); the last one repeats until `maxAttempts`. */
+  readonly retryDelaysMs: readonly number[];
+  /** Each delay is multiplied by a random factor in [1 − jitter, 1 + jitter]. */
+  readonly jitter: number;
+  /** How often due deliveries are looked for (a new event wakes the dispatcher at once). */
+  readonly pollIntervalMs: number;
+  /** Requests in flight at once, at most one per integration. */
+  readonly concurrency: number;
+}
+
+export const WEBHOOK_DEFAULTS: WebhookOptions = {
+  timeoutMs: 5_000,
+  maxAttempts: 20,
+  retryDelaysMs: [1_000, 2_000, 5_000, 15_000, 60_000, 5 * 60_000],
+  jitter: 0.2,
+  pollIntervalMs: 250,
+  concurrency: 16,
+};
+
+/** Nest token of the effective WebhookOptions. */
+export const WEBHOOK_OPTIONS = Symbol('WEBHOOK_OPTIONS');
+
+/** Delay before the next attempt, once `attempts` attempts have failed (attempts ≥ 1). */
+export function retryDelayMs(attempts: number, options: WebhookOptions, random: () => number = Math.random): number {
+  const delays = options.retryDelaysMs;
+  const base = delays[Math.min(attempts, delays.length) - 1] ?? 0;
+  const factor = 1 + options.jitter * (2 * random() - 1);
+  return Math.max(0, Math.round(base * factor));
+}
+
+/** A webhook signing secret: 32 random bytes, base64url (43 characters). */
+export function newWebhookSecret(): string {
+  return randomBytes(32).toString('base64url');
+}

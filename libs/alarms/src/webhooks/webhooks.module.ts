@@ -1,0 +1,30 @@
+import { forwardRef, Module } from '@nestjs/common';
+import type { AmrConfig } from '@amr/config';
+import { AMR_CONFIG } from '@amr/runtime';
+import { AlarmsModule } from '../alarms.module.js';
+import { WEBHOOK_DEFAULTS, WEBHOOK_OPTIONS, type WebhookOptions } from './webhook-options.js';
+import { WebhookOutbox } from './webhook-outbox.js';
+import { WebhookDispatcher } from './webhook-dispatcher.js';
+
+/** Until AmrConfig declares it: `config.webhooks` overrides WEBHOOK_DEFAULTS field by field. */
+type WithWebhookSettings = AmrConfig & { readonly webhooks?: Partial<WebhookOptions> };
+
+/**
+ * Webhooks (issue 3 §3): every platform event goes to the webhook of each integration of the
+ * CICs it is for — through a durable outbox, signed, retried with backoff, in order.
+ * A delivery channel of the alarms, like SSE: it tells AlarmService when a CIC has an alarm.
+ */
+@Module({
+  imports: [forwardRef(() => AlarmsModule)],
+  providers: [
+    {
+      provide: WEBHOOK_OPTIONS,
+      inject: [AMR_CONFIG],
+      useFactory: (config: WithWebhookSettings): WebhookOptions => ({ ...WEBHOOK_DEFAULTS, ...config.webhooks }),
+    },
+    WebhookOutbox,
+    WebhookDispatcher,
+  ],
+  exports: [WebhookDispatcher],
+})
+export class WebhooksModule {}
