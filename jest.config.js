@@ -3,7 +3,7 @@
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
-    '^@amr/(protocol|persistence|config|security|runtime|alarms)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@amr/(protocol|persistence|config|security|runtime|alarms|geo)$': '<rootDir>/libs/$1/src/index.ts',
     '^@amr/broker$': '<rootDir>/broker/src/index.ts',
     '^@amr/(routing|api|platform)$': '<rootDir>/apps/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',

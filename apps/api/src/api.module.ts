@@ -12,6 +12,7 @@ import { DevicesService } from './devices/devices.service.js';
 import { AlarmsController } from './alarms/alarms.controller.js';
 import { EventsController } from './events/events.controller.js';
 import { AlertsController, AlertsService } from './alerts/alerts.controller.js';
+import { StatsController, StatsService } from './stats/stats.controller.js';
 
 /** The HTTP API for CIC integrations and administration (CONTRACT §4). Needs RuntimeModule. */
 @Module({
@@ -25,6 +26,7 @@ import { AlertsController, AlertsService } from './alerts/alerts.controller.js';
     AlarmsController,
     EventsController,
     AlertsController,
+    StatsController,
   ],
   providers: [
     { provide: APP_GUARD, useClass: AuthGuard },
@@ -34,6 +36,7 @@ import { AlertsController, AlertsService } from './alerts/alerts.controller.js';
     CasesService,
     DevicesService,
     AlertsService,
+    StatsService,
   ],
 })
 export class ApiModule {}

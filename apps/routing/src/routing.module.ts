@@ -3,6 +3,8 @@ import { AlarmsModule } from '@amr/alarms';
 import { DeviceMessagesController } from './ingress/device-messages.controller.js';
 import { AlarmPipeline } from './alarms/alarm.pipeline.js';
 import { TelemetryService } from './telemetry/telemetry.service.js';
+import { CicRouter } from './alarms/cic-router.js';
+import { EscalationService } from './alarms/escalation.service.js';
 
 /**
  * The routing service: consumes what devices publish (through MqttIngressServer), runs the alarm
@@ -11,6 +13,6 @@ import { TelemetryService } from './telemetry/telemetry.service.js';
 @Module({
   imports: [AlarmsModule],
   controllers: [DeviceMessagesController],
-  providers: [AlarmPipeline, TelemetryService],
+  providers: [AlarmPipeline, CicRouter, EscalationService, TelemetryService],
 })
 export class RoutingModule {}

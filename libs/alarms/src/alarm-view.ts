@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { Alarm, AlarmEvent, AlarmPosition, ProtectionCase } from '@amr/persistence';
+import { Alarm, AlarmEvent, AlarmPosition, AlarmPress, ProtectionCase } from '@amr/persistence';
 
 export type AlarmStage = 'received' | 'accepted' | 'dispatched' | 'closed';
 export const ALARM_STAGES: readonly AlarmStage[] = ['received', 'accepted', 'dispatched', 'closed'];
@@ -10,19 +10,37 @@ export interface AlarmView {
   deviceId: string;
   caseId: string | null;
   cicId: string;
+  /** The case's home CIC when the alarm is handled elsewhere (it has an informational copy). */
+  homeCicId: string | null;
   kind: 'panic' | 'test';
   stage: AlarmStage;
   pressCount: number;
   flags: string[];
   receivedAt: string;
   updatedAt: string;
+  deliveredAt: string | null;
+  acceptedAt: string | null;
+  dispatchedAt: string | null;
   closedAt: string | null;
   outcome: string | null;
+  escalationLevel: number;
+  /** Seconds from the press reaching the platform to each stage (null: not reached yet). */
+  serviceLevels: ServiceLevels;
   case: CaseView | null;
   positions: PositionView[];
   timeline: TimelineEntry[];
 }
 
+export interface ServiceLevels {
+  /** From the device's press time (its clock) to the platform's receipt, when the press carried one. */
+  pressToReceivedS: number | null;
+  deliveredS: number | null;
+  acceptedS: number | null;
+  dispatchedS: number | null;
+  closedS: number | null;
+}
+
+/** CONTRACT §4 case, with the responder context police need on arrival. */
 export interface CaseView {
   id: string;
   homeCicId: string;
@@ -30,6 +48,13 @@ export interface CaseView {
   riskLevel: string | null;
   responderNotes: string | null;
   perpetrator: Record<string, unknown> | null;
+  protectionOrders: Record<string, unknown>[];
+  victim: Record<string, unknown> | null;
+}
+
+/** The CICs that see an alarm: the one handling it, and the case's home CIC when different. */
+export function alarmAudience(alarm: Pick<Alarm, 'cicId' | 'homeCicId'>): string[] {
+  return alarm.homeCicId && alarm.homeCicId !== alarm.cicId ? [alarm.cicId, alarm.homeCicId] : [alarm.cicId];
 }
 
 export interface PositionView {
@@ -50,29 +75,45 @@ export function caseView(c: ProtectionCase): CaseView {
     riskLevel: c.riskLevel ?? null,
     responderNotes: c.responderNotes ?? null,
     perpetrator: (c.perpetrator as Record<string, unknown> | null) ?? null,
+    protectionOrders: (c.protectionOrders as Record<string, unknown>[] | null) ?? [],
+    victim: (c.victim as Record<string, unknown> | null) ?? null,
   };
 }
 
 /** Reads one alarm with its case, positions (device-time order) and timeline (append order). */
 export async function loadAlarmView(db: EntityManager, alarm: Alarm): Promise<AlarmView> {
-  const [protectionCase, positions, events] = await Promise.all([
+  const [protectionCase, positions, events, firstPress] = await Promise.all([
     alarm.caseId ? db.findOne(ProtectionCase, { where: { id: alarm.caseId } }) : Promise.resolve(null),
     db.find(AlarmPosition, { where: { alarmId: alarm.id }, order: { ts: 'ASC', id: 'ASC' } }),
     db.find(AlarmEvent, { where: { alarmId: alarm.id }, order: { id: 'ASC' } }),
+    db.findOne(AlarmPress, { where: { alarmId: alarm.id }, order: { id: 'ASC' }, select: { id: true, deviceTs: true } }),
   ]);
+  const since = (d: Date | null | undefined) => (d ? (d.getTime() - alarm.receivedAt.getTime()) / 1000 : null);
   return {
     id: alarm.id,
     deviceId: alarm.deviceId,
     caseId: alarm.caseId ?? null,
     cicId: alarm.cicId,
+    homeCicId: alarm.homeCicId ?? null,
     kind: alarm.kind as AlarmView['kind'],
     stage: alarm.stage as AlarmStage,
     pressCount: alarm.pressCount,
     flags: alarm.flags ?? [],
     receivedAt: alarm.receivedAt.toISOString(),
     updatedAt: alarm.updatedAt.toISOString(),
-    closedAt: alarm.closedAt ? alarm.closedAt.toISOString() : null,
+    deliveredAt: iso(alarm.deliveredAt),
+    acceptedAt: iso(alarm.acceptedAt),
+    dispatchedAt: iso(alarm.dispatchedAt),
+    closedAt: iso(alarm.closedAt),
     outcome: alarm.outcome ?? null,
+    escalationLevel: alarm.escalationLevel ?? 0,
+    serviceLevels: {
+      pressToReceivedS: firstPress?.deviceTs != null ? Math.round(alarm.receivedAt.getTime() / 1000 - firstPress.deviceTs) : null,
+      deliveredS: since(alarm.deliveredAt),
+      acceptedS: since(alarm.acceptedAt),
+      dispatchedS: since(alarm.dispatchedAt),
+      closedS: since(alarm.closedAt),
+    },
     case: protectionCase ? caseView(protectionCase) : null,
     positions: positions.map((p) => ({ lat: p.lat, lon: p.lon, acc: p.acc ?? null, ts: p.ts ?? null, src: p.src ?? null })),
     timeline: events.map(timelineEntry),
@@ -84,4 +125,8 @@ function timelineEntry(e: AlarmEvent): TimelineEntry {
     ? { stage: e.type as AlarmStage }
     : { event: e.type };
   return { ...head, at: e.at.toISOString(), ...(e.data as Record<string, unknown>) };
+}
+
+function iso(d: Date | null | undefined): string | null {
+  return d ? d.toISOString() : null;
 }

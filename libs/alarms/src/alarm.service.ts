@@ -1,9 +1,13 @@
-import { ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
-import { Not, type DataSource, type EntityManager, type FindOptionsWhere } from 'typeorm';
+import { ConflictException, ForbiddenException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { Brackets, type DataSource, type EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { Alarm, AlarmEvent, Device } from '@amr/persistence';
 import { makeAck, type AckStage, type Encoding } from '@amr/protocol';
-import { DATA_SOURCE, DeviceLink, PlatformEvents, type PlatformEventType } from '@amr/runtime';
-import { loadAlarmView, type AlarmStage, type AlarmView } from './alarm-view.js';
+import type { AmrConfig } from '@amr/config';
+import { AMR_CONFIG, DATA_SOURCE, DeviceLink, PlatformEvents, type PlatformEventType } from '@amr/runtime';
+import { alarmAudience, loadAlarmView, type AlarmStage, type AlarmView } from './alarm-view.js';
+import { appendEvent, verifyChain, type ChainVerification } from './timeline.js';
+import { recordCaseRead } from './case-reads.js';
 import { actorOf, type Scope } from './scope.js';
 
 /** Stage changes an operator may make, and from which stages (CONTRACT §3 ack). */
@@ -18,10 +22,18 @@ export interface DispatchDetails {
   etaMin?: number;
 }
 
+export interface EvidenceExport {
+  alarm: AlarmView;
+  timeline: { id: number; at: string; type: string; data: Record<string, unknown>; prevHash: string | null; hash: string | null }[];
+  verification: ChainVerification;
+  exportedAt: string;
+}
+
 /**
- * The alarm as the CICs see and act on it: listing and reading within a scope, and the operator's
- * stage changes. Each change is appended to the timeline in the same transaction as the stage, and
- * only after the commit is the device told (the vibration tells the truth) and the CIC notified.
+ * The alarm as the CICs see and act on it: listing and reading within a scope, the operator's
+ * stage changes, delivery. Each change is appended to the timeline in the same transaction as the
+ * stage, and only after the commit is the device told (the vibration tells the truth) and the CICs
+ * notified.
  */
 @Injectable()
 export class AlarmService {
@@ -29,26 +41,43 @@ export class AlarmService {
 
   constructor(
     @Inject(DATA_SOURCE) private readonly db: DataSource,
+    @Inject(AMR_CONFIG) private readonly config: AmrConfig,
     private readonly link: DeviceLink,
     private readonly events: PlatformEvents,
   ) {}
 
   async list(scope: Scope, filter: { state?: 'open' | 'closed'; limit?: number }): Promise<AlarmView[]> {
-    const where: FindOptionsWhere<Alarm> = {};
-    if (scope.kind === 'integration') where.cicId = scope.cicId;
-    if (filter.state === 'open') where.stage = Not('closed');
-    if (filter.state === 'closed') where.stage = 'closed';
-    const alarms = await this.db.getRepository(Alarm).find({
-      where,
-      order: { receivedAt: 'DESC' },
-      take: filter.limit ?? 100,
-    });
-    return Promise.all(alarms.map((a) => loadAlarmView(this.db.manager, a)));
+    const query = this.db.getRepository(Alarm).createQueryBuilder('a').orderBy('a.receivedAt', 'DESC').take(filter.limit ?? 100);
+    if (scope.kind === 'integration') {
+      // Its own CIC's alarms, and the informational copies of its victims' alarms elsewhere.
+      query.andWhere(new Brackets((w) => w.where('a.cicId = :cic', { cic: scope.cicId }).orWhere('a.homeCicId = :cic', { cic: scope.cicId })));
+    }
+    if (filter.state === 'open') query.andWhere(`a.stage <> 'closed'`);
+    if (filter.state === 'closed') query.andWhere(`a.stage = 'closed'`);
+    const alarms = await query.getMany();
+    const views = await Promise.all(alarms.map((a) => loadAlarmView(this.db.manager, a)));
+    await this.recordReads(scope, alarms, 'api');
+    return views;
   }
 
   async get(scope: Scope, id: string): Promise<AlarmView> {
     const alarm = await this.findVisible(this.db.manager, scope, id);
-    return loadAlarmView(this.db.manager, alarm);
+    const view = await loadAlarmView(this.db.manager, alarm);
+    await this.recordReads(scope, [alarm], 'api');
+    return view;
+  }
+
+  /** The timeline with its hash chain, and whether the chain still verifies. */
+  async evidence(scope: Scope, id: string): Promise<EvidenceExport> {
+    const alarm = await this.findVisible(this.db.manager, scope, id);
+    const events = await this.db.getRepository(AlarmEvent).find({ where: { alarmId: id }, order: { id: 'ASC' } });
+    await this.recordReads(scope, [alarm], 'api');
+    return {
+      alarm: await loadAlarmView(this.db.manager, alarm),
+      timeline: events.map((e) => ({ id: e.id, at: e.at.toISOString(), type: e.type, data: e.data, prevHash: e.prevHash, hash: e.hash })),
+      verification: verifyChain(events),
+      exportedAt: new Date().toISOString(),
+    };
   }
 
   accept(scope: Scope, id: string): Promise<AlarmView> {
@@ -63,28 +92,49 @@ export class AlarmService {
     return this.advance(scope, id, 'closed', { outcome });
   }
 
-  private async advance(scope: Scope, id: string, to: keyof typeof TRANSITIONS, data: Record<string, unknown>): Promise<AlarmView> {
-    const { alarm, encoding } = await this.db.transaction(async (tx) => {
-      const alarm = await this.findVisible(tx, scope, id, true);
-      if (!TRANSITIONS[to].includes(alarm.stage as AlarmStage)) {
-        throw new ConflictException(`Alarm ${id} is ${alarm.stage}; it cannot become ${to} (allowed from: ${TRANSITIONS[to].join(', ')})`);
-      }
-      const now = new Date();
-      alarm.stage = to;
-      alarm.updatedAt = now;
-      if (to === 'closed') {
-        alarm.closedAt = now;
-        alarm.outcome = String(data.outcome);
-      }
-      await tx.save(alarm);
-      await tx.insert(AlarmEvent, { alarmId: alarm.id, at: now, type: to, data: { ...data, by: actorOf(scope) } });
-      const device = await tx.findOne(Device, { where: { id: alarm.deviceId }, select: { id: true, encoding: true } });
-      return { alarm, encoding: (device?.encoding ?? 'cbor') as Encoding };
+  /**
+   * An integration of the alarm's responsible CIC has received it (an SSE stream wrote it, or a
+   * webhook answered 2xx). The first delivery is recorded and moves the escalation deadline to the
+   * accept timeout; later ones are no-ops. A self-test is closed once delivered (it is never
+   * dispatched). Returns whether this call recorded the delivery.
+   */
+  async markDelivered(alarmId: string, via: { channel: 'sse' | 'webhook'; integrationId: string }): Promise<boolean> {
+    const delivered = await this.db.transaction(async (tx) => {
+      const alarm = await tx.findOne(Alarm, { where: { id: alarmId }, lock: { mode: 'pessimistic_write' } });
+      if (!alarm || alarm.deliveredAt || alarm.stage === 'closed') return null;
+      const at = new Date();
+      const accepting = alarm.stage === 'received' && alarm.kind !== 'test';
+      const nextEscalationAt = accepting ? new Date(at.getTime() + this.config.alarms.acceptTimeoutS * 1000) : null;
+      await tx.update(Alarm, { id: alarm.id }, { deliveredAt: at, nextEscalationAt });
+      await appendEvent(tx, alarm.id, 'delivered', { via: via.channel, integrationId: via.integrationId, cicId: alarm.cicId }, at);
+      return Object.assign(alarm, { deliveredAt: at, nextEscalationAt });
     });
-    await this.notifyDevice(alarm, to, encoding);
-    const view = await loadAlarmView(this.db.manager, alarm);
-    this.events.publish({ type: `alarm.${to}` as PlatformEventType, cicIds: [alarm.cicId], data: view });
-    return view;
+    if (!delivered) return false;
+    if (delivered.kind === 'test') {
+      await this.advance({ kind: 'platform' }, delivered.id, 'closed', { outcome: 'self-test delivered' });
+    }
+    return true;
+  }
+
+  /** Open alarms handled by a CIC that no integration of it has received yet. */
+  async undelivered(cicId: string): Promise<AlarmView[]> {
+    const alarms = await this.db
+      .getRepository(Alarm)
+      .createQueryBuilder('a')
+      .where('a.cicId = :cicId', { cicId })
+      .andWhere(`a.stage <> 'closed'`)
+      .andWhere('a.deliveredAt IS NULL')
+      .orderBy('a.receivedAt', 'ASC')
+      .getMany();
+    return Promise.all(alarms.map((a) => loadAlarmView(this.db.manager, a)));
+  }
+
+  /** An SSE stream wrote an alarm to an integration: a case read, and a delivery if it is the responsible CIC. */
+  async deliveredOverStream(alarm: Pick<AlarmView, 'id' | 'caseId' | 'cicId' | 'stage'>, scope: Extract<Scope, { kind: 'integration' }>): Promise<void> {
+    await recordCaseRead(this.db.manager, { caseId: alarm.caseId, integrationId: scope.integrationId, alarmId: alarm.id, via: 'sse' });
+    if (alarm.cicId === scope.cicId && alarm.stage !== 'closed') {
+      await this.markDelivered(alarm.id, { channel: 'sse', integrationId: scope.integrationId });
+    }
   }
 
   /**
@@ -93,27 +143,9 @@ export class AlarmService {
    * is never stale. The database, not the broker, is the source of truth.
    */
   async remindDevice(deviceId: string): Promise<void> {
-    const alarm = await this.db.getRepository(Alarm).findOne({ where: { deviceId, stage: Not('closed') } });
+    const alarm = await this.db.getRepository(Alarm).createQueryBuilder('a').where('a.deviceId = :deviceId', { deviceId }).andWhere(`a.stage <> 'closed'`).getOne();
     if (!alarm) return;
-    const device = await this.db.getRepository(Device).findOne({ where: { id: deviceId }, select: { id: true, encoding: true } });
-    await this.notifyDevice(alarm, alarm.stage as AlarmStage, (device?.encoding ?? 'cbor') as Encoding);
-  }
-
-  /**
-   * An integration of the alarm's responsible CIC has received it (an SSE stream wrote it, or a
-   * webhook answered 2xx). The first delivery is recorded in the timeline and stops the delivery
-   * deadline; later ones are no-ops. Returns whether this call recorded it.
-   */
-  async markDelivered(alarmId: string, via: { channel: 'sse' | 'webhook'; integrationId: string }): Promise<boolean> {
-    const recorded = await this.db.transaction(async (tx) => {
-      const alarm = await tx.findOne(Alarm, { where: { id: alarmId }, lock: { mode: 'pessimistic_write' } });
-      if (!alarm || alarm.deliveredAt) return null;
-      const at = new Date();
-      await tx.update(Alarm, { id: alarm.id }, { deliveredAt: at });
-      await tx.insert(AlarmEvent, { alarmId: alarm.id, at, type: 'delivered', data: { via: via.channel, integrationId: via.integrationId, cicId: alarm.cicId } });
-      return alarm;
-    });
-    return recorded !== null;
+    await this.notifyDevice(alarm, alarm.stage as AlarmStage, await this.encodingOf(deviceId));
   }
 
   /** Sends the device the ack of the alarm's current stage; a failure is logged, the stage stands. */
@@ -126,13 +158,61 @@ export class AlarmService {
     }
   }
 
-  private async findVisible(db: EntityManager, scope: Scope, id: string, lock = false): Promise<Alarm> {
-    const alarm = await db.findOne(Alarm, {
-      where: { id },
-      ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+  /** Publishes an alarm change to every CIC that may see it (the responsible one, the home one). */
+  async announce(alarm: Alarm, type: PlatformEventType): Promise<AlarmView> {
+    const view = await loadAlarmView(this.db.manager, alarm);
+    this.events.publish({ type, cicIds: alarmAudience(alarm), data: view });
+    return view;
+  }
+
+  private async advance(scope: Scope, id: string, to: keyof typeof TRANSITIONS, data: Record<string, unknown>): Promise<AlarmView> {
+    const alarm = await this.db.transaction(async (tx) => {
+      const alarm = await this.findVisible(tx, scope, id, true);
+      if (scope.kind === 'integration' && alarm.cicId !== scope.cicId) {
+        throw new ForbiddenException(`Alarm ${id} is handled by ${alarm.cicId}; your CIC (${scope.cicId}) has an informational copy and cannot act on it`);
+      }
+      if (!TRANSITIONS[to].includes(alarm.stage as AlarmStage)) {
+        throw new ConflictException(`Alarm ${id} is ${alarm.stage}; it cannot become ${to} (allowed from: ${TRANSITIONS[to].join(', ')})`);
+      }
+      if (to === 'dispatched' && alarm.kind === 'test') {
+        throw new ConflictException(`Alarm ${id} is a self-test: test alarms are never dispatched`);
+      }
+      const now = new Date();
+      const changes: Partial<Alarm> = { stage: to, updatedAt: now, nextEscalationAt: null };
+      if (to === 'accepted') changes.acceptedAt = now;
+      if (to === 'dispatched') Object.assign(changes, { dispatchedAt: now, acceptedAt: alarm.acceptedAt ?? now });
+      if (to === 'closed') Object.assign(changes, { closedAt: now, outcome: String(data.outcome) });
+      await tx.update(Alarm, { id: alarm.id }, changes as QueryDeepPartialEntity<Alarm>);
+      await appendEvent(tx, alarm.id, to, { ...data, by: actorOf(scope) }, now);
+      return Object.assign(alarm, changes);
     });
-    // An integration is told nothing of another CIC's alarms, not even that they exist.
-    if (!alarm || (scope.kind === 'integration' && alarm.cicId !== scope.cicId)) {
+    const encoding = await this.encodingOf(alarm.deviceId);
+    await this.notifyDevice(alarm, to, encoding);
+    if (to === 'closed') await this.stopLocationReports(alarm.deviceId, encoding);
+    return this.announce(alarm, `alarm.${to}`);
+  }
+
+  /** CONTRACT §3 cmd: the in-alarm location period ends with the alarm (locEvery 0 = off). */
+  private async stopLocationReports(deviceId: string, encoding: Encoding): Promise<void> {
+    await this.link.sendCommand(deviceId, encoding, { cmd: 'config', locEvery: 0 }).catch((err: unknown) => {
+      this.logger.error(`${deviceId}: location stop not sent: ${String(err)}`);
+    });
+  }
+
+  private async encodingOf(deviceId: string): Promise<Encoding> {
+    const device = await this.db.getRepository(Device).findOne({ where: { id: deviceId }, select: { id: true, encoding: true } });
+    return (device?.encoding ?? 'cbor') as Encoding;
+  }
+
+  private async recordReads(scope: Scope, alarms: readonly Alarm[], via: 'api'): Promise<void> {
+    if (scope.kind !== 'integration') return;
+    for (const alarm of alarms) await recordCaseRead(this.db.manager, { caseId: alarm.caseId, integrationId: scope.integrationId, alarmId: alarm.id, via });
+  }
+
+  private async findVisible(db: EntityManager, scope: Scope, id: string, lock = false): Promise<Alarm> {
+    const alarm = await db.findOne(Alarm, { where: { id }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+    // An integration is told nothing of alarms it may not see, not even that they exist.
+    if (!alarm || (scope.kind === 'integration' && !alarmAudience(alarm).includes(scope.cicId))) {
       throw new NotFoundException(`No alarm ${id} is visible to you`);
     }
     return alarm;

@@ -1,10 +1,12 @@
 export { AlarmsModule } from './alarms.module.js';
 export { AlarmService } from './alarm.service.js';
-export type { DispatchDetails } from './alarm.service.js';
-export { loadAlarmView, caseView, ALARM_STAGES } from './alarm-view.js';
-export type { AlarmView, AlarmStage, CaseView, PositionView, TimelineEntry } from './alarm-view.js';
+export type { DispatchDetails, EvidenceExport } from './alarm.service.js';
+export { loadAlarmView, caseView, alarmAudience, ALARM_STAGES } from './alarm-view.js';
+export type { AlarmView, AlarmStage, CaseView, PositionView, TimelineEntry, ServiceLevels } from './alarm-view.js';
 export { ADMIN, actorOf } from './scope.js';
 export type { Scope } from './scope.js';
 export { recordCaseRead } from './case-reads.js';
 export type { CaseReadVia } from './case-reads.js';
+export { appendEvent, verifyChain, entryHash, canonicalJson, TIMELINE_HASH } from './timeline.js';
+export type { ChainVerification } from './timeline.js';
 export * from './webhooks/index.js';

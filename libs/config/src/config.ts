@@ -23,6 +23,17 @@ export interface AmrConfig {
   readonly alarms: {
     /** A press repeating a stored (device, seq) within this window is a retransmission. */
     readonly retransmitWindowS: number;
+    /** An alarm not delivered to an integration of its CIC within this time is escalated. */
+    readonly deliveryTimeoutS: number;
+    /** A delivered alarm no operator accepted within this time is escalated. */
+    readonly acceptTimeoutS: number;
+    /** How often the escalation deadlines are checked. */
+    readonly escalationSweepMs: number;
+    /** In-alarm location period asked of the device on `received` (CONTRACT §3 cmd locEvery). */
+    readonly locEveryS: number;
+    /** A position less accurate than this, or older than positionMaxAgeS, does not route the alarm. */
+    readonly routingMaxAccuracyM: number;
+    readonly positionMaxAgeS: number;
   };
   readonly nodeId: string;
 }
@@ -110,7 +121,15 @@ export function loadConfig(env: Env = process.env): AmrConfig {
     adminToken: adminToken || randomBytes(24).toString('base64url'),
     adminTokenGenerated: !adminToken,
     internal: { username: 'platform:internal', password: internalPassword },
-    alarms: { retransmitWindowS: positiveInt(env, 'AMR_RETRANSMIT_WINDOW_S', 3600) },
+    alarms: {
+      retransmitWindowS: positiveInt(env, 'AMR_RETRANSMIT_WINDOW_S', 3600),
+      deliveryTimeoutS: positiveInt(env, 'AMR_DELIVERY_TIMEOUT_S', 30),
+      acceptTimeoutS: positiveInt(env, 'AMR_ACCEPT_TIMEOUT_S', 120),
+      escalationSweepMs: positiveInt(env, 'AMR_ESCALATION_SWEEP_MS', 500),
+      locEveryS: positiveInt(env, 'AMR_LOC_EVERY_S', 15),
+      routingMaxAccuracyM: positiveInt(env, 'AMR_ROUTING_MAX_ACCURACY_M', 25_000),
+      positionMaxAgeS: positiveInt(env, 'AMR_POSITION_MAX_AGE_S', 1800),
+    },
     nodeId: env.AMR_NODE_ID || `node-${randomBytes(3).toString('hex')}`,
   };
 }

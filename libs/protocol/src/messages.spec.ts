@@ -341,6 +341,7 @@ describe(parseCmd.name, () => {
     { cmd: 'config', hb: 60 },
     { cmd: 'config', locEvery: 3600 },
     { cmd: 'config', hb: 604800, locEvery: 5 },
+    { cmd: 'config', locEvery: 0 },
     { cmd: 'locate' },
     { cmd: 'vibrate' },
     { cmd: 'vibrate', vib: 'none' },
@@ -375,7 +376,8 @@ describe(validateCmd.name, () => {
     ['hb above one week', { cmd: 'config', hb: 604801 }, 'out-of-range'],
     ['hb as a string', { cmd: 'config', hb: '3600' }, 'wrong-type'],
     ['a fractional hb', { cmd: 'config', hb: 3600.5 }, 'wrong-type'],
-    ['locEvery below 5 s', { cmd: 'config', locEvery: 4 }, 'out-of-range'],
+    ['locEvery below 5 s (but not 0)', { cmd: 'config', locEvery: 4 }, 'out-of-range'],
+    ['locEvery negative', { cmd: 'config', locEvery: -1 }, 'out-of-range'],
     ['locEvery above one hour', { cmd: 'config', locEvery: 3601 }, 'out-of-range'],
     ['an unknown vibration', { cmd: 'vibrate', vib: 'buzz' }, 'out-of-range'],
   ])('refuses %s', (_what, body, code) => {

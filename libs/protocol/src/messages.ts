@@ -39,7 +39,7 @@ export const VIBRATION: Readonly<Record<AckStage, Vibration>> = Object.freeze({
 /** Bounds of the config command, in seconds (CONTRACT §3 cmd). */
 export const CMD_LIMITS = Object.freeze({
   hb: Object.freeze({ min: 60, max: 604_800 }), // one minute .. one week
-  locEvery: Object.freeze({ min: 5, max: 3_600 }), // five seconds .. one hour
+  locEvery: Object.freeze({ min: 5, max: 3_600 }), // five seconds .. one hour; 0 = stop reporting
 });
 
 /** Longest firmware version string (CONTRACT §3 status `fw`). */
@@ -200,7 +200,7 @@ function readCmd(fields: Fields): CmdMessage {
       const config = compact({
         cmd,
         hb: fields.optional('hb', integer(CMD_LIMITS.hb.min, CMD_LIMITS.hb.max)),
-        locEvery: fields.optional('locEvery', integer(CMD_LIMITS.locEvery.min, CMD_LIMITS.locEvery.max)),
+        locEvery: fields.optional('locEvery', locationPeriod),
       });
       if (config.hb === undefined && config.locEvery === undefined) {
         throw new ProtocolError('missing-field', 'config: needs hb, locEvery or both');
@@ -298,3 +298,7 @@ function attempt<T>(run: () => T): T | ProtocolError {
     throw error;
   }
 }
+
+/** `locEvery`: 0 stops in-alarm location reports (sent when an alarm closes), else 5 s .. 1 h. */
+const locationPeriod: Check<number> = (value, path) =>
+  value === 0 ? 0 : integer(CMD_LIMITS.locEvery.min, CMD_LIMITS.locEvery.max, `0 (off) or an integer from ${CMD_LIMITS.locEvery.min} to ${CMD_LIMITS.locEvery.max}`)(value, path);

@@ -8,6 +8,7 @@ export type PlatformEventType =
   | 'alarm.dispatched'
   | 'alarm.closed'
   | 'alarm.position'
+  | 'alarm.escalated'
   | 'alert.raised'
   | 'alert.cleared';
 

@@ -43,6 +43,12 @@ export class AlarmsController {
     return this.alarms.get(scope, id);
   }
 
+  /** The timeline with its hash chain and a verification that fails if a stored entry was altered. */
+  @Get(':id/evidence')
+  evidence(@CallerScope() scope: Scope, @Param('id', uuidParam()) id: string) {
+    return this.alarms.evidence(scope, id);
+  }
+
   /** An operator takes the alarm → the device vibrates `double`. */
   @Post(':id/accept')
   @HttpCode(200)

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Inject, Injectable, NotFoundException, Param, Post, UnprocessableEntityException } from '@nestjs/common';
 import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
+import { IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
 import type { DataSource } from 'typeorm';
 import { Cic, ProtectionCase } from '@amr/persistence';
 import { DATA_SOURCE } from '@amr/runtime';
@@ -16,6 +16,19 @@ export class PerpetratorDto {
   @ApiPropertyOptional() @IsOptional() @IsBoolean() weaponsKnown?: boolean;
 }
 
+export class ProtectionOrderDto {
+  @ApiProperty({ example: 'no-contact', description: 'e.g. no-contact, residence-ban, place-ban' }) @IsString() @Length(1, 100) type: string;
+  @ApiPropertyOptional({ example: ['Kerkstraat 12, 2000 Antwerpen'] }) @IsOptional() @IsArray() @IsString({ each: true }) places?: string[];
+  @ApiPropertyOptional({ example: 200, description: 'metres' }) @IsOptional() @IsInt() @Min(0) @Max(100_000) perimeterM?: number;
+  @ApiPropertyOptional({ example: '2027-05-31' }) @IsOptional() @IsISO8601() until?: string;
+}
+
+export class VictimDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(0, 200) name?: string;
+  @ApiPropertyOptional({ example: '+32470000000' }) @IsOptional() @IsString() @Length(0, 40) phone?: string;
+  @ApiPropertyOptional({ example: ['nl', 'fr'] }) @IsOptional() @IsArray() @IsString({ each: true }) languages?: string[];
+}
+
 export class CreateCaseDto {
   @ApiProperty({ example: 'cic-antwerpen' }) @IsString() @Length(1, 64) homeCicId: string;
   @ApiPropertyOptional({ example: 'AN.12.L3.004512/25' }) @IsOptional() @IsString() @Length(0, 100) reference?: string;
@@ -23,6 +36,8 @@ export class CreateCaseDto {
   @IsOptional() @IsIn(['low', 'medium', 'high', 'critical']) riskLevel?: 'low' | 'medium' | 'high' | 'critical';
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(0, 4000) responderNotes?: string;
   @ApiPropertyOptional({ type: PerpetratorDto }) @IsOptional() @ValidateNested() @Type(() => PerpetratorDto) perpetrator?: PerpetratorDto;
+  @ApiPropertyOptional({ type: [ProtectionOrderDto] }) @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => ProtectionOrderDto) protectionOrders?: ProtectionOrderDto[];
+  @ApiPropertyOptional({ type: VictimDto }) @IsOptional() @ValidateNested() @Type(() => VictimDto) victim?: VictimDto;
 }
 
 @Injectable()
@@ -38,6 +53,8 @@ export class CasesService {
       riskLevel: dto.riskLevel ?? null,
       responderNotes: dto.responderNotes ?? null,
       perpetrator: dto.perpetrator ? { ...dto.perpetrator } : null,
+      protectionOrders: dto.protectionOrders ? dto.protectionOrders.map((o) => ({ ...o })) : null,
+      victim: dto.victim ? { ...dto.victim } : null,
     });
     return caseView(saved);
   }

@@ -2,9 +2,10 @@ import { describe, expect, it, jest } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { encodePayload, parseAck, type AckMessage, type Encoding } from '@amr/protocol';
 import { loadConfig } from '@amr/config';
-import { Metrics, PlatformEvents, type DeviceLink } from '@amr/runtime';
+import { Metrics, type DeviceLink } from '@amr/runtime';
 import type { AlarmService } from '@amr/alarms';
 import { AlarmPipeline } from './alarm.pipeline.js';
+import type { CicRouter } from './cic-router.js';
 
 /** A DeviceLink that records what the button would have been sent. */
 function recordingLink() {
@@ -16,7 +17,7 @@ function recordingLink() {
 }
 
 function pipelineWith(db: Partial<DataSource>, link: DeviceLink, metrics = new Metrics({ processMetrics: false })) {
-  return new AlarmPipeline(loadConfig({}), db as DataSource, link, {} as AlarmService, new PlatformEvents(), metrics);
+  return new AlarmPipeline(loadConfig({}), db as DataSource, link, {} as AlarmService, {} as CicRouter, metrics);
 }
 
 describe(AlarmPipeline.name, () => {

@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Not, type DataSource, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
-import { Alarm, AlarmEvent, AlarmPosition, AlarmPress, Device, ProtectionCase } from '@amr/persistence';
+import { Alarm, AlarmPosition, AlarmPress, Device, ProtectionCase } from '@amr/persistence';
 import { makeAck, parseAlarm, type AlarmMessage, type Encoding } from '@amr/protocol';
 import type { AmrConfig } from '@amr/config';
-import { AMR_CONFIG, DATA_SOURCE, DeviceLink, Metrics, PlatformEvents } from '@amr/runtime';
-import { AlarmService, loadAlarmView, type AlarmStage } from '@amr/alarms';
+import { AMR_CONFIG, DATA_SOURCE, DeviceLink, Metrics } from '@amr/runtime';
+import { AlarmService, appendEvent, type AlarmStage } from '@amr/alarms';
+import { CicRouter } from './cic-router.js';
 
 /** What the stored press turned out to be. */
 type Outcome =
@@ -31,7 +32,7 @@ export class AlarmPipeline {
     @Inject(DATA_SOURCE) private readonly db: DataSource,
     private readonly link: DeviceLink,
     private readonly alarms: AlarmService,
-    private readonly events: PlatformEvents,
+    private readonly router: CicRouter,
     private readonly metrics: Metrics,
   ) {}
 
@@ -74,13 +75,15 @@ export class AlarmPipeline {
     this.metrics.pressToReceived.observe(Number(process.hrtime.bigint() - started) / 1e9);
     if (alarm.stage !== 'received') await this.alarms.notifyDevice(alarm, alarm.stage as AlarmStage, encoding);
 
-    // 6. deliver — to the integrations of the CIC the alarm was routed to.
-    if (outcome.kind !== 'retransmission') await this.deliver(alarm, outcome.kind === 'new' ? 'alarm.received' : 'alarm.pressed');
-  }
+    // A new alarm: the button reports its position every locEvery seconds until it is closed.
+    if (outcome.kind === 'new') {
+      await this.link.sendCommand(deviceId, encoding, { cmd: 'config', locEvery: this.config.alarms.locEveryS }).catch((err: unknown) => {
+        this.logger.error(`${deviceId}: location period not sent: ${String(err)}`);
+      });
+    }
 
-  private async deliver(alarm: Alarm, type: 'alarm.received' | 'alarm.pressed'): Promise<void> {
-    const view = await loadAlarmView(this.db.manager, alarm);
-    this.events.publish({ type, cicIds: [alarm.cicId], data: view });
+    // 6. deliver — to the integrations of the CIC the alarm was routed to (and of its home CIC).
+    if (outcome.kind !== 'retransmission') await this.alarms.announce(alarm, outcome.kind === 'new' ? 'alarm.received' : 'alarm.pressed');
   }
 
   private async store(tx: EntityManager, deviceId: string, press: AlarmMessage, encoding: Encoding): Promise<Outcome> {
@@ -96,7 +99,7 @@ export class AlarmPipeline {
     // dedupe — the same (device, seq) again is the same press: same alarm id, `received` again.
     const retransmitted = await this.findRetransmission(tx, deviceId, press, now);
     if (retransmitted) {
-      await tx.insert(AlarmEvent, { alarmId: retransmitted.id, at: now, type: 'retransmission', data: { seq: press.seq } });
+      await appendEvent(tx, retransmitted.id, 'retransmission', { seq: press.seq }, now);
       await tx.update(Device, { id: deviceId }, deviceUpdate(press, encoding, now));
       return { kind: 'retransmission', alarm: retransmitted, seq: press.seq };
     }
@@ -118,10 +121,10 @@ export class AlarmPipeline {
       });
       const { pressCount, lastSeq, updatedAt } = alarm;
       await tx.update(Alarm, { id: alarm.id }, { pressCount, lastSeq, updatedAt, flags: alarm.flags });
-      await tx.insert(AlarmEvent, { alarmId: alarm.id, at: now, type: 'press', data: { seq: press.seq, pressCount, ...(flags.length ? { flags } : {}) } });
+      await appendEvent(tx, alarm.id, 'press', { seq: press.seq, pressCount, ...(flags.length ? { flags } : {}) }, now);
       kind = 'joined';
     } else {
-      // route — the case's home CIC (location routing arrives with coverage areas).
+      // route — by position when it is usable, else the case's home CIC.
       const protectionCase = device.caseId
         ? await tx.findOne(ProtectionCase, { where: { id: device.caseId }, select: { id: true, homeCicId: true } })
         : null;
@@ -129,7 +132,7 @@ export class AlarmPipeline {
         this.logger.error(`${deviceId}: press ${press.seq} refused: the device is not assigned to a protection case`);
         return { kind: 'refused', seq: press.seq, reason: 'device not assigned to a protection case' };
       }
-      const route = { cicId: protectionCase.homeCicId, reason: 'home-cic' };
+      const route = await this.router.route(tx, protectionCase.homeCicId, press.loc, press.ts, now);
       const fields = {
         deviceId,
         caseId: protectionCase.id,
@@ -142,13 +145,13 @@ export class AlarmPipeline {
         flags,
         receivedAt: now,
         updatedAt: now,
+        homeCicId: route.homeCicId ?? null,
+        nextEscalationAt: new Date(now.getTime() + this.config.alarms.deliveryTimeoutS * 1000),
       };
       const { identifiers } = await tx.insert(Alarm, fields);
       alarm = tx.create(Alarm, { ...fields, id: identifiers[0]!.id as string });
-      await tx.insert(AlarmEvent, [
-        { alarmId: alarm.id, at: now, type: 'received', data: { seq: press.seq, ...(press.ts ? { deviceTs: press.ts } : {}), ...(flags.length ? { flags } : {}) } },
-        { alarmId: alarm.id, at: now, type: 'routed', data: route },
-      ]);
+      await appendEvent(tx, alarm.id, 'received', { seq: press.seq, ...(press.ts ? { deviceTs: press.ts } : {}), ...(flags.length ? { flags } : {}) }, now);
+      await appendEvent(tx, alarm.id, 'routed', { ...route }, now);
       kind = 'new';
     }
 

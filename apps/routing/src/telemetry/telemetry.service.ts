@@ -3,6 +3,7 @@ import { Not, type DataSource } from 'typeorm';
 import { Alarm, AlarmPosition, Device } from '@amr/persistence';
 import { parseLoc, parseStatus, type Encoding, type Position } from '@amr/protocol';
 import { DATA_SOURCE, Metrics, PlatformEvents } from '@amr/runtime';
+import { alarmAudience } from '@amr/alarms';
 
 /**
  * `status` (heartbeat and health) and `loc` (positions while an alarm is open), CONTRACT §3.
@@ -43,7 +44,7 @@ export class TelemetryService {
     const { seq, ...position } = parsed.message;
     const alarm = await this.storePosition(deviceId, position, parsed.encoding);
     if (alarm) {
-      this.events.publish({ type: 'alarm.position', cicIds: [alarm.cicId], data: { alarmId: alarm.id, deviceId, seq, ...position } });
+      this.events.publish({ type: 'alarm.position', cicIds: alarmAudience(alarm), data: { alarmId: alarm.id, deviceId, seq, ...position } });
     }
   }
 

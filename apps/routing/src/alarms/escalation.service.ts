@@ -1,0 +1,106 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import { Alarm, AlarmEvent, Cic } from '@amr/persistence';
+import type { AmrConfig } from '@amr/config';
+import { AMR_CONFIG, DATA_SOURCE, PlatformEvents } from '@amr/runtime';
+import { AlarmService, alarmAudience, appendEvent } from '@amr/alarms';
+
+type Step =
+  | { kind: 're-notify'; alarm: Alarm; reason: string }
+  | { kind: 'hand-over'; alarm: Alarm; reason: string; from: string };
+
+/**
+ * An alarm never sits unseen. Each open alarm carries a deadline (`next_escalation_at`): delivery
+ * to an integration of its CIC within AMR_DELIVERY_TIMEOUT_S, then acceptance by an operator within
+ * AMR_ACCEPT_TIMEOUT_S. When it passes, the platform escalates, alternating: first it notifies the
+ * CIC again, then it hands the alarm to the CIC's backup CIC, and so on; every step is recorded.
+ * Deadlines live in the database, so a restart loses none; `SKIP LOCKED` lets several nodes sweep.
+ */
+@Injectable()
+export class EscalationService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Escalation');
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<unknown> | undefined;
+
+  constructor(
+    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    @Inject(AMR_CONFIG) private readonly config: AmrConfig,
+    private readonly alarms: AlarmService,
+    private readonly events: PlatformEvents,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      this.sweeping ??= this.sweep()
+        .catch((err: unknown) => this.logger.error(`escalation sweep failed: ${String(err)}`))
+        .finally(() => (this.sweeping = undefined));
+    }, this.config.alarms.escalationSweepMs);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sweeping;
+  }
+
+  /** Takes every escalation step that is due; returns how many were taken. */
+  async sweep(now = new Date()): Promise<number> {
+    const steps = await this.db.transaction(async (tx) => {
+      const due = await tx
+        .createQueryBuilder(Alarm, 'a')
+        .setLock('pessimistic_write')
+        .setOnLocked('skip_locked')
+        .where(`a.stage <> 'closed'`)
+        .andWhere('a.nextEscalationAt <= :now', { now })
+        .orderBy('a.nextEscalationAt', 'ASC')
+        .limit(20)
+        .getMany();
+      const taken: Step[] = [];
+      for (const alarm of due) taken.push(await this.escalate(tx, alarm, now));
+      return taken;
+    });
+    for (const step of steps) await this.publish(step);
+    return steps.length;
+  }
+
+  private async escalate(tx: EntityManager, alarm: Alarm, now: Date): Promise<Step> {
+    const reason = alarm.deliveredAt ? 'not-accepted' : 'not-delivered';
+    const level = alarm.escalationLevel + 1;
+    const backup = level % 2 === 0 ? await this.backupOf(tx, alarm) : null;
+    const { deliveryTimeoutS, acceptTimeoutS } = this.config.alarms;
+    if (backup) {
+      const from = alarm.cicId;
+      const nextEscalationAt = new Date(now.getTime() + deliveryTimeoutS * 1000);
+      await tx.update(Alarm, { id: alarm.id }, { cicId: backup, deliveredAt: null, escalationLevel: level, nextEscalationAt });
+      await appendEvent(tx, alarm.id, 'escalated', { step: 'hand-over', reason, from, to: backup, level }, now);
+      this.logger.warn(`alarm ${alarm.id}: ${reason} by ${from}; handed over to ${backup}`);
+      return { kind: 'hand-over', alarm: Object.assign(alarm, { cicId: backup, deliveredAt: null, escalationLevel: level, nextEscalationAt }), reason, from };
+    }
+    const timeoutS = alarm.deliveredAt ? acceptTimeoutS : deliveryTimeoutS;
+    const nextEscalationAt = new Date(now.getTime() + timeoutS * 1000);
+    await tx.update(Alarm, { id: alarm.id }, { escalationLevel: level, nextEscalationAt });
+    await appendEvent(tx, alarm.id, 'escalated', { step: 're-notify', reason, cicId: alarm.cicId, level, ...(level % 2 === 0 ? { note: 'no backup CIC to hand over to' } : {}) }, now);
+    if (level % 2 === 0) this.logger.error(`alarm ${alarm.id}: ${reason} by ${alarm.cicId}, and no backup CIC to hand it to`);
+    return { kind: 're-notify', alarm: Object.assign(alarm, { escalationLevel: level, nextEscalationAt }), reason };
+  }
+
+  /** The CIC's configured backup, unless the alarm has already been there (no hand-over loops). */
+  private async backupOf(tx: EntityManager, alarm: Alarm): Promise<string | null> {
+    const cic = await tx.findOne(Cic, { where: { id: alarm.cicId }, select: { id: true, backupCicId: true } });
+    const backup = cic?.backupCicId;
+    if (!backup || backup === alarm.cicId) return null;
+    const visited = await tx.getRepository(AlarmEvent).createQueryBuilder('e')
+      .where('e.alarmId = :id', { id: alarm.id })
+      .andWhere(`e.type = 'escalated'`)
+      .andWhere(`e.data ->> 'from' = :backup`, { backup })
+      .getExists();
+    return visited ? null : backup;
+  }
+
+  private async publish(step: Step): Promise<void> {
+    const view = await this.alarms.announce(step.alarm, step.kind === 'hand-over' ? 'alarm.received' : 'alarm.escalated');
+    if (step.kind === 'hand-over') {
+      // The CIC that let it sit learns it has gone, and where.
+      this.events.publish({ type: 'alarm.escalated', cicIds: [step.from, ...alarmAudience(step.alarm)], data: view });
+    }
+  }
+}

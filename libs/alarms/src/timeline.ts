@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import { Alarm, AlarmEvent } from '@amr/persistence';
+
+/**
+ * The alarm timeline is append-only and hash-chained: each entry stores the hash of the one
+ * before it and a SHA-256 over that hash and its own canonical content, so altering, removing or
+ * reordering a stored entry breaks every hash after it. Every append goes through here.
+ */
+export const TIMELINE_HASH = 'sha256(prevHash + "\\n" + canonical JSON of {alarmId, at, type, data})';
+
+/** Appends one entry; holds the alarm's row lock until the caller's transaction ends. */
+export async function appendEvent(
+  tx: EntityManager,
+  alarmId: string,
+  type: string,
+  data: Record<string, unknown> = {},
+  at: Date = new Date(),
+): Promise<AlarmEvent> {
+  await tx.findOne(Alarm, { where: { id: alarmId }, select: { id: true }, lock: { mode: 'pessimistic_write' } });
+  const last = await tx.findOne(AlarmEvent, { where: { alarmId }, select: { id: true, hash: true }, order: { id: 'DESC' } });
+  const prevHash = last?.hash ?? null;
+  const entry = { alarmId, at, type, data, prevHash, hash: entryHash(prevHash, { alarmId, at, type, data }) };
+  const { identifiers } = await tx.insert(AlarmEvent, entry as QueryDeepPartialEntity<AlarmEvent>);
+  return Object.assign(new AlarmEvent(), entry, { id: identifiers[0]!.id as number });
+}
+
+export function entryHash(prevHash: string | null, entry: { alarmId: string; at: Date; type: string; data: unknown }): string {
+  const content = canonicalJson({ alarmId: entry.alarmId, at: entry.at.toISOString(), type: entry.type, data: entry.data ?? {} });
+  return createHash('sha256').update(`${prevHash ?? ''}\n${content}`).digest('hex');
+}
+
+export interface ChainVerification {
+  valid: boolean;
+  entries: number;
+  algorithm: string;
+  /** The first entry whose stored hashes do not match its content or its predecessor. */
+  firstInvalid?: { id: number; reason: string };
+}
+
+/** Recomputes the chain over stored entries (in append order). */
+export function verifyChain(events: readonly AlarmEvent[]): ChainVerification {
+  let prev: string | null = null;
+  for (const e of events) {
+    if ((e.prevHash ?? null) !== prev) {
+      return { valid: false, entries: events.length, algorithm: TIMELINE_HASH, firstInvalid: { id: e.id, reason: 'prevHash does not match the previous entry (an entry was removed, inserted or reordered)' } };
+    }
+    const expected = entryHash(prev, e);
+    if (e.hash !== expected) {
+      return { valid: false, entries: events.length, algorithm: TIMELINE_HASH, firstInvalid: { id: e.id, reason: 'hash does not match the stored content (the entry was altered)' } };
+    }
+    prev = e.hash;
+  }
+  return { valid: true, entries: events.length, algorithm: TIMELINE_HASH };
+}
+
+/** JSON with object keys sorted at every level: jsonb does not keep key order. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
