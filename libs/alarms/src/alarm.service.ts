@@ -130,9 +130,9 @@ export class AlarmService {
   }
 
   /** An SSE stream wrote an alarm to an integration: a case read, and a delivery if it is the responsible CIC. */
-  async deliveredOverStream(alarm: Pick<AlarmView, 'id' | 'caseId' | 'cicId' | 'stage'>, scope: Extract<Scope, { kind: 'integration' }>): Promise<void> {
+  async deliveredOverStream(alarm: Pick<AlarmView, 'id' | 'caseId' | 'cicId' | 'stage' | 'deliveredAt'>, scope: Extract<Scope, { kind: 'integration' }>): Promise<void> {
     await recordCaseRead(this.db.manager, { caseId: alarm.caseId, integrationId: scope.integrationId, alarmId: alarm.id, via: 'sse' });
-    if (alarm.cicId === scope.cicId && alarm.stage !== 'closed') {
+    if (alarm.cicId === scope.cicId && alarm.stage !== 'closed' && !alarm.deliveredAt) {
       await this.markDelivered(alarm.id, { channel: 'sse', integrationId: scope.integrationId });
     }
   }

@@ -70,10 +70,12 @@ export class EscalationService implements OnApplicationBootstrap, OnApplicationS
     if (backup) {
       const from = alarm.cicId;
       const nextEscalationAt = new Date(now.getTime() + deliveryTimeoutS * 1000);
-      await tx.update(Alarm, { id: alarm.id }, { cicId: backup, deliveredAt: null, escalationLevel: level, nextEscalationAt });
+      // The case's home CIC keeps (or gets) an informational copy: no CIC is blind to its victims.
+      const handedOver = { cicId: backup, homeCicId: alarm.homeCicId ?? from, deliveredAt: null, escalationLevel: level, nextEscalationAt };
+      await tx.update(Alarm, { id: alarm.id }, handedOver);
       await appendEvent(tx, alarm.id, 'escalated', { step: 'hand-over', reason, from, to: backup, level }, now);
       this.logger.warn(`alarm ${alarm.id}: ${reason} by ${from}; handed over to ${backup}`);
-      return { kind: 'hand-over', alarm: Object.assign(alarm, { cicId: backup, deliveredAt: null, escalationLevel: level, nextEscalationAt }), reason, from };
+      return { kind: 'hand-over', alarm: Object.assign(alarm, handedOver), reason, from };
     }
     const timeoutS = alarm.deliveredAt ? acceptTimeoutS : deliveryTimeoutS;
     const nextEscalationAt = new Date(now.getTime() + timeoutS * 1000);
