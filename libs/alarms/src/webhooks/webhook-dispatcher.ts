@@ -11,7 +11,7 @@ interface Claimed {
   id: string;
   integration_id: string;
   event_type: string;
-  payload: Record<string, unknown>;
+  payload: Record<string, unknown> | null;
   attempts: number;
   created_at: Date | string;
   cic_id: string;
@@ -99,8 +99,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
-    for (const { abort } of this.inFlight.values()) abort.abort();
     await this.claiming;
+    for (const { abort } of this.inFlight.values()) abort.abort();
     await Promise.all([...this.inFlight.values()].map((f) => f.done));
   }
 
@@ -237,7 +237,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
    */
   private async acknowledge(row: Claimed): Promise<void> {
     if (!row.event_type.startsWith('alarm.')) return;
-    const data = row.payload;
+    const data = row.payload ?? {};
     const alarmId = typeof data.id === 'string' ? data.id : null;
     try {
       if (alarmId && (row.event_type === 'alarm.received' || row.event_type === 'alarm.pressed') && data.cicId === row.cic_id) {
