@@ -1,8 +1,9 @@
 import { ENTITIES } from './entities/index.js';
 import { Initial1795400000000 } from './migrations/1795400000000-Initial.js';
 import { AlarmLifecycle1795500000000 } from './migrations/1795500000000-AlarmLifecycle.js';
+import { DefaultCoverageAreas1795600000000 } from './migrations/1795600000000-DefaultCoverageAreas.js';
 
 export { ENTITIES };
 
 /** Every migration class, oldest first, for the DataSource `migrations` option. */
-export const MIGRATIONS = [Initial1795400000000, AlarmLifecycle1795500000000];
+export const MIGRATIONS = [Initial1795400000000, AlarmLifecycle1795500000000, DefaultCoverageAreas1795600000000];
