@@ -6,7 +6,7 @@ import type { CoverageArea } from './entities/cic.entity.js';
  *
  * COARSE, on purpose and by construction: made without survey data, from a Voronoi diagram of
  * 304 hand-placed town "seed points" (each labelled with its province) clipped to a coarse
- * outline of Belgium of 102 border points, plus a hand-drawn Brussels polygon that wins by
+ * outline of Belgium of 101 border points, plus a hand-drawn Brussels polygon that wins by
  * being the smaller area. Provincial borders fall halfway between neighbouring towns of different
  * provinces, so expect errors of one to a few kilometres near every border, national ones
  * included; known weak spots are listed in docs/coverage-areas.md.
