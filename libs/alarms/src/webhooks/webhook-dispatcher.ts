@@ -233,14 +233,16 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
 
   /**
    * A 2xx for an alarm event: the CIC has the alarm. Its first delivery to the responsible CIC is
-   * recorded in the alarm's timeline (issue 3 §2); every delivery of case data is a case read (§4).
+   * recorded in the alarm's timeline (issue 3 §2) — as for SSE, by any event carrying the open alarm
+   * (received, pressed, a re-notification); every delivery of case data is a case read (§4).
    */
   private async acknowledge(row: Claimed): Promise<void> {
     if (!row.event_type.startsWith('alarm.')) return;
     const data = row.payload ?? {};
     const alarmId = typeof data.id === 'string' ? data.id : null;
     try {
-      if (alarmId && (row.event_type === 'alarm.received' || row.event_type === 'alarm.pressed') && data.cicId === row.cic_id) {
+      const undelivered = typeof data.stage === 'string' && data.stage !== 'closed' && !data.deliveredAt;
+      if (alarmId && undelivered && data.cicId === row.cic_id) {
         await this.alarms.markDelivered(alarmId, { channel: 'webhook', integrationId: row.integration_id });
       }
       if (typeof data.caseId === 'string') {
