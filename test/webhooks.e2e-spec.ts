@@ -5,21 +5,17 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
-import type { AmrConfig } from '@amr/config';
 import { CaseRead, openDatabase } from '@amr/persistence';
-import { startPlatform } from '@amr/platform';
-import { verifyWebhookSignature, type WebhookOptions } from '@amr/alarms';
-import { BOOT_TIMEOUT_MS, closeDatabase, openTestDatabase, testConfig, TestPlatform } from './support/platform.js';
+import { verifyWebhookSignature } from '@amr/alarms';
+import { BOOT_TIMEOUT_MS, closeDatabase, openTestDatabase, startTestPlatform, type TestPlatform } from './support/platform.js';
 import { TestDevice } from './support/device.js';
 import { eventually } from './support/eventually.js';
 
 /** Short retries, so that a suite sees several attempts in well under a second. */
-const FAST: Partial<WebhookOptions> = { retryDelaysMs: [50, 100, 250], maxAttempts: 100, timeoutMs: 2_000 };
+const FAST = { AMR_WEBHOOK_RETRY_DELAYS_MS: '50,100,250', AMR_WEBHOOK_MAX_ATTEMPTS: '100', AMR_WEBHOOK_TIMEOUT_MS: '2000' };
 
-/** The platform with webhook settings (until AmrConfig carries them, usePlatform cannot pass them). */
-async function startWithWebhooks(db: DataSource): Promise<TestPlatform> {
-  const config = { ...testConfig(), webhooks: FAST } as AmrConfig;
-  return new TestPlatform(await startPlatform(config, { dataSource: db, logger: ['error'] }));
+function startWithWebhooks(db: DataSource): Promise<TestPlatform> {
+  return startTestPlatform(db, FAST);
 }
 
 interface Delivery {

@@ -35,6 +35,26 @@ export interface AmrConfig {
     readonly routingMaxAccuracyM: number;
     readonly positionMaxAgeS: number;
   };
+  /** Device supervision (docs/supervision.md). */
+  readonly supervision: {
+    /** How often the sweep looks for silent devices, low batteries and missed self-tests. */
+    readonly sweepMs: number;
+    /** A battery below this percent raises `low-battery`; it clears at this + 5. */
+    readonly lowBatteryPct: number;
+    /** A grant's default length when a device is assigned to a case. */
+    readonly grantMonths: number;
+    /** Expected self-test period (0 = not supervised). */
+    readonly selfTestEveryS: number;
+    /** The smallest heartbeat interval the API accepts. */
+    readonly minHeartbeatS: number;
+  };
+  /** Webhook delivery (see docs/webhooks.md). */
+  readonly webhooks: {
+    readonly timeoutMs: number;
+    readonly maxAttempts: number;
+    /** Delay before retry n; the last one repeats. */
+    readonly retryDelaysMs: readonly number[];
+  };
   readonly nodeId: string;
 }
 
@@ -63,6 +83,24 @@ function positiveInt(env: Env, name: string, fallback: number): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value <= 0) throw new ConfigError(name, `expected a positive integer, got "${raw}"`);
   return value;
+}
+
+function nonNegativeInt(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new ConfigError(name, `expected an integer ≥ 0, got "${raw}"`);
+  return value;
+}
+
+function msList(env: Env, name: string, fallback: number[]): number[] {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const values = raw.split(',').map((v) => Number(v.trim()));
+  if (!values.length || values.some((v) => !Number.isInteger(v) || v < 0)) {
+    throw new ConfigError(name, `expected a comma-separated list of milliseconds, e.g. "1000,2000,5000", got "${raw}"`);
+  }
+  return values;
 }
 
 function url(env: Env, name: string, protocols: string[]): string | undefined {
@@ -129,6 +167,18 @@ export function loadConfig(env: Env = process.env): AmrConfig {
       locEveryS: positiveInt(env, 'AMR_LOC_EVERY_S', 15),
       routingMaxAccuracyM: positiveInt(env, 'AMR_ROUTING_MAX_ACCURACY_M', 25_000),
       positionMaxAgeS: positiveInt(env, 'AMR_POSITION_MAX_AGE_S', 1800),
+    },
+    supervision: {
+      sweepMs: positiveInt(env, 'AMR_SUPERVISION_SWEEP_MS', 1000),
+      lowBatteryPct: positiveInt(env, 'AMR_LOW_BATTERY_PCT', 20),
+      grantMonths: positiveInt(env, 'AMR_GRANT_MONTHS', 6),
+      selfTestEveryS: nonNegativeInt(env, 'AMR_SELF_TEST_EVERY_S', 0),
+      minHeartbeatS: positiveInt(env, 'AMR_MIN_HEARTBEAT_S', 60),
+    },
+    webhooks: {
+      timeoutMs: positiveInt(env, 'AMR_WEBHOOK_TIMEOUT_MS', 5_000),
+      maxAttempts: positiveInt(env, 'AMR_WEBHOOK_MAX_ATTEMPTS', 20),
+      retryDelaysMs: msList(env, 'AMR_WEBHOOK_RETRY_DELAYS_MS', [1_000, 2_000, 5_000, 15_000, 60_000, 300_000]),
     },
     nodeId: env.AMR_NODE_ID || `node-${randomBytes(3).toString('hex')}`,
   };

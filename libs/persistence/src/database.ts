@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { applyDefaultCoverage } from './belgian-cic-areas.js';
 import pg from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { createPgliteDriver } from './pglite/pglite-pg-driver.js';
@@ -119,6 +120,8 @@ export async function resetDatabase(ds: DataSource): Promise<void> {
   if (rows.length === 0) return;
   const tables = rows.map((r) => ds.driver.escape(r.tablename)).join(', ');
   await ds.query(`TRUNCATE TABLE ${tables} RESTART IDENTITY CASCADE`);
+  // cics is kept (it is reference data), with its coverage areas and backups back to the defaults.
+  await applyDefaultCoverage((sql, params) => ds.query(sql, params));
 }
 
 async function openPostgres(url: string, options: DatabaseOptions): Promise<DataSource> {

@@ -6,9 +6,6 @@ import { WEBHOOK_DEFAULTS, WEBHOOK_OPTIONS, type WebhookOptions } from './webhoo
 import { WebhookOutbox } from './webhook-outbox.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 
-/** Until AmrConfig declares it: `config.webhooks` overrides WEBHOOK_DEFAULTS field by field. */
-type WithWebhookSettings = AmrConfig & { readonly webhooks?: Partial<WebhookOptions> };
-
 /**
  * Webhooks (issue 3 §3): every platform event goes to the webhook of each integration of the
  * CICs it is for — through a durable outbox, signed, retried with backoff, in order.
@@ -20,7 +17,7 @@ type WithWebhookSettings = AmrConfig & { readonly webhooks?: Partial<WebhookOpti
     {
       provide: WEBHOOK_OPTIONS,
       inject: [AMR_CONFIG],
-      useFactory: (config: WithWebhookSettings): WebhookOptions => ({ ...WEBHOOK_DEFAULTS, ...config.webhooks }),
+      useFactory: (config: AmrConfig): WebhookOptions => ({ ...WEBHOOK_DEFAULTS, ...config.webhooks }),
     },
     WebhookOutbox,
     WebhookDispatcher,
