@@ -96,7 +96,7 @@ export async function startChildPlatform(options: HostOptions = {}): Promise<Pla
       lines(proc.stdout!, onLine);
       lines(proc.stderr!, onLine);
       proc.once('exit', (code, signal) => reject(new Error(`the platform exited during start-up (${signal ?? `code ${code}`}):\n${tail.join('\n')}`)));
-      setTimeout(() => reject(new Error(`the platform did not start within ${options.startTimeoutMs ?? 60_000} ms:\n${tail.join('\n')}`)), options.startTimeoutMs ?? 60_000).unref();
+      setTimeout(() => reject(new Error(`the platform did not start within ${options.startTimeoutMs ?? 180_000} ms:\n${tail.join('\n')}`)), options.startTimeoutMs ?? 180_000).unref();
     });
     try {
       ports = await started;

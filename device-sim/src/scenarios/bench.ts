@@ -31,7 +31,7 @@ import { Progress } from '../progress.js';
 import { mapBounded, provisionFleet, type ProvisionedDevice } from '../provision.js';
 import { writeReport, type BenchSection, type RunReport } from '../report.js';
 import { summarize, type LatencySummary } from '../stats.js';
-import { sleep } from './fleet.js';
+import { platformFailed, sleep } from './fleet.js';
 import type { ScenarioContext, ScenarioOutcome } from './types.js';
 
 /** Connections per loopback source address: well under the 28k ephemeral ports of one address. */
@@ -66,10 +66,15 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
     key = options.databaseUrl ? `db:${options.databaseUrl}` : `dir:${dataDir}`;
     if (!options.databaseUrl) await mkdir(dataDir, { recursive: true });
     const t0 = performance.now();
-    platform = await startChildPlatform({
-      ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : { dataDir }),
-      ...(options.verbose ? { onOutput: (l: string) => reporter.error(`[platform] ${l}`) } : {}),
-    });
+    try {
+      platform = await (context.startPlatform ?? startChildPlatform)({
+        ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : { dataDir }),
+        startTimeoutMs: 180_000,
+        ...(options.verbose ? { onOutput: (l: string) => reporter.error(`[platform] ${l}`) } : {}),
+      });
+    } catch (error) {
+      return platformFailed(reporter, error);
+    }
     reporter.line(`platform  started (pid ${platform.pid}) in ${ms(performance.now() - t0)} on ${options.databaseUrl ? 'PostgreSQL' : dataDir}`);
   }
   const storeFile = join(benchDir, `devices-${createHash('sha256').update(key).digest('hex').slice(0, 12)}.json`);

@@ -61,11 +61,15 @@ export async function runFleet(options: FleetOptions, context: ScenarioContext):
     reporter.line(`platform  ${options.api.url} (given), broker ${options.mqttUrl}`);
   } else {
     const t0 = performance.now();
-    platform = await (context.startPlatform ?? startChildPlatform)({
-      ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
-      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-      ...(options.verbose ? { onOutput: (l: string) => reporter.error(`[platform] ${l}`) } : {}),
-    });
+    try {
+      platform = await (context.startPlatform ?? startChildPlatform)({
+        ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+        ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+        ...(options.verbose ? { onOutput: (l: string) => reporter.error(`[platform] ${l}`) } : {}),
+      });
+    } catch (error) {
+      return platformFailed(reporter, error);
+    }
     reporter.line(`platform  started (${platform.kind}${platform.pid ? `, pid ${platform.pid}` : ''}) in ${ms(performance.now() - t0)}: ${platform.apiUrl}, mqtt://${platform.mqtt.host}:${platform.mqtt.port}`);
   }
   const api = new ApiClient(platform.apiUrl, platform.token, { timeoutMs: 30_000 });
@@ -282,9 +286,18 @@ export async function runFleet(options: FleetOptions, context: ScenarioContext):
   }
 }
 
+/** The platform could not be started: one clear message, exit code 1. */
+export function platformFailed(reporter: ScenarioContext['reporter'], error: unknown): ScenarioOutcome {
+  const message = error instanceof Error ? error.message : String(error);
+  reporter.error(`platform  could not be started: ${message}`);
+  return { exitCode: 1, result: { ok: false, error: { kind: 'platform', message } } };
+}
+
+/** The press's alarm was closed on the device (the closed ack may carry another press's seq of a joined alarm). */
 function closedOrDone(device: SimDevice, seq: number): boolean {
   const r = device.button.pressResult(seq);
-  return r?.stages.closed !== undefined;
+  if (r?.stages.closed !== undefined) return true;
+  return r?.alarmId !== undefined && device.button.acks.some((e) => e.ack.stage === 'closed' && e.ack.alarm === r.alarmId);
 }
 
 export function energySection(options: Pick<FleetOptions, 'batteryMah' | 'pressesPerDay'>, profiles: Record<string, { stages: { receivedMs: { mean: number | null } } }>): RunReport['energy'] {
