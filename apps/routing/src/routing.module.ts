@@ -5,6 +5,7 @@ import { AlarmPipeline } from './alarms/alarm.pipeline.js';
 import { TelemetryService } from './telemetry/telemetry.service.js';
 import { CicRouter } from './alarms/cic-router.js';
 import { EscalationService } from './alarms/escalation.service.js';
+import { SupervisionService } from './supervision/supervision.service.js';
 
 /**
  * The routing service: consumes what devices publish (through MqttIngressServer), runs the alarm
@@ -13,6 +14,6 @@ import { EscalationService } from './alarms/escalation.service.js';
 @Module({
   imports: [AlarmsModule],
   controllers: [DeviceMessagesController],
-  providers: [AlarmPipeline, CicRouter, EscalationService, TelemetryService],
+  providers: [AlarmPipeline, CicRouter, EscalationService, TelemetryService, SupervisionService],
 })
 export class RoutingModule {}

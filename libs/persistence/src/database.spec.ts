@@ -34,6 +34,8 @@ const TABLES = [
   'cases',
   'cics',
   'device_commands',
+  'device_events',
+  'device_status_reports',
   'devices',
   'integrations',
   'migrations',

@@ -2,8 +2,9 @@ import { ENTITIES } from './entities/index.js';
 import { Initial1795400000000 } from './migrations/1795400000000-Initial.js';
 import { AlarmLifecycle1795500000000 } from './migrations/1795500000000-AlarmLifecycle.js';
 import { DefaultCoverageAreas1795600000000 } from './migrations/1795600000000-DefaultCoverageAreas.js';
+import { FleetSupervision1795700000000 } from './migrations/1795700000000-FleetSupervision.js';
 
 export { ENTITIES };
 
 /** Every migration class, oldest first, for the DataSource `migrations` option. */
-export const MIGRATIONS = [Initial1795400000000, AlarmLifecycle1795500000000, DefaultCoverageAreas1795600000000];
+export const MIGRATIONS = [Initial1795400000000, AlarmLifecycle1795500000000, DefaultCoverageAreas1795600000000, FleetSupervision1795700000000];

@@ -10,7 +10,8 @@ export type PlatformEventType =
   | 'alarm.position'
   | 'alarm.escalated'
   | 'alert.raised'
-  | 'alert.cleared';
+  | 'alert.cleared'
+  | 'alert.acknowledged';
 
 export interface PlatformEvent {
   readonly type: PlatformEventType;

@@ -53,6 +53,29 @@ export class Metrics {
     buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+  readonly alertsRaised = new Counter({
+    name: 'amr_technical_alerts_raised_total',
+    help: 'Technical alerts raised by device supervision, by type',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+  readonly alertsCleared = new Counter({
+    name: 'amr_technical_alerts_cleared_total',
+    help: 'Technical alerts cleared (device restored, battery recharged, no longer supervised), by type',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+  readonly supervisionSweep = new Histogram({
+    name: 'amr_supervision_sweep_seconds',
+    help: 'Duration of one supervision sweep (every supervised device checked)',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly commandsDelivered = new Counter({
+    name: 'amr_device_commands_delivered_total',
+    help: 'Commands a device acknowledged (PUBACK)',
+    registers: [this.registry],
+  });
   readonly httpErrors = new Counter({
     name: 'amr_http_errors_total',
     help: 'HTTP requests answered with an error status, by status',

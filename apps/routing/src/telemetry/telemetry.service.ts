@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Not, type DataSource } from 'typeorm';
-import { Alarm, AlarmPosition, Device } from '@amr/persistence';
+import { Alarm, AlarmPosition, Device, DeviceStatusReport } from '@amr/persistence';
 import { parseLoc, parseStatus, type Encoding, type Position } from '@amr/protocol';
 import { DATA_SOURCE, Metrics, PlatformEvents } from '@amr/runtime';
 import { alarmAudience } from '@amr/alarms';
@@ -19,22 +19,37 @@ export class TelemetryService {
     private readonly metrics: Metrics,
   ) {}
 
+  /** A heartbeat: the device's health is updated and the report kept (its history). */
   async onStatus(deviceId: string, payload: Buffer): Promise<void> {
     this.metrics.deviceMessages.inc({ channel: 'status' });
     const parsed = parseStatus(payload);
     if (!parsed.ok) return this.rejected(deviceId, 'status', parsed.error.code, parsed.error.message);
     const { message, encoding } = parsed;
-    await this.db.getRepository(Device).update(
-      { id: deviceId },
-      {
-        lastSeenAt: new Date(),
-        encoding,
-        ...(message.bat !== undefined ? { battery: message.bat } : {}),
-        ...(message.rsrp !== undefined ? { rsrp: message.rsrp } : {}),
-        ...(message.fw !== undefined ? { fw: message.fw } : {}),
-        ...(message.loc ? { lastPosition: { ...message.loc } } : {}),
-      },
-    );
+    const now = new Date();
+    await this.db.transaction(async (tx) => {
+      await tx.update(
+        Device,
+        { id: deviceId },
+        {
+          lastSeenAt: now,
+          encoding,
+          ...(message.bat !== undefined ? { battery: message.bat } : {}),
+          ...(message.rsrp !== undefined ? { rsrp: message.rsrp } : {}),
+          ...(message.fw !== undefined ? { fw: message.fw } : {}),
+          ...(message.loc ? { lastPosition: { ...message.loc } } : {}),
+        },
+      );
+      await tx.insert(DeviceStatusReport, {
+        deviceId,
+        receivedAt: now,
+        seq: message.seq,
+        ts: message.ts ?? null,
+        battery: message.bat ?? null,
+        rsrp: message.rsrp ?? null,
+        fw: message.fw ?? null,
+        position: message.loc ? { ...message.loc } : null,
+      });
+    });
   }
 
   async onLocation(deviceId: string, payload: Buffer): Promise<void> {
@@ -60,8 +75,10 @@ export class TelemetryService {
     });
   }
 
-  private rejected(deviceId: string, channel: string, code: string, reason: string): void {
+  /** Counted and logged; the device is alive all the same (supervision: it spoke). */
+  private async rejected(deviceId: string, channel: string, code: string, reason: string): Promise<void> {
     this.metrics.deviceMessagesRejected.inc({ channel, code });
     this.logger.warn(`${deviceId}: ${channel} message rejected: ${reason}`);
+    await this.db.getRepository(Device).update({ id: deviceId }, { lastSeenAt: new Date() });
   }
 }

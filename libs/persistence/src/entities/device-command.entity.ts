@@ -8,6 +8,7 @@ export type DeviceCommandState = (typeof DEVICE_COMMAND_STATES)[number];
 @Entity({ name: 'device_commands' })
 @Check('device_commands_state_check', `state IN ('queued', 'sent', 'delivered', 'failed')`)
 @Index('device_commands_device_id_state_idx', ['deviceId', 'state'])
+@Index('device_commands_device_id_created_at_idx', ['deviceId', 'createdAt'])
 export class DeviceCommand {
   @PrimaryGeneratedColumn('uuid', { name: 'id', primaryKeyConstraintName: 'device_commands_pkey' })
   id: string;

@@ -1,4 +1,4 @@
-import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, type Relation } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, Unique, type Relation } from 'typeorm';
 import { bigintAsNumber } from '../columns.js';
 import { ProtectionCase } from './protection-case.entity.js';
 
@@ -22,6 +22,7 @@ export interface DevicePosition {
 @Check('devices_heartbeat_s_check', `heartbeat_s > 0`)
 @Check('devices_grace_s_check', `grace_s >= 0`)
 @Index('devices_case_id_idx', ['caseId'])
+@Unique('devices_imei_key', ['imei'])
 export class Device {
   @PrimaryColumn({ name: 'id', type: 'text', primaryKeyConstraintName: 'devices_pkey' })
   id: string;
@@ -80,4 +81,22 @@ export class Device {
 
   @Column({ name: 'deactivated_at', type: 'timestamptz', nullable: true })
   deactivatedAt: Date | null;
+
+  /** Hardware identity (Issue 4): 15-digit IMEI, SIM ICCID, model and the firmware it shipped with. */
+  @Column({ name: 'imei', type: 'text', nullable: true })
+  imei: string | null;
+
+  @Column({ name: 'iccid', type: 'text', nullable: true })
+  iccid: string | null;
+
+  @Column({ name: 'model', type: 'text', nullable: true })
+  model: string | null;
+
+  /** When it was assigned to its current case; supervision counts from here for a device never heard. */
+  @Column({ name: 'assigned_at', type: 'timestamptz', nullable: true })
+  assignedAt: Date | null;
+
+  /** The grant's end (null: no expiry); past it the device is no longer supervised. */
+  @Column({ name: 'grant_expires_at', type: 'timestamptz', nullable: true })
+  grantExpiresAt: Date | null;
 }

@@ -10,6 +10,8 @@ import { ProtectionCase } from './protection-case.entity.js';
 import { TechnicalAlert } from './technical-alert.entity.js';
 import { WebhookDelivery } from './webhook-delivery.entity.js';
 import { CaseRead } from './case-read.entity.js';
+import { DeviceEvent } from './device-event.entity.js';
+import { DeviceStatusReport } from './device-status-report.entity.js';
 
 export * from './alarm-event.entity.js';
 export * from './alarm-position.entity.js';
@@ -23,6 +25,8 @@ export * from './protection-case.entity.js';
 export * from './technical-alert.entity.js';
 export * from './webhook-delivery.entity.js';
 export * from './case-read.entity.js';
+export * from './device-event.entity.js';
+export * from './device-status-report.entity.js';
 
 /** Every entity class, for the DataSource `entities` option. */
 export const ENTITIES = [
@@ -38,4 +42,6 @@ export const ENTITIES = [
   DeviceCommand,
   WebhookDelivery,
   CaseRead,
+  DeviceEvent,
+  DeviceStatusReport,
 ];

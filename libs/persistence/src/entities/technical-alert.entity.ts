@@ -9,6 +9,7 @@ export type TechnicalAlertType = (typeof TECHNICAL_ALERT_TYPES)[number];
 @Check('alerts_type_check', `type IN ('silent', 'low-battery', 'missed-self-test')`)
 @Index('alerts_one_open_per_device_type', ['deviceId', 'type'], { unique: true, where: `cleared_at IS NULL` })
 @Index('alerts_raised_at_idx', ['raisedAt'])
+@Index('alerts_device_id_raised_at_idx', ['deviceId', 'raisedAt'])
 export class TechnicalAlert {
   @PrimaryGeneratedColumn('uuid', { name: 'id', primaryKeyConstraintName: 'alerts_pkey' })
   id: string;
@@ -31,4 +32,12 @@ export class TechnicalAlert {
 
   @Column({ name: 'details', type: 'jsonb', default: () => `'{}'` })
   details: Record<string, unknown>;
+
+  /** An operator has seen it (it stays open until the device recovers). */
+  @Column({ name: 'acknowledged_at', type: 'timestamptz', nullable: true })
+  acknowledgedAt: Date | null;
+
+  /** `admin` or `integration:<id>` */
+  @Column({ name: 'acknowledged_by', type: 'text', nullable: true })
+  acknowledgedBy: string | null;
 }

@@ -1,0 +1,118 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import type { TechnicalAlertType } from '@amr/persistence';
+import type { AmrConfig } from '@amr/config';
+import { AMR_CONFIG, DATA_SOURCE, Metrics, PlatformEvents } from '@amr/runtime';
+import { clearSql, raiseSql, supervisionRules, type SupervisionRule } from './supervision.rules.js';
+
+/** A technical alert as the CICs receive it (SSE `alert.raised` / `alert.cleared`, webhooks). */
+export interface AlertView {
+  id: string;
+  deviceId: string;
+  type: TechnicalAlertType;
+  caseId: string | null;
+  cicId: string | null;
+  raisedAt: string;
+  clearedAt: string | null;
+  details: Record<string, unknown>;
+}
+
+interface AlertRow {
+  id: string;
+  deviceId: string;
+  type: TechnicalAlertType;
+  raisedAt: Date | string;
+  clearedAt: Date | string | null;
+  details: Record<string, unknown>;
+}
+
+export interface SweepResult {
+  raised: AlertView[];
+  cleared: AlertView[];
+}
+
+/**
+ * Device supervision (Issue 4, docs/supervision.md): a button that has died silently must not leave
+ * its victim believing she is protected. Every AMR_SUPERVISION_SWEEP_MS, for each rule (silent,
+ * low-battery, missed-self-test), one statement clears the open alerts that no longer hold and one
+ * raises the alerts that now do, for every device at once: a mast outage silencing thousands of
+ * buttons is one INSERT … SELECT. Deadlines are derived from stored state (`last_seen_at`, battery,
+ * the last self-test), so a restart loses none, and several nodes may sweep (the partial unique
+ * index and `cleared_at IS NULL` make each raise and clear happen once).
+ *
+ * A technical alert is not an alarm: it is never dispatched, only shown to the case's home CIC.
+ */
+@Injectable()
+export class SupervisionService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Supervision');
+  private readonly rules: SupervisionRule[];
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<unknown> | undefined;
+
+  constructor(
+    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    @Inject(AMR_CONFIG) private readonly config: AmrConfig,
+    private readonly events: PlatformEvents,
+    private readonly metrics: Metrics,
+  ) {
+    this.rules = supervisionRules(config.supervision);
+  }
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      this.sweeping ??= this.sweep()
+        .catch((err: unknown) => this.logger.error(`supervision sweep failed: ${String(err)}`))
+        .finally(() => (this.sweeping = undefined));
+    }, this.config.supervision.sweepMs);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sweeping;
+  }
+
+  /** Checks every supervised device once; clears first, so a restored device is never raised again. */
+  async sweep(now = new Date()): Promise<SweepResult> {
+    const started = process.hrtime.bigint();
+    const result: SweepResult = { raised: [], cleared: [] };
+    for (const rule of this.rules) {
+      const params = rule.param === undefined ? [now] : [now, rule.param];
+      const cleared: AlertRow[] = await this.db.query(clearSql(rule), params);
+      const raised: AlertRow[] = await this.db.query(raiseSql(rule), params);
+      result.cleared.push(...cleared.map(toView));
+      result.raised.push(...raised.map(toView));
+    }
+    this.metrics.supervisionSweep.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    for (const alert of result.cleared) this.publish('alert.cleared', alert);
+    for (const alert of result.raised) this.publish('alert.raised', alert);
+    if (result.raised.length > 0) {
+      this.logger.warn(`${result.raised.length} technical alert(s) raised: ${summary(result.raised)}`);
+    }
+    return result;
+  }
+
+  private publish(type: 'alert.raised' | 'alert.cleared', alert: AlertView): void {
+    (type === 'alert.raised' ? this.metrics.alertsRaised : this.metrics.alertsCleared).inc({ type: alert.type });
+    this.events.publish({ type, cicIds: alert.cicId ? [alert.cicId] : [], data: alert });
+  }
+}
+
+function toView(row: AlertRow): AlertView {
+  const details = row.details ?? {};
+  return {
+    id: row.id,
+    deviceId: row.deviceId,
+    type: row.type,
+    caseId: typeof details.caseId === 'string' ? details.caseId : null,
+    cicId: typeof details.cicId === 'string' ? details.cicId : null,
+    raisedAt: new Date(row.raisedAt).toISOString(),
+    clearedAt: row.clearedAt ? new Date(row.clearedAt).toISOString() : null,
+    details,
+  };
+}
+
+function summary(alerts: AlertView[]): string {
+  const counts = new Map<string, number>();
+  for (const a of alerts) counts.set(a.type, (counts.get(a.type) ?? 0) + 1);
+  return [...counts].map(([type, n]) => `${n} ${type}`).join(', ');
+}
