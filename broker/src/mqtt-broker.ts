@@ -9,6 +9,7 @@ import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, BrokerAddress, DATA_SOURCE, KICK_TOPIC_PREFIX, Metrics } from '@amr/runtime';
 import { DeviceAuthenticator } from './device-authenticator.js';
 import { TopicPolicy } from './topic-policy.js';
+import { CommandDelivery } from './command-delivery.js';
 
 /** A listener could not start: the one line an operator needs. */
 export class ListenError extends Error {}
@@ -30,6 +31,7 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
     @Inject(DATA_SOURCE) private readonly db: DataSource,
     private readonly auth: DeviceAuthenticator,
     private readonly policy: TopicPolicy,
+    private readonly commands: CommandDelivery,
     private readonly metrics: Metrics,
     private readonly address: BrokerAddress,
   ) {}
@@ -59,7 +61,11 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
       authorizeSubscribe: this.policy.authorizeSubscribe,
     });
     this.aedes = aedes;
-    this.policy.bind((packet) => new Promise((resolve, reject) => aedes.publish(packet, (e) => (e ? reject(e) : resolve()))));
+    const publish = (packet: PublishPacket) => new Promise<void>((resolve, reject) => aedes.publish(packet, (e) => (e ? reject(e) : resolve())));
+    this.policy.bind(publish);
+    this.commands.bind(publish);
+    aedes.on('ack', this.commands.onAck);
+    aedes.on('subscribe', this.commands.onSubscribe);
     aedes.on('clientReady', (client) => this.onConnect(client));
     aedes.on('clientDisconnect', (client) => this.onDisconnect(client));
     aedes.on('clientError', (client, err) => this.logger.debug(`${client?.id}: ${err.message}`));

@@ -1,47 +1,106 @@
-import { Controller, Get, Inject, Injectable, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Injectable, NotFoundException, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsIn, IsOptional } from 'class-validator';
-import { In, IsNull, Not, type DataSource, type FindOptionsWhere } from 'typeorm';
-import { Device, TechnicalAlert } from '@amr/persistence';
-import { DATA_SOURCE } from '@amr/runtime';
-import type { Scope } from '@amr/alarms';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { Brackets, type DataSource, type SelectQueryBuilder } from 'typeorm';
+import { TECHNICAL_ALERT_TYPES, TechnicalAlert, type TechnicalAlertType } from '@amr/persistence';
+import { DATA_SOURCE, PlatformEvents } from '@amr/runtime';
+import { actorOf, type Scope } from '@amr/alarms';
 import { CallerScope } from '../auth/auth.guard.js';
+import { uuidParam } from '../common/uuid.pipe.js';
 
 export class ListAlertsQuery {
   @ApiPropertyOptional({ enum: ['open', 'cleared'] })
   @IsOptional() @IsIn(['open', 'cleared'])
   state?: 'open' | 'cleared';
+
+  @ApiPropertyOptional({ enum: TECHNICAL_ALERT_TYPES })
+  @IsOptional() @IsIn([...TECHNICAL_ALERT_TYPES])
+  type?: TechnicalAlertType;
+
+  @ApiPropertyOptional()
+  @IsOptional() @IsString() @Length(3, 64)
+  deviceId?: string;
+
+  @ApiPropertyOptional({ default: 500 })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(5000)
+  limit?: number;
+}
+
+/** A technical alert: distinct from an alarm, never dispatched (CONTRACT §4 alerts). */
+export interface AlertView {
+  id: string;
+  deviceId: string;
+  type: TechnicalAlertType;
+  caseId: string | null;
+  cicId: string | null;
+  raisedAt: string;
+  clearedAt: string | null;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  details: Record<string, unknown>;
 }
 
 @Injectable()
 export class AlertsService {
-  constructor(@Inject(DATA_SOURCE) private readonly db: DataSource) {}
+  constructor(@Inject(DATA_SOURCE) private readonly db: DataSource, private readonly events: PlatformEvents) {}
 
   /** Technical alerts (silent device, low battery, missed self-test); an integration sees its CIC's cases. */
-  async list(scope: Scope, query: ListAlertsQuery) {
-    const where: FindOptionsWhere<TechnicalAlert> = {};
-    if (query.state === 'open') where.clearedAt = IsNull();
-    if (query.state === 'cleared') where.clearedAt = Not(IsNull());
-    if (scope.kind === 'integration') {
-      const devices = await this.db
-        .getRepository(Device)
-        .createQueryBuilder('d')
-        .innerJoin('cases', 'c', 'c.id = d.case_id')
-        .where('c.home_cic_id = :cicId', { cicId: scope.cicId })
-        .select('d.id', 'id')
-        .getRawMany<{ id: string }>();
-      where.deviceId = In(devices.map((d) => d.id));
-    }
-    const alerts = await this.db.getRepository(TechnicalAlert).find({ where, order: { raisedAt: 'DESC' }, take: 500 });
-    return alerts.map((a) => ({
-      id: a.id,
-      deviceId: a.deviceId,
-      type: a.type,
-      raisedAt: a.raisedAt.toISOString(),
-      clearedAt: a.clearedAt ? a.clearedAt.toISOString() : null,
-      details: a.details ?? {},
-    }));
+  async list(scope: Scope, query: ListAlertsQuery): Promise<AlertView[]> {
+    const q = this.visible(scope).orderBy('a.raisedAt', 'DESC').take(query.limit ?? 500);
+    if (query.state === 'open') q.andWhere('a.clearedAt IS NULL');
+    if (query.state === 'cleared') q.andWhere('a.clearedAt IS NOT NULL');
+    if (query.type) q.andWhere('a.type = :type', { type: query.type });
+    if (query.deviceId) q.andWhere('a.deviceId = :deviceId', { deviceId: query.deviceId });
+    return (await q.getMany()).map(toView);
   }
+
+  /** An operator has seen the alert: who and when are recorded; it stays open until the device recovers. */
+  async acknowledge(scope: Scope, id: string): Promise<AlertView> {
+    const alert = await this.visible(scope).andWhere('a.id = :id', { id }).getOne();
+    if (!alert) throw new NotFoundException(`No alert ${id} is visible to you`);
+    if (!alert.acknowledgedAt) {
+      const acknowledgedAt = new Date();
+      const acknowledgedBy = actorOf(scope);
+      // The first acknowledgement stands; a concurrent second one changes nothing.
+      await this.db.getRepository(TechnicalAlert).createQueryBuilder().update()
+        .set({ acknowledgedAt, acknowledgedBy })
+        .where('id = :id AND acknowledged_at IS NULL', { id })
+        .execute();
+      const stored = await this.db.getRepository(TechnicalAlert).findOneByOrFail({ id });
+      const view = toView(stored);
+      if (view.cicId) this.events.publish({ type: 'alert.acknowledged', cicIds: [view.cicId], data: view });
+      return view;
+    }
+    return toView(alert);
+  }
+
+  /** The alerts of the caller's CIC: raised for one of its cases (kept in details), or on a device of one now. */
+  private visible(scope: Scope): SelectQueryBuilder<TechnicalAlert> {
+    const q = this.db.getRepository(TechnicalAlert).createQueryBuilder('a');
+    if (scope.kind === 'integration') {
+      q.andWhere(new Brackets((w) => w
+        .where(`a.details ->> 'cicId' = :cicId`, { cicId: scope.cicId })
+        .orWhere(`EXISTS (SELECT 1 FROM devices d JOIN cases c ON c.id = d.case_id WHERE d.id = a.device_id AND c.home_cic_id = :cicId)`, { cicId: scope.cicId })));
+    }
+    return q;
+  }
+}
+
+function toView(a: TechnicalAlert): AlertView {
+  const details = a.details ?? {};
+  return {
+    id: a.id,
+    deviceId: a.deviceId,
+    type: a.type,
+    caseId: typeof details.caseId === 'string' ? details.caseId : null,
+    cicId: typeof details.cicId === 'string' ? details.cicId : null,
+    raisedAt: a.raisedAt.toISOString(),
+    clearedAt: a.clearedAt ? a.clearedAt.toISOString() : null,
+    acknowledgedAt: a.acknowledgedAt ? a.acknowledgedAt.toISOString() : null,
+    acknowledgedBy: a.acknowledgedBy ?? null,
+    details,
+  };
 }
 
 @ApiTags('alerts')
@@ -50,8 +109,16 @@ export class AlertsService {
 export class AlertsController {
   constructor(private readonly alerts: AlertsService) {}
 
+  /** `?state=open|cleared&type=&deviceId=`, newest first. */
   @Get()
   list(@CallerScope() scope: Scope, @Query() query: ListAlertsQuery) {
     return this.alerts.list(scope, query);
+  }
+
+  /** Admin, or an integration of the case's CIC. */
+  @Post(':id/acknowledge')
+  @HttpCode(200)
+  acknowledge(@CallerScope() scope: Scope, @Param('id', uuidParam()) id: string) {
+    return this.alerts.acknowledge(scope, id);
   }
 }

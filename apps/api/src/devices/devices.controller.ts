@@ -1,7 +1,8 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
-import { AdminOnly } from '../auth/auth.guard.js';
-import { CreateDeviceDto, DeviceSettingsDto } from './devices.dto.js';
+import type { Scope } from '@amr/alarms';
+import { AdminOnly, CallerScope } from '../auth/auth.guard.js';
+import { AssignDto, CreateDeviceDto, DeviceSettingsDto, ListDevicesQuery, RenewDto } from './devices.dto.js';
 import { DevicesService } from './devices.service.js';
 
 @ApiTags('devices')
@@ -11,10 +12,16 @@ import { DevicesService } from './devices.service.js';
 export class DevicesController {
   constructor(private readonly devices: DevicesService) {}
 
-  /** Provisions a button for a case → `{deviceId, secret}` (the secret is shown once). */
+  /** Provisions a button, for a case or into stock → `{deviceId, secret}` (the secret is shown once). */
   @Post()
-  create(@Body() dto: CreateDeviceDto) {
-    return this.devices.create(dto);
+  create(@CallerScope() scope: Scope, @Body() dto: CreateDeviceDto) {
+    return this.devices.create(scope, dto);
+  }
+
+  /** The fleet: `?caseId=&cicId=&online=&batteryBelow=&silent=&grant=stock|active|expired&limit=&offset=`. */
+  @Get()
+  list(@Query() query: ListDevicesQuery) {
+    return this.devices.list(query);
   }
 
   @Get(':id')
@@ -23,26 +30,56 @@ export class DevicesController {
   }
 
   @Patch(':id')
-  update(@Param('id') id: string, @Body() dto: DeviceSettingsDto) {
-    return this.devices.update(id, dto);
+  update(@CallerScope() scope: Scope, @Param('id') id: string, @Body() dto: DeviceSettingsDto) {
+    return this.devices.update(scope, id, dto);
+  }
+
+  /** What was done to the device and by whom, its status reports and technical alerts. */
+  @Get(':id/history')
+  history(@Param('id') id: string) {
+    return this.devices.history(id);
+  }
+
+  @Post(':id/assign')
+  @HttpCode(200)
+  assign(@CallerScope() scope: Scope, @Param('id') id: string, @Body() dto: AssignDto) {
+    return this.devices.assign(scope, id, dto);
+  }
+
+  @Post(':id/unassign')
+  @HttpCode(200)
+  unassign(@CallerScope() scope: Scope, @Param('id') id: string) {
+    return this.devices.unassign(scope, id);
+  }
+
+  @Post(':id/renew')
+  @HttpCode(200)
+  renew(@CallerScope() scope: Scope, @Param('id') id: string, @Body() dto: RenewDto) {
+    return this.devices.renew(scope, id, dto);
   }
 
   @Post(':id/deactivate')
   @HttpCode(200)
-  deactivate(@Param('id') id: string) {
-    return this.devices.deactivate(id);
+  deactivate(@CallerScope() scope: Scope, @Param('id') id: string) {
+    return this.devices.deactivate(scope, id);
   }
 
   @Post(':id/rotate-secret')
   @HttpCode(200)
-  rotateSecret(@Param('id') id: string) {
-    return this.devices.rotateSecret(id);
+  rotateSecret(@CallerScope() scope: Scope, @Param('id') id: string) {
+    return this.devices.rotateSecret(scope, id);
   }
 
   /** `{cmd: config|locate|vibrate, …}` (CONTRACT §3 cmd) → `{id, state}`. */
   @Post(':id/commands')
   @ApiBody({ schema: { type: 'object', example: { cmd: 'config', hb: 3600, locEvery: 15 } } })
-  command(@Param('id') id: string, @Body() body: unknown) {
-    return this.devices.command(id, body);
+  command(@CallerScope() scope: Scope, @Param('id') id: string, @Body() body: unknown) {
+    return this.devices.command(scope, id, body);
+  }
+
+  /** The device's commands with their state: queued, sent (to the broker), delivered (PUBACK from the device). */
+  @Get(':id/commands')
+  commands(@Param('id') id: string) {
+    return this.devices.commands(id);
   }
 }

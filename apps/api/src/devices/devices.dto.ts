@@ -1,9 +1,10 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
+import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
 
 export class DeviceSettingsDto {
-  @ApiPropertyOptional({ description: 'Expected heartbeat interval, seconds', example: 3600 })
-  @IsOptional() @IsInt() @Min(60) @Max(7 * 24 * 3600)
+  @ApiPropertyOptional({ description: 'Expected heartbeat interval, seconds (at least AMR_MIN_HEARTBEAT_S, default 60)', example: 3600 })
+  @IsOptional() @IsInt() @Min(1) @Max(7 * 24 * 3600)
   heartbeatS?: number;
 
   @ApiPropertyOptional({ description: 'Silence tolerated beyond the heartbeat interval before an alert, seconds', example: 600 })
@@ -11,13 +12,85 @@ export class DeviceSettingsDto {
   graceS?: number;
 }
 
-export class CreateDeviceDto extends DeviceSettingsDto {
-  @ApiProperty({ description: 'The protection case the button is granted for' })
-  @IsUUID()
-  caseId: string;
+/** Hardware identity, as printed on the box and the SIM. */
+export class HardwareIdentityDto extends DeviceSettingsDto {
+  @ApiPropertyOptional({ description: '15-digit IMEI', example: '356938035643809' })
+  @IsOptional() @Matches(/^\d{15}$/, { message: 'imei must be 15 digits' })
+  imei?: string;
+
+  @ApiPropertyOptional({ description: 'SIM ICCID, 18-22 digits', example: '8932030000000000012' })
+  @IsOptional() @Matches(/^\d{18,22}$/, { message: 'iccid must be 18 to 22 digits' })
+  iccid?: string;
+
+  @ApiPropertyOptional({ example: 'AMR-B1' })
+  @IsOptional() @IsString() @Length(1, 100)
+  model?: string;
+
+  @ApiPropertyOptional({ description: 'Firmware version it shipped with', example: '1.0.0' })
+  @IsOptional() @IsString() @Length(1, 32)
+  fw?: string;
+}
+
+export class CreateDeviceDto extends HardwareIdentityDto {
+  @ApiPropertyOptional({ description: 'The protection case the button is granted for (none: the button goes to stock)' })
+  @IsOptional() @IsUUID()
+  caseId?: string;
+
+  @ApiPropertyOptional({ description: 'Length of the grant with a case, months (default AMR_GRANT_MONTHS)', example: 6 })
+  @IsOptional() @IsInt() @Min(1) @Max(60)
+  grantMonths?: number;
 
   @ApiPropertyOptional({ description: 'Device id (default: generated); CONTRACT §1 pattern', example: 'btn-4f2a9c' })
   @IsOptional()
   @Matches(/^[A-Za-z0-9_-]{3,64}$/, { message: 'deviceId must be 3-64 characters of A-Z, a-z, 0-9, "_" or "-"' })
   deviceId?: string;
+}
+
+export class AssignDto extends DeviceSettingsDto {
+  @ApiProperty({ description: 'The protection case the prosecutor granted the button for' })
+  @IsUUID()
+  caseId: string;
+
+  @ApiPropertyOptional({ description: 'Length of the grant, months (default AMR_GRANT_MONTHS)', example: 6 })
+  @IsOptional() @IsInt() @Min(1) @Max(60)
+  grantMonths?: number;
+}
+
+export class RenewDto {
+  @ApiPropertyOptional({ description: 'Months added to the grant (default AMR_GRANT_MONTHS)', example: 6 })
+  @IsOptional() @IsInt() @Min(1) @Max(60)
+  months?: number;
+}
+
+const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+
+export class ListDevicesQuery {
+  @ApiPropertyOptional() @IsOptional() @IsUUID()
+  caseId?: string;
+
+  @ApiPropertyOptional({ description: 'The home CIC of the device’s case', example: 'cic-antwerpen' })
+  @IsOptional() @IsString() @Length(1, 100)
+  cicId?: string;
+
+  @ApiPropertyOptional({ description: 'Connected to the broker now' })
+  @IsOptional() @Transform(toBoolean) @IsBoolean()
+  online?: boolean;
+
+  @ApiPropertyOptional({ description: 'Last reported battery below this percent' })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(101)
+  batteryBelow?: number;
+
+  @ApiPropertyOptional({ description: 'With (true) or without (false) an open `silent` alert' })
+  @IsOptional() @Transform(toBoolean) @IsBoolean()
+  silent?: boolean;
+
+  @ApiPropertyOptional({ enum: ['stock', 'active', 'expired'], description: 'stock: no case; active: a running grant; expired: the grant has ended' })
+  @IsOptional() @IsIn(['stock', 'active', 'expired'])
+  grant?: 'stock' | 'active' | 'expired';
+
+  @ApiPropertyOptional({ default: 100 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  limit?: number;
+
+  @ApiPropertyOptional({ default: 0 }) @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  offset?: number;
 }

@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
-import { Device, DeviceCommand, ProtectionCase } from '@amr/persistence';
-import { validateCmd, type Encoding } from '@amr/protocol';
+import { Brackets, Not, type DataSource, type EntityManager } from 'typeorm';
+import { Alarm, Device, DeviceCommand, DeviceEvent, DeviceStatusReport, ProtectionCase, TechnicalAlert } from '@amr/persistence';
+import { CMD_LIMITS, validateCmd, type CmdMessage, type Encoding } from '@amr/protocol';
 import { hashSecret, newSecret } from '@amr/security';
-import { DATA_SOURCE, DeviceLink } from '@amr/runtime';
-import type { CreateDeviceDto, DeviceSettingsDto } from './devices.dto.js';
+import type { AmrConfig } from '@amr/config';
+import { AMR_CONFIG, DATA_SOURCE, DeviceLink } from '@amr/runtime';
+import { actorOf, type Scope } from '@amr/alarms';
+import type { AssignDto, CreateDeviceDto, DeviceSettingsDto, ListDevicesQuery, RenewDto } from './devices.dto.js';
 
-/** CONTRACT §4 device health. */
+/** CONTRACT §4 device health, with the device's identity, grant and open technical alerts. */
 export interface DeviceHealth {
   id: string;
   caseId: string | null;
@@ -20,101 +22,330 @@ export interface DeviceHealth {
   lastPosition: Record<string, unknown> | null;
   heartbeatS: number;
   graceS: number;
+  imei: string | null;
+  iccid: string | null;
+  model: string | null;
+  assignedAt: string | null;
+  grantExpiresAt: string | null;
+  /** assigned to a case, active, grant running: the platform raises alerts for it */
+  supervised: boolean;
+  /** types of its open technical alerts */
+  openAlerts: string[];
 }
 
+export interface CommandView {
+  id: string;
+  body: Record<string, unknown>;
+  state: string;
+  createdAt: string;
+  sentAt: string | null;
+  deliveredAt: string | null;
+}
+
+/**
+ * The fleet: provisioning (hardware identity, secret), the grant lifecycle (assign to a case with
+ * an expiry, renew, unassign), settings, deactivation, secret rotation and commands. Every change
+ * is appended to `device_events` with who did it, in the same transaction.
+ */
 @Injectable()
 export class DevicesService {
   private readonly logger = new Logger('Devices');
 
-  constructor(@Inject(DATA_SOURCE) private readonly db: DataSource, private readonly link: DeviceLink) {}
+  constructor(
+    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    @Inject(AMR_CONFIG) private readonly config: AmrConfig,
+    private readonly link: DeviceLink,
+  ) {}
 
-  /** Provisions a button for a case; its secret is shown once and stored as an scrypt hash. */
-  async create(dto: CreateDeviceDto): Promise<{ deviceId: string; secret: string; caseId: string }> {
-    const protectionCase = await this.db.getRepository(ProtectionCase).findOne({ where: { id: dto.caseId } });
-    if (!protectionCase) throw new UnprocessableEntityException(`Unknown case ${dto.caseId}: create it first with POST /api/v1/cases`);
+  /** Provisions a button (for a case, or into stock); its secret is shown once and stored as an scrypt hash. */
+  async create(scope: Scope, dto: CreateDeviceDto): Promise<{ deviceId: string; secret: string; caseId: string | null }> {
+    this.checkSettings(dto);
     const deviceId = dto.deviceId ?? `btn-${randomBytes(6).toString('hex')}`;
-    if (await this.db.getRepository(Device).exists({ where: { id: deviceId } })) {
-      throw new ConflictException(`Device ${deviceId} already exists`);
-    }
     const secret = newSecret();
-    await this.db.getRepository(Device).insert({
-      id: deviceId,
-      caseId: protectionCase.id,
-      secretHash: await hashSecret(secret),
-      ...(dto.heartbeatS !== undefined ? { heartbeatS: dto.heartbeatS } : {}),
-      ...(dto.graceS !== undefined ? { graceS: dto.graceS } : {}),
+    const secretHash = await hashSecret(secret);
+    await this.db.transaction(async (tx) => {
+      const protectionCase = dto.caseId ? await this.openCase(tx, dto.caseId) : null;
+      if (await tx.exists(Device, { where: { id: deviceId } })) throw new ConflictException(`Device ${deviceId} already exists`);
+      if (dto.imei && (await tx.exists(Device, { where: { imei: dto.imei } }))) {
+        throw new ConflictException(`A device with IMEI ${dto.imei} is already registered`);
+      }
+      const now = new Date();
+      const grant = protectionCase ? { caseId: protectionCase.id, assignedAt: now, grantExpiresAt: addMonths(now, dto.grantMonths ?? this.config.supervision.grantMonths) } : {};
+      await tx.insert(Device, {
+        id: deviceId,
+        secretHash,
+        imei: dto.imei ?? null,
+        iccid: dto.iccid ?? null,
+        model: dto.model ?? null,
+        fw: dto.fw ?? null,
+        ...grant,
+        ...(dto.heartbeatS !== undefined ? { heartbeatS: dto.heartbeatS } : {}),
+        ...(dto.graceS !== undefined ? { graceS: dto.graceS } : {}),
+      });
+      const identity = compact({ imei: dto.imei, iccid: dto.iccid, model: dto.model, fw: dto.fw, heartbeatS: dto.heartbeatS, graceS: dto.graceS });
+      await record(tx, deviceId, scope, 'provisioned', identity, now);
+      if (protectionCase) await record(tx, deviceId, scope, 'assigned', grantDetails(grant), now);
     });
-    return { deviceId, secret, caseId: protectionCase.id };
+    return { deviceId, secret, caseId: dto.caseId ?? null };
   }
 
   async health(id: string): Promise<DeviceHealth> {
-    return toHealth(await this.find(id));
+    const device = await this.find(this.db.manager, id);
+    return (await this.toHealth([device]))[0]!;
   }
 
-  async update(id: string, dto: DeviceSettingsDto): Promise<DeviceHealth> {
-    const device = await this.find(id);
-    if (dto.heartbeatS !== undefined) device.heartbeatS = dto.heartbeatS;
-    if (dto.graceS !== undefined) device.graceS = dto.graceS;
-    return toHealth(await this.db.getRepository(Device).save(device));
+  /** The fleet, filtered, in pages: `{total, limit, offset, items}`. */
+  async list(query: ListDevicesQuery): Promise<{ total: number; limit: number; offset: number; items: DeviceHealth[] }> {
+    const limit = query.limit ?? 100;
+    const offset = query.offset ?? 0;
+    const q = this.db.getRepository(Device).createQueryBuilder('d').leftJoin(ProtectionCase, 'c', 'c.id = d.caseId');
+    if (query.caseId) q.andWhere('d.caseId = :caseId', { caseId: query.caseId });
+    if (query.cicId) q.andWhere('c.homeCicId = :cicId', { cicId: query.cicId });
+    if (query.online !== undefined) q.andWhere('d.connected = :online', { online: query.online });
+    if (query.batteryBelow !== undefined) q.andWhere('d.battery < :battery', { battery: query.batteryBelow });
+    if (query.silent !== undefined) {
+      const open = `EXISTS (SELECT 1 FROM alerts a WHERE a.device_id = d.id AND a.type = 'silent' AND a.cleared_at IS NULL)`;
+      q.andWhere(query.silent ? open : `NOT ${open}`);
+    }
+    if (query.grant === 'stock') q.andWhere('d.caseId IS NULL');
+    if (query.grant === 'active') q.andWhere(new Brackets((w) => w.where('d.caseId IS NOT NULL').andWhere('(d.grantExpiresAt IS NULL OR d.grantExpiresAt > now())')));
+    if (query.grant === 'expired') q.andWhere('d.caseId IS NOT NULL AND d.grantExpiresAt <= now()');
+    const [devices, total] = await q.orderBy('d.id', 'ASC').skip(offset).take(limit).getManyAndCount();
+    return { total, limit, offset, items: await this.toHealth(devices) };
+  }
+
+  /** Settings; a new heartbeat interval is also sent to the button (`config hb`), tracked like any command. */
+  async update(scope: Scope, id: string, dto: DeviceSettingsDto): Promise<DeviceHealth> {
+    this.checkSettings(dto);
+    const before = await this.db.transaction(async (tx) => {
+      const device = await this.find(tx, id, true);
+      const changes = compact({ heartbeatS: dto.heartbeatS, graceS: dto.graceS });
+      if (Object.keys(changes).length === 0) return device;
+      await tx.update(Device, { id }, changes);
+      await record(tx, id, scope, 'settings', { ...changes, before: { heartbeatS: device.heartbeatS, graceS: device.graceS } });
+      return device;
+    });
+    await this.configureHeartbeat(scope, before, dto.heartbeatS);
+    return this.health(id);
+  }
+
+  /** CONTRACT §3 cmd config `hb`; intervals below its range (tests: AMR_MIN_HEARTBEAT_S) are supervised only. */
+  private async configureHeartbeat(scope: Scope, device: Device, heartbeatS: number | undefined): Promise<void> {
+    if (heartbeatS === undefined || heartbeatS === device.heartbeatS) return;
+    if (heartbeatS < CMD_LIMITS.hb.min || heartbeatS > CMD_LIMITS.hb.max) return;
+    await this.command(scope, device.id, { cmd: 'config', hb: heartbeatS });
+  }
+
+  /** The prosecutor granted the button to a case: supervision starts now, until the grant expires. */
+  async assign(scope: Scope, id: string, dto: AssignDto): Promise<DeviceHealth> {
+    this.checkSettings(dto);
+    const before = await this.db.transaction(async (tx) => {
+      const device = await this.find(tx, id, true);
+      if (device.caseId) {
+        throw new ConflictException(`Device ${id} is assigned to case ${device.caseId}: unassign it first (POST /api/v1/devices/${id}/unassign)`);
+      }
+      if (!device.active) throw new ConflictException(`Device ${id} is deactivated; provision a new one`);
+      const protectionCase = await this.openCase(tx, dto.caseId);
+      const now = new Date();
+      const grant = { caseId: protectionCase.id, assignedAt: now, grantExpiresAt: addMonths(now, dto.grantMonths ?? this.config.supervision.grantMonths) };
+      const settings = compact({ heartbeatS: dto.heartbeatS, graceS: dto.graceS });
+      await tx.update(Device, { id }, { ...grant, ...settings });
+      await record(tx, id, scope, 'assigned', { ...grantDetails(grant), ...settings }, now);
+      return device;
+    });
+    await this.configureHeartbeat(scope, before, dto.heartbeatS);
+    return this.health(id);
+  }
+
+  /** The grant ended: the button goes back to stock and is no longer supervised. */
+  async unassign(scope: Scope, id: string): Promise<DeviceHealth> {
+    await this.db.transaction(async (tx) => {
+      const device = await this.find(tx, id, true);
+      if (!device.caseId) throw new ConflictException(`Device ${id} is not assigned to a case`);
+      const open = await tx.findOne(Alarm, { where: { deviceId: id, stage: Not('closed') }, select: { id: true } });
+      if (open) throw new ConflictException(`Device ${id} has an open alarm (${open.id}): close it before unassigning the device`);
+      await tx.update(Device, { id }, { caseId: null, assignedAt: null, grantExpiresAt: null });
+      await record(tx, id, scope, 'unassigned', { caseId: device.caseId, grantExpiresAt: device.grantExpiresAt?.toISOString() ?? null });
+    });
+    return this.health(id);
+  }
+
+  /** The grant is extended by `months` from its end (or from now, if it has already ended). */
+  async renew(scope: Scope, id: string, dto: RenewDto): Promise<DeviceHealth> {
+    await this.db.transaction(async (tx) => {
+      const device = await this.find(tx, id, true);
+      if (!device.caseId) throw new ConflictException(`Device ${id} is not assigned to a case: assign it (POST /api/v1/devices/${id}/assign)`);
+      const now = new Date();
+      const from = device.grantExpiresAt && device.grantExpiresAt > now ? device.grantExpiresAt : now;
+      const months = dto.months ?? this.config.supervision.grantMonths;
+      const grantExpiresAt = addMonths(from, months);
+      await tx.update(Device, { id }, { grantExpiresAt });
+      await record(tx, id, scope, 'renewed', { caseId: device.caseId, months, before: device.grantExpiresAt?.toISOString() ?? null, grantExpiresAt: grantExpiresAt.toISOString() }, now);
+    });
+    return this.health(id);
   }
 
   /** Refused from now on, and any live connection is cut (CONTRACT §4). */
-  async deactivate(id: string): Promise<DeviceHealth> {
-    const device = await this.find(id);
-    device.active = false;
-    device.deactivatedAt = new Date();
-    await this.db.getRepository(Device).save(device);
+  async deactivate(scope: Scope, id: string): Promise<DeviceHealth> {
+    await this.db.transaction(async (tx) => {
+      await this.find(tx, id, true);
+      const now = new Date();
+      await tx.update(Device, { id }, { active: false, deactivatedAt: now });
+      await record(tx, id, scope, 'deactivated', {}, now);
+    });
     await this.link.kick(id);
-    return toHealth(device);
+    return this.health(id);
   }
 
   /** A new secret; the old one stops working at once and a live connection is cut. */
-  async rotateSecret(id: string): Promise<{ deviceId: string; secret: string }> {
-    const device = await this.find(id);
+  async rotateSecret(scope: Scope, id: string): Promise<{ deviceId: string; secret: string }> {
     const secret = newSecret();
-    device.secretHash = await hashSecret(secret);
-    await this.db.getRepository(Device).save(device);
+    const secretHash = await hashSecret(secret);
+    await this.db.transaction(async (tx) => {
+      await this.find(tx, id, true);
+      await tx.update(Device, { id }, { secretHash });
+      await record(tx, id, scope, 'secret-rotated', {});
+    });
     await this.link.kick(id);
     return { deviceId: id, secret };
   }
 
-  /** CONTRACT §3 cmd, published QoS 1; the broker holds it for a device with a persistent session. */
-  async command(id: string, body: unknown): Promise<{ id: string; state: string }> {
-    const device = await this.find(id);
+  /**
+   * CONTRACT §3 cmd, published QoS 1 with the command's id as the extra key `id`; the broker marks
+   * it delivered on the device's PUBACK, and sends it again when the device subscribes to `cmd`.
+   */
+  async command(scope: Scope, id: string, body: unknown): Promise<{ id: string; state: string }> {
+    const device = await this.find(this.db.manager, id);
     const checked = validateCmd(body);
     if (!checked.ok) throw new BadRequestException(`Invalid command: ${checked.error.message}`);
     const repo = this.db.getRepository(DeviceCommand);
     const command = await repo.save(repo.create({ deviceId: id, body: { ...checked.value }, state: 'queued' }));
+    await record(this.db.manager, id, scope, 'command', { commandId: command.id, ...checked.value });
     try {
-      await this.link.sendCommand(id, device.encoding as Encoding, checked.value);
-      command.state = 'sent';
-      command.sentAt = new Date();
-      await repo.save(command);
+      await this.link.sendCommand(id, device.encoding as Encoding, withId(checked.value, command.id));
+      // The device may already have acknowledged it: never step back from `delivered`.
+      await repo.update({ id: command.id, state: 'queued' }, { state: 'sent', sentAt: new Date() });
     } catch (err) {
       this.logger.error(`${id}: command ${command.id} not handed to the broker: ${String(err)}`);
     }
-    return { id: command.id, state: command.state };
+    const stored = await repo.findOneByOrFail({ id: command.id });
+    return { id: stored.id, state: stored.state };
   }
 
-  private async find(id: string): Promise<Device> {
-    const device = await this.db.getRepository(Device).findOne({ where: { id } });
+  /** A device's commands, newest first, with their state (queued, sent, delivered). */
+  async commands(id: string): Promise<CommandView[]> {
+    await this.find(this.db.manager, id);
+    const commands = await this.db.getRepository(DeviceCommand).find({ where: { deviceId: id }, order: { createdAt: 'DESC' }, take: 200 });
+    return commands.map((c) => ({
+      id: c.id,
+      body: c.body,
+      state: c.state,
+      createdAt: c.createdAt.toISOString(),
+      sentAt: iso(c.sentAt),
+      deliveredAt: iso(c.deliveredAt),
+    }));
+  }
+
+  /** What was done to the device (oldest first), its recent status reports and technical alerts (newest first). */
+  async history(id: string, limit = 100) {
+    await this.find(this.db.manager, id);
+    const [events, reports, alerts] = await Promise.all([
+      this.db.getRepository(DeviceEvent).find({ where: { deviceId: id }, order: { id: 'ASC' } }),
+      this.db.getRepository(DeviceStatusReport).find({ where: { deviceId: id }, order: { id: 'DESC' }, take: limit }),
+      this.db.getRepository(TechnicalAlert).find({ where: { deviceId: id }, order: { raisedAt: 'DESC' }, take: limit }),
+    ]);
+    return {
+      deviceId: id,
+      events: events.map((e) => ({ at: e.at.toISOString(), actor: e.actor, type: e.type, details: e.details })),
+      statusReports: reports.map((r) => ({
+        receivedAt: r.receivedAt.toISOString(),
+        seq: r.seq,
+        ts: r.ts,
+        battery: r.battery,
+        rsrp: r.rsrp,
+        fw: r.fw,
+        position: r.position,
+      })),
+      alerts: alerts.map((a) => ({ id: a.id, type: a.type, raisedAt: a.raisedAt.toISOString(), clearedAt: iso(a.clearedAt), details: a.details })),
+    };
+  }
+
+  private checkSettings(dto: DeviceSettingsDto): void {
+    const min = this.config.supervision.minHeartbeatS;
+    if (dto.heartbeatS !== undefined && dto.heartbeatS < min) throw new BadRequestException(`heartbeatS must not be less than ${min}`);
+  }
+
+  private async openCase(tx: EntityManager, caseId: string): Promise<ProtectionCase> {
+    const protectionCase = await tx.findOne(ProtectionCase, { where: { id: caseId } });
+    if (!protectionCase) throw new UnprocessableEntityException(`Unknown case ${caseId}: create it first with POST /api/v1/cases`);
+    if (protectionCase.closedAt) throw new UnprocessableEntityException(`Case ${caseId} is closed`);
+    return protectionCase;
+  }
+
+  private async find(db: EntityManager, id: string, lock = false): Promise<Device> {
+    const device = await db.findOne(Device, { where: { id }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
     if (!device) throw new NotFoundException(`No device ${id}`);
     return device;
   }
+
+  private async toHealth(devices: Device[]): Promise<DeviceHealth[]> {
+    if (devices.length === 0) return [];
+    const open: { deviceId: string; type: string }[] = await this.db.query(
+      `SELECT device_id AS "deviceId", type FROM alerts WHERE cleared_at IS NULL AND device_id = ANY($1) ORDER BY type`,
+      [devices.map((d) => d.id)],
+    );
+    const now = Date.now();
+    return devices.map((d) => ({
+      id: d.id,
+      caseId: d.caseId ?? null,
+      active: d.active,
+      connected: d.connected,
+      lastSeenAt: iso(d.lastSeenAt),
+      battery: d.battery ?? null,
+      rsrp: d.rsrp ?? null,
+      fw: d.fw ?? null,
+      lastPosition: (d.lastPosition as Record<string, unknown> | null) ?? null,
+      heartbeatS: d.heartbeatS,
+      graceS: d.graceS,
+      imei: d.imei ?? null,
+      iccid: d.iccid ?? null,
+      model: d.model ?? null,
+      assignedAt: iso(d.assignedAt),
+      grantExpiresAt: iso(d.grantExpiresAt),
+      supervised: d.active && !!d.caseId && (!d.grantExpiresAt || d.grantExpiresAt.getTime() > now),
+      openAlerts: open.filter((a) => a.deviceId === d.id).map((a) => a.type),
+    }));
+  }
 }
 
-function toHealth(d: Device): DeviceHealth {
-  return {
-    id: d.id,
-    caseId: d.caseId ?? null,
-    active: d.active,
-    connected: d.connected,
-    lastSeenAt: d.lastSeenAt ? d.lastSeenAt.toISOString() : null,
-    battery: d.battery ?? null,
-    rsrp: d.rsrp ?? null,
-    fw: d.fw ?? null,
-    lastPosition: (d.lastPosition as Record<string, unknown> | null) ?? null,
-    heartbeatS: d.heartbeatS,
-    graceS: d.graceS,
-  };
+function record(tx: EntityManager, deviceId: string, scope: Scope, type: string, details: Record<string, unknown>, at = new Date()) {
+  return tx.insert(DeviceEvent, { deviceId, actor: actorOf(scope), type, details: details as never, at });
+}
+
+function grantDetails(grant: { caseId?: string; grantExpiresAt?: Date }): Record<string, unknown> {
+  return { caseId: grant.caseId, grantExpiresAt: grant.grantExpiresAt?.toISOString() };
+}
+
+/** Calendar months later, in UTC (31 Aug + 6 months = 28/29 Feb: the day is clamped to the month). */
+export function addMonths(from: Date, months: number): Date {
+  const to = new Date(from);
+  const day = to.getUTCDate();
+  to.setUTCDate(1);
+  to.setUTCMonth(to.getUTCMonth() + months);
+  const last = new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth() + 1, 0)).getUTCDate();
+  to.setUTCDate(Math.min(day, last));
+  return to;
+}
+
+/** CONTRACT §3: unknown keys are ignored by a device, so the command's id travels as the extra key `id`. */
+function withId(cmd: CmdMessage, id: string): CmdMessage {
+  return { ...cmd, id } as unknown as CmdMessage;
+}
+
+function iso(d: Date | null | undefined): string | null {
+  return d ? d.toISOString() : null;
+}
+
+function compact<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
