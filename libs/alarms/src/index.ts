@@ -10,3 +10,5 @@ export type { CaseReadVia } from './case-reads.js';
 export { appendEvent, verifyChain, entryHash, canonicalJson, TIMELINE_HASH } from './timeline.js';
 export type { ChainVerification } from './timeline.js';
 export * from './webhooks/index.js';
+export { alertView } from './alert-view.js';
+export type { AlertView, AlertRecord } from './alert-view.js';

@@ -5,7 +5,7 @@ import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-valid
 import { Brackets, type DataSource, type SelectQueryBuilder } from 'typeorm';
 import { TECHNICAL_ALERT_TYPES, TechnicalAlert, type TechnicalAlertType } from '@amr/persistence';
 import { DATA_SOURCE, PlatformEvents } from '@amr/runtime';
-import { actorOf, type Scope } from '@amr/alarms';
+import { actorOf, alertView, type AlertView, type Scope } from '@amr/alarms';
 import { CallerScope } from '../auth/auth.guard.js';
 import { uuidParam } from '../common/uuid.pipe.js';
 
@@ -27,20 +27,6 @@ export class ListAlertsQuery {
   limit?: number;
 }
 
-/** A technical alert: distinct from an alarm, never dispatched (CONTRACT §4 alerts). */
-export interface AlertView {
-  id: string;
-  deviceId: string;
-  type: TechnicalAlertType;
-  caseId: string | null;
-  cicId: string | null;
-  raisedAt: string;
-  clearedAt: string | null;
-  acknowledgedAt: string | null;
-  acknowledgedBy: string | null;
-  details: Record<string, unknown>;
-}
-
 @Injectable()
 export class AlertsService {
   constructor(@Inject(DATA_SOURCE) private readonly db: DataSource, private readonly events: PlatformEvents) {}
@@ -52,7 +38,7 @@ export class AlertsService {
     if (query.state === 'cleared') q.andWhere('a.clearedAt IS NOT NULL');
     if (query.type) q.andWhere('a.type = :type', { type: query.type });
     if (query.deviceId) q.andWhere('a.deviceId = :deviceId', { deviceId: query.deviceId });
-    return (await q.getMany()).map(toView);
+    return (await q.getMany()).map(alertView);
   }
 
   /** An operator has seen the alert: who and when are recorded; it stays open until the device recovers. */
@@ -68,11 +54,11 @@ export class AlertsService {
         .where('id = :id AND acknowledged_at IS NULL', { id })
         .execute();
       const stored = await this.db.getRepository(TechnicalAlert).findOneByOrFail({ id });
-      const view = toView(stored);
+      const view = alertView(stored);
       if (view.cicId) this.events.publish({ type: 'alert.acknowledged', cicIds: [view.cicId], data: view });
       return view;
     }
-    return toView(alert);
+    return alertView(alert);
   }
 
   /** The alerts of the caller's CIC: raised for one of its cases (kept in details), or on a device of one now. */
@@ -85,22 +71,6 @@ export class AlertsService {
     }
     return q;
   }
-}
-
-function toView(a: TechnicalAlert): AlertView {
-  const details = a.details ?? {};
-  return {
-    id: a.id,
-    deviceId: a.deviceId,
-    type: a.type,
-    caseId: typeof details.caseId === 'string' ? details.caseId : null,
-    cicId: typeof details.cicId === 'string' ? details.cicId : null,
-    raisedAt: a.raisedAt.toISOString(),
-    clearedAt: a.clearedAt ? a.clearedAt.toISOString() : null,
-    acknowledgedAt: a.acknowledgedAt ? a.acknowledgedAt.toISOString() : null,
-    acknowledgedBy: a.acknowledgedBy ?? null,
-    details,
-  };
 }
 
 @ApiTags('alerts')

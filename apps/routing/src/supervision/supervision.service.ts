@@ -3,28 +3,8 @@ import type { DataSource } from 'typeorm';
 import type { TechnicalAlertType } from '@amr/persistence';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DATA_SOURCE, Metrics, PlatformEvents } from '@amr/runtime';
+import { alertView, type AlertRecord, type AlertView } from '@amr/alarms';
 import { clearSql, raiseSql, supervisionRules, type SupervisionRule } from './supervision.rules.js';
-
-/** A technical alert as the CICs receive it (SSE `alert.raised` / `alert.cleared`, webhooks). */
-export interface AlertView {
-  id: string;
-  deviceId: string;
-  type: TechnicalAlertType;
-  caseId: string | null;
-  cicId: string | null;
-  raisedAt: string;
-  clearedAt: string | null;
-  details: Record<string, unknown>;
-}
-
-interface AlertRow {
-  id: string;
-  deviceId: string;
-  type: TechnicalAlertType;
-  raisedAt: Date | string;
-  clearedAt: Date | string | null;
-  details: Record<string, unknown>;
-}
 
 export interface SweepResult {
   raised: AlertView[];
@@ -77,10 +57,10 @@ export class SupervisionService implements OnApplicationBootstrap, OnApplication
     const result: SweepResult = { raised: [], cleared: [] };
     for (const rule of this.rules) {
       const params = rule.param === undefined ? [now] : [now, rule.param];
-      const cleared: AlertRow[] = await this.db.query(clearSql(rule), params);
-      const raised: AlertRow[] = await this.db.query(raiseSql(rule), params);
-      result.cleared.push(...cleared.map(toView));
-      result.raised.push(...raised.map(toView));
+      const cleared: AlertRecord[] = await this.db.query(clearSql(rule), params);
+      const raised: AlertRecord[] = await this.db.query(raiseSql(rule), params);
+      result.cleared.push(...cleared.map(alertView));
+      result.raised.push(...raised.map(alertView));
     }
     this.metrics.supervisionSweep.observe(Number(process.hrtime.bigint() - started) / 1e9);
     for (const alert of result.cleared) this.publish('alert.cleared', alert);
@@ -95,20 +75,6 @@ export class SupervisionService implements OnApplicationBootstrap, OnApplication
     (type === 'alert.raised' ? this.metrics.alertsRaised : this.metrics.alertsCleared).inc({ type: alert.type });
     this.events.publish({ type, cicIds: alert.cicId ? [alert.cicId] : [], data: alert });
   }
-}
-
-function toView(row: AlertRow): AlertView {
-  const details = row.details ?? {};
-  return {
-    id: row.id,
-    deviceId: row.deviceId,
-    type: row.type,
-    caseId: typeof details.caseId === 'string' ? details.caseId : null,
-    cicId: typeof details.cicId === 'string' ? details.cicId : null,
-    raisedAt: new Date(row.raisedAt).toISOString(),
-    clearedAt: row.clearedAt ? new Date(row.clearedAt).toISOString() : null,
-    details,
-  };
 }
 
 function summary(alerts: AlertView[]): string {
