@@ -126,7 +126,7 @@ export interface ButtonEvents {
   cmd: [{ cmd: CmdMessage; encoding: Encoding }];
   'invalid-message': [{ topic: string; error: ProtocolError }];
   /** The vibration motor plays an ack's pattern (CONTRACT §3 ack `vib`), once per stage of a press. */
-  vibrate: [{ pattern: Vibration; stage: AckStage; seq?: number }];
+  vibrate: [{ pattern: Vibration; stage: AckStage; seq?: number; alarm?: string }];
 }
 
 interface PressState {
@@ -400,7 +400,7 @@ export class Button extends EventEmitter<ButtonEvents> {
       const repeat = state.stages[ack.stage] !== undefined;
       if (!repeat) {
         state.stages[ack.stage] = latencyMs;
-        this.emit('vibrate', { pattern: ack.vib, stage: ack.stage, seq: ack.seq });
+        this.emit('vibrate', { pattern: ack.vib, stage: ack.stage, seq: ack.seq, ...(ack.alarm !== undefined ? { alarm: ack.alarm } : {}) });
       }
       if (ack.alarm !== undefined && state.alarmId !== undefined && ack.alarm !== state.alarmId) {
         (state.otherAlarmIds ??= new Set()).add(ack.alarm);

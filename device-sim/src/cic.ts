@@ -72,6 +72,8 @@ export interface OperatorDelays {
 
 export interface CicStats {
   events: number;
+  /** Alarms first seen by the sweep after a reconnection (their events were missed). */
+  swept: number;
   reconnects: number;
   operatorErrors: string[];
   closed: number;
@@ -86,7 +88,7 @@ export class SimulatedCic {
   readonly receivedAt = new Map<string, { at: number; deviceId: string; kind?: string }>();
   /** alarm id → every `alarm.received` / `alarm.pressed` arrival (a press joining an open alarm). */
   readonly pressEvents = new Map<string, number[]>();
-  readonly stats: CicStats = { events: 0, reconnects: 0, operatorErrors: [], closed: 0 };
+  readonly stats: CicStats = { events: 0, swept: 0, reconnects: 0, operatorErrors: [], closed: 0 };
   private readonly operated = new Set<string>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -106,11 +108,23 @@ export class SimulatedCic {
     return this.connectedOnce;
   }
 
-  /** Operates the open alarms not seen on the stream (e.g. created while it was reconnecting). */
+  /**
+   * After the stream was re-opened: the event stream has no replay, so alarms raised while it was
+   * down are fetched (`GET /api/v1/alarms?state=open`), as a CIC console does. They count as
+   * delivered when this sweep sees them, and are operated like the others.
+   */
   async sweepOpen(): Promise<void> {
-    if (!this.operator) return;
     const open = await this.api.get<AlarmEventData[]>('/api/v1/alarms?state=open').catch(() => undefined);
-    for (const alarm of open?.body ?? []) this.operate(alarm);
+    const at = performance.now();
+    for (const alarm of open?.body ?? []) {
+      if (typeof alarm?.id !== 'string') continue;
+      if (!this.receivedAt.has(alarm.id)) {
+        this.receivedAt.set(alarm.id, { at, deviceId: alarm.deviceId, ...(alarm.kind ? { kind: alarm.kind } : {}) });
+        this.pressEvents.set(alarm.id, [...(this.pressEvents.get(alarm.id) ?? []), at]);
+        this.stats.swept += 1;
+      }
+      this.operate(alarm);
+    }
   }
 
   /** Waits for scheduled operator actions to finish (bounded), then closes the stream. */
@@ -128,6 +142,7 @@ export class SimulatedCic {
   private async loop(resolve: () => void, reject: (e: Error) => void): Promise<void> {
     let first = true;
     let backoff = 250;
+    let failures = 0;
     while (!this.stopped) {
       try {
         const response = await fetch(`${this.api.baseUrl}/api/v1/events`, {
@@ -150,14 +165,14 @@ export class SimulatedCic {
         }
       } catch (error) {
         if (this.stopped) return;
-        if (first && backoff > 4000) {
+        if (first && ++failures > 20) {
           reject(error instanceof Error ? error : new Error(String(error)));
           return;
         }
       }
       if (this.stopped) return;
       await new Promise((r) => setTimeout(r, backoff));
-      backoff = Math.min(backoff * 2, 5000);
+      backoff = Math.min(backoff * 2, 1000);
     }
   }
 

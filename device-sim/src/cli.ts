@@ -3,6 +3,7 @@
  * AMR 2.0 device simulator: acts as one (later: many) cellular panic buttons against a real
  * platform. `npm run -s sim -- <scenario> [options]`; `--help` lists them.
  */
+import { setMaxListeners } from 'node:events';
 import { parseCli, USAGE, UsageError } from './args.js';
 import { Reporter } from './output.js';
 import { runScenario } from './scenarios/index.js';
@@ -23,6 +24,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const reporter = new Reporter(command.options.json);
   const interrupt = new AbortController();
+  setMaxListeners(0, interrupt.signal); // every press in flight listens for Ctrl-C
   process.once('SIGINT', () => {
     reporter.error('interrupted: finishing up (Ctrl-C again to quit at once)');
     interrupt.abort();

@@ -77,9 +77,8 @@ export class SimDevice {
               ...(this.options.localAddress ? { localAddress: this.options.localAddress } : {}),
             }),
     });
-    this.button.on('vibrate', ({ pattern, stage, seq }) => {
+    this.button.on('vibrate', ({ pattern, stage, alarm }) => {
       this.counters.vibrations[pattern] = (this.counters.vibrations[pattern] ?? 0) + 1;
-      const alarm = seq === undefined ? undefined : this.button.pressResult(seq)?.alarmId;
       if (stage === 'received' && alarm !== undefined) this.alarmOpened(alarm);
       if (stage === 'closed') this.alarmClosed();
     });

@@ -125,7 +125,7 @@ export async function startChildPlatform(options: HostOptions = {}): Promise<Pla
     },
     async kill() {
       const proc = child;
-      if (!proc || proc.exitCode !== null) return;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return; // already gone
       const exited = new Promise((r) => proc.once('exit', r));
       proc.kill('SIGKILL');
       await exited;

@@ -39,7 +39,7 @@ export interface RunReport {
     coverageCuts: number;
     vibrations: Record<string, number>;
   };
-  cic?: { events: number; reconnects: number; closed: number; extraAlarms: number };
+  cic?: { events: number; swept: number; reconnects: number; closed: number; extraAlarms: number };
   energy?: {
     batteryMah: number;
     pressesPerDay: number;
@@ -118,7 +118,10 @@ ${table(['heartbeat', ...r.energy.curves.map((c) => `${c.label}: life (avg curre
     facts.push(['reconnections / connections cut by coverage gaps', `${r.devices.reconnects} / ${r.devices.coverageCuts}`]);
     facts.push(['vibrations played', Object.entries(r.devices.vibrations).map(([k, v]) => `${k} ${v}`).join(', ') || '—']);
   }
-  if (r.cic) facts.push(['CIC: events seen / alarms closed / stream reconnections / extra alarms', `${r.cic.events} / ${r.cic.closed} / ${r.cic.reconnects} / ${r.cic.extraAlarms}`]);
+  if (r.cic) {
+    facts.push(['CIC: events seen / alarms closed / extra alarms', `${r.cic.events} / ${r.cic.closed} / ${r.cic.extraAlarms}`]);
+    facts.push(['CIC: stream reconnections / alarms found by the sweep after one (their events were missed)', `${r.cic.reconnects} / ${r.cic.swept}`]);
+  }
   if (r.restart) facts.push(['platform restart', `killed at ${r.restart.atS.toFixed(1)} s, back after ${fmtMs(r.restart.downMs)}${r.restart.error ? ` — ${r.restart.error}` : ''}`]);
   if (r.provisioning) facts.push(['provisioning', `${r.provisioning.devices} devices in ${fmtMs(r.provisioning.ms)}`]);
   if (r.platformRssMiB !== undefined) facts.push(['platform RSS at the end', `${r.platformRssMiB} MiB`]);
@@ -197,7 +200,8 @@ export function cdfChart(title: string, series: Array<{ label: string; values: n
     });
     parts.push(`<path d="${d}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="2"/>`);
   });
-  parts.push(legend(series.map((s) => `${s.label} (n=${s.values.length})`), W - R - 170, T + 4));
+  // bottom right: cumulative curves climb to the top right
+  parts.push(legend(series.map((s) => `${s.label} (n=${s.values.length})`), W - R - 150, H - B - 8 - 16 * series.length));
   if (all.length === 0) parts.push(`<text x="${W / 2}" y="${H / 2}" text-anchor="middle" fill="#999">no samples</text>`);
   parts.push(`<text x="${(L + W - R) / 2}" y="${H - 6}" text-anchor="middle">time from the press</text>`);
   return `<svg width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeHtml(title)}" data-chart="cdf-${escapeHtml(String(id))}">${parts.join('')}</svg>`;
@@ -239,8 +243,12 @@ export function lineChart(
   const x = (v: number) => L + ((Math.log(v) - Math.log(xMin)) / Math.max(1e-9, Math.log(xMax) - Math.log(xMin))) * (W - L - R);
   const y = (v: number) => T + (1 - v / yMax) * (H - T - B);
   const parts: string[] = [];
+  let lastLabel = -Infinity;
   for (const v of [...new Set(xs)].sort((a, b) => a - b)) {
-    parts.push(`<line x1="${x(v).toFixed(1)}" y1="${T}" x2="${x(v).toFixed(1)}" y2="${H - B}" stroke="#eee"/><text x="${x(v).toFixed(1)}" y="${H - B + 14}" text-anchor="middle">${escapeHtml(axes.xFormat(v))}</text>`);
+    parts.push(`<line x1="${x(v).toFixed(1)}" y1="${T}" x2="${x(v).toFixed(1)}" y2="${H - B}" stroke="#eee"/>`);
+    if (x(v) - lastLabel < 34) continue; // labels would overlap
+    lastLabel = x(v);
+    parts.push(`<text x="${x(v).toFixed(1)}" y="${H - B + 14}" text-anchor="middle">${escapeHtml(axes.xFormat(v))}</text>`);
   }
   for (let i = 0; i <= 5; i++) {
     const v = (yMax / 5) * i;

@@ -156,12 +156,13 @@ export async function runFleet(options: FleetOptions, context: ScenarioContext):
       );
     }
     let restart: RunReport['restart'];
+    let restarted: Promise<void> = Promise.resolve();
     if (options.scenario === 'restart') {
       timers.push(
         setTimeout(() => {
           const killedAt = performance.now();
           restart = { atS: (killedAt - origin) / 1000, downMs: 0 };
-          void (async () => {
+          restarted = (async () => {
             await platform.kill();
             reporter.error(`\nrestart   platform killed (SIGKILL) at ${(restart!.atS).toFixed(1)} s; starting it again on the same data`);
             await platform.restart();
@@ -184,6 +185,7 @@ export async function runFleet(options: FleetOptions, context: ScenarioContext):
     await sleep(runMs, signal);
     // the presses still in flight finish (or time out)
     const results = await Promise.race([Promise.all(pressRuns), abortPromise(signal).then(() => [] as never[])]);
+    await restarted; // a measurement is only complete with the platform back
     clearInterval(ticker);
     progress.update(options.scenario, 1, `presses ${received}/${sent}`);
     progress.done();
@@ -225,7 +227,10 @@ export async function runFleet(options: FleetOptions, context: ScenarioContext):
       if (victim) victim.duplicated = true;
     }
 
-    const objectives: Objective[] = evaluateObjectives(samples, { cicWatched: true, minPresses: schedule.length });
+    const objectives: Objective[] = evaluateObjectives(samples, { cicWatched: true, minPresses: schedule.length, deadlines: options.scenario !== 'coverage' });
+    if (options.scenario === 'coverage') {
+      notes.push('coverage holds the run to no lost, duplicated or rejected press and every press seen at the CIC; the shares within 10 s and 15 s are reported, not held, because every device is forced through a coverage gap.');
+    }
     if (restart?.error) objectives.push({ name: 'platform restarted', target: 'yes', actual: restart.error, ok: false });
     if (cic.stats.operatorErrors.length > 0) {
       objectives.push({ name: 'operator actions refused', target: '0', actual: String(cic.stats.operatorErrors.length), ok: false });
@@ -264,7 +269,7 @@ export async function runFleet(options: FleetOptions, context: ScenarioContext):
         coverageCuts: sum(devices.map((d) => d.link?.stats.cutByGap ?? 0)),
         vibrations: mergeCounts(devices.map((d) => d.counters.vibrations)),
       },
-      cic: { events: cic.stats.events, reconnects: cic.stats.reconnects, closed: cic.stats.closed, extraAlarms: extraAlarms.length },
+      cic: { events: cic.stats.events, swept: cic.stats.swept, reconnects: cic.stats.reconnects, closed: cic.stats.closed, extraAlarms: extraAlarms.length },
       energy: energySection(options, summary.profiles),
       ...(restart ? { restart: { ...restart, downMs: Math.round(restart.downMs) } } : {}),
       ...(platformRss !== undefined ? { platformRssMiB: round1(platformRss / 2 ** 20) } : {}),
