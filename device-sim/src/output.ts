@@ -18,6 +18,11 @@ export class Reporter {
     (this.json ? this.err : this.out).write(`${text}\n`);
   }
 
+  /** Where the progress bar goes (stderr). */
+  get progressStream(): NodeJS.WritableStream {
+    return this.err;
+  }
+
   /** A problem: always stderr. */
   error(text: string): void {
     this.err.write(`${text}\n`);

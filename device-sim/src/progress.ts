@@ -7,7 +7,7 @@ export class Progress {
   private drawn = false;
 
   constructor(
-    private readonly stream: NodeJS.WriteStream = process.stderr,
+    private readonly stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr,
     private readonly everyMs = 5000,
   ) {}
 

@@ -246,7 +246,7 @@ export function lineChart(
   let lastLabel = -Infinity;
   for (const v of [...new Set(xs)].sort((a, b) => a - b)) {
     parts.push(`<line x1="${x(v).toFixed(1)}" y1="${T}" x2="${x(v).toFixed(1)}" y2="${H - B}" stroke="#eee"/>`);
-    if (x(v) - lastLabel < 34) continue; // labels would overlap
+    if (x(v) - lastLabel < 46) continue; // labels would overlap
     lastLabel = x(v);
     parts.push(`<text x="${x(v).toFixed(1)}" y="${H - B + 14}" text-anchor="middle">${escapeHtml(axes.xFormat(v))}</text>`);
   }

@@ -49,7 +49,7 @@ interface DeviceStore {
 
 export async function runBench(options: FleetOptions, context: ScenarioContext): Promise<ScenarioOutcome> {
   const { reporter, signal } = context;
-  const progress = new Progress();
+  const progress = new Progress(reporter.progressStream);
   const random = seededRandom(options.seed);
   const startedAt = new Date();
   const notes: string[] = [];

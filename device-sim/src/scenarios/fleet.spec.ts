@@ -64,6 +64,8 @@ describe('scenario burst, end to end (in-process platform, PGlite in memory)', (
     expect(report.objectives.filter((o) => !o.ok)).toEqual([]);
     expect(outcome.exitCode).toBe(0);
     expect(report.summary.all).toMatchObject({ presses: 3, received: 3, lost: 0, duplicated: 0 });
+    // device 0 presses twice: the second press joins its open alarm (same alarm id, no second alarm)
+    expect(new Set(report.samples.map((s) => s.alarmId)).size).toBe(2);
     for (const s of report.samples) {
       expect(s.cicMs).toBeDefined();
       expect(s.acceptedMs).toBeGreaterThan(s.receivedMs!);

@@ -50,7 +50,7 @@ export function pressSchedule(options: Pick<FleetOptions, 'scenario' | 'devices'
 export async function runFleet(options: FleetOptions, context: ScenarioContext): Promise<ScenarioOutcome> {
   const { reporter, signal } = context;
   const random = seededRandom(options.seed);
-  const progress = new Progress();
+  const progress = new Progress(reporter.progressStream);
   const startedAt = new Date();
   const notes: string[] = [];
 
@@ -201,6 +201,13 @@ export async function runFleet(options: FleetOptions, context: ScenarioContext):
       const pressedAt = origin + atMs;
       const cicEvents = current.alarmId === undefined ? [] : (cic!.pressEvents.get(current.alarmId) ?? []);
       const cicAt = cicEvents.find((t) => t >= pressedAt - 1);
+      // a press that joined an open alarm learns its later stages from acks carrying another seq
+      const stageAt = (stage: 'accepted' | 'dispatched' | 'closed'): number | undefined => {
+        if (current.stages[stage] !== undefined) return current.stages[stage];
+        const ack = device.button.acks.find((e) => e.ack.stage === stage && e.ack.alarm !== undefined && e.ack.alarm === current.alarmId && e.at >= pressedAt);
+        return ack ? ack.at - pressedAt : undefined;
+      };
+      const [acceptedMs, dispatchedMs, closedMs] = [stageAt('accepted'), stageAt('dispatched'), stageAt('closed')];
       const sample: PressSample = {
         deviceId: device.options.deviceId,
         profile: device.profileName as ProfileName,
@@ -211,9 +218,9 @@ export async function runFleet(options: FleetOptions, context: ScenarioContext):
         duplicated: (current.otherAlarmIds?.length ?? 0) > 0,
         ...(result.latencyMs !== undefined ? { receivedMs: result.latencyMs } : {}),
         ...(cicAt !== undefined ? { cicMs: cicAt - pressedAt } : {}),
-        ...(current.stages.accepted !== undefined ? { acceptedMs: current.stages.accepted } : {}),
-        ...(current.stages.dispatched !== undefined ? { dispatchedMs: current.stages.dispatched } : {}),
-        ...(current.stages.closed !== undefined ? { closedMs: current.stages.closed } : {}),
+        ...(acceptedMs !== undefined ? { acceptedMs } : {}),
+        ...(dispatchedMs !== undefined ? { dispatchedMs } : {}),
+        ...(closedMs !== undefined ? { closedMs } : {}),
         ...(current.alarmId !== undefined ? { alarmId: current.alarmId } : {}),
       };
       return sample;
