@@ -18,7 +18,7 @@ export interface BenchSection {
   client: { receivedMs: LatencySummary; cicMs: LatencySummary };
   server: { pressToReceivedMs: { p50?: number; p90?: number; p99?: number; count: number } };
   rssMiB: { platformIdle?: number; platformPeak?: number; simulator: number };
-  baseline?: { url: string; echoMs: LatencySummary; ratioP50: number | null; ratioP99: number | null; noDelay: boolean };
+  baseline?: { url: string; echoMs: LatencySummary; withoutNoDelayMs?: LatencySummary; ratioP50: number | null; ratioP99: number | null; noDelay: boolean };
 }
 
 export interface RunReport {
@@ -285,6 +285,9 @@ function benchSection(b: BenchSection): string {
   ];
   if (b.baseline) {
     rows.push([`baseline ${b.baseline.url}: QoS 1 echo`, `p50 ${fmtMs(b.baseline.echoMs.p50)}, p99 ${fmtMs(b.baseline.echoMs.p99)} (n=${b.baseline.echoMs.count})`]);
+    if (b.baseline.withoutNoDelayMs) {
+      rows.push(['baseline echo without TCP_NODELAY on the client', `p50 ${fmtMs(b.baseline.withoutNoDelayMs.p50)}, p99 ${fmtMs(b.baseline.withoutNoDelayMs.p99)} (n=${b.baseline.withoutNoDelayMs.count})`]);
+    }
     rows.push(['ratio press → "received" / baseline echo', `p50 ×${b.baseline.ratioP50?.toFixed(1) ?? '—'}, p99 ×${b.baseline.ratioP99?.toFixed(1) ?? '—'}`]);
   }
   const bars = b.baseline

@@ -229,9 +229,12 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
     if (options.baseline) {
       reporter.line(`baseline  QoS 1 echo against ${options.baseline} (${options.baselineSamples} round trips, one in flight)…`);
       const echo = await echoRoundTrips(options.baseline, options.baselineSamples, true);
+      // the same without TCP_NODELAY on our socket, to show what Nagle costs against this broker
+      const nagle = await echoRoundTrips(options.baseline, Math.min(options.baselineSamples, 500), false);
       baseline = {
         url: options.baseline,
         echoMs: echo,
+        withoutNoDelayMs: nagle,
         noDelay: true,
         ratioP50: receivedMs.p50 !== null && echo.p50 ? receivedMs.p50 / echo.p50 : null,
         ratioP99: receivedMs.p99 !== null && echo.p99 ? receivedMs.p99 / echo.p99 : null,
@@ -310,6 +313,7 @@ export function benchLines(b: BenchSection): string[] {
   ];
   if (b.baseline) {
     lines.push(`  baseline QoS 1 echo         ${f(b.baseline.echoMs)}  (${b.baseline.url})`);
+    if (b.baseline.withoutNoDelayMs) lines.push(`  … without TCP_NODELAY       ${f(b.baseline.withoutNoDelayMs)}`);
     lines.push(`  ratio AMR / baseline        p50 ×${b.baseline.ratioP50?.toFixed(1) ?? '—'}  p99 ×${b.baseline.ratioP99?.toFixed(1) ?? '—'}`);
   }
   return lines;
