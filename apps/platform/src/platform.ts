@@ -56,7 +56,9 @@ export async function startPlatform(config: AmrConfig, options: StartOptions = {
     // The broker now listens; the routing service connects to it as an internal client.
     const mqttPorts = app.get(MqttBroker).ports;
     const ingressConfig = { ...config, mqtt: { ...config.mqtt, url: app.get(BrokerAddress).url } };
-    app.connectMicroservice({ strategy: MqttIngressServer.forConfig(ingressConfig) }, { inheritAppConfig: true });
+    for (const lane of ['alarms', 'telemetry'] as const) {
+      app.connectMicroservice({ strategy: MqttIngressServer.forConfig(ingressConfig, lane) });
+    }
     await app.startAllMicroservices();
     const server = await listenHttp(app, config);
     const address = server.address();

@@ -1,2 +1,3 @@
 export { RoutingModule } from './routing.module.js';
-export { MqttIngressServer } from './ingress/mqtt-ingress.server.js';
+export { MqttIngressServer, INGRESS_LANES } from './ingress/mqtt-ingress.server.js';
+export type { IngressLane } from './ingress/mqtt-ingress.server.js';

@@ -13,7 +13,9 @@ runMain(async () => {
   const dataSource = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir });
   @Module({ imports: [RuntimeModule.forRoot({ config, dataSource }), RoutingModule] })
   class RoutingApp {}
-  const app = await NestFactory.createMicroservice(RoutingApp, { strategy: MqttIngressServer.forConfig(config), abortOnError: false });
+  const app = await NestFactory.create(RoutingApp, { abortOnError: false });
   app.enableShutdownHooks();
-  await app.listen();
+  for (const lane of ['alarms', 'telemetry'] as const) app.connectMicroservice({ strategy: MqttIngressServer.forConfig(config, lane) });
+  await app.init();
+  await app.startAllMicroservices();
 });

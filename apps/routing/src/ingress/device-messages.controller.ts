@@ -5,6 +5,9 @@ import { AlarmService } from '@amr/alarms';
 import { AlarmPipeline } from '../alarms/alarm.pipeline.js';
 import { TelemetryService } from '../telemetry/telemetry.service.js';
 
+/** aedes announces every granted SUBSCRIBE here. */
+export const SUBSCRIBES_TOPIC = '$SYS/+/new/subscribes';
+
 /** Device → platform topics (CONTRACT §2), consumed at QoS 1 as raw bytes. */
 @Controller()
 export class DeviceMessagesController {
@@ -33,7 +36,7 @@ export class DeviceMessagesController {
   }
 
   /** aedes announces every granted SUBSCRIBE on $SYS; a device listening to its acks again is reminded. */
-  @EventPattern<string>('$SYS/+/new/subscribes', { qos: 0 })
+  @EventPattern<string>(SUBSCRIBES_TOPIC, { qos: 0 })
   async onSubscribe(@Ctx() ctx: MqttContext): Promise<void> {
     const { clientId, subs } = JSON.parse(ctx.getPacket().payload.toString('utf8')) as { clientId: string; subs: { topic: string }[] };
     if (!isDeviceId(clientId) || !subs.some((s) => s.topic === deviceTopic(clientId, 'ack'))) return;

@@ -2,6 +2,19 @@ import { ServerMqtt, type MqttOptions } from '@nestjs/microservices';
 import type { ConsumerDeserializer, IncomingEvent } from '@nestjs/microservices';
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { AmrConfig } from '@amr/config';
+import { upTopicFilter } from '@amr/protocol';
+import { SUBSCRIBES_TOPIC } from './device-messages.controller.js';
+
+/**
+ * Presses must never wait behind heartbeats: a connection processes one message at a time (see
+ * below), so presses (and ack-topic subscriptions, which trigger reminders) have a lane of their
+ * own, and status and position reports another.
+ */
+export const INGRESS_LANES = {
+  alarms: [upTopicFilter('alarm'), SUBSCRIBES_TOPIC],
+  telemetry: [upTopicFilter('status'), upTopicFilter('loc')],
+} as const satisfies Record<string, readonly string[]>;
+export type IngressLane = keyof typeof INGRESS_LANES;
 
 /**
  * STACK_NOTES: the default deserializer parses payloads as JSON (CBOR arrives corrupted) and unwraps
@@ -22,14 +35,15 @@ class RawPayloadDeserializer implements ConsumerDeserializer {
  * persistent session (clean session false); the pipeline's dedupe on (device, seq) makes that safe.
  */
 export class MqttIngressServer extends ServerMqtt {
-  constructor(options: Required<MqttOptions>['options']) {
+  constructor(options: Required<MqttOptions>['options'], private readonly lane: IngressLane) {
     super({ ...options, deserializer: new RawPayloadDeserializer() });
   }
 
-  static forConfig(config: AmrConfig): MqttIngressServer {
+  /** One server per lane: each has its own connection, so its messages never queue behind the other's. */
+  static forConfig(config: AmrConfig, lane: IngressLane): MqttIngressServer {
     return new MqttIngressServer({
       url: config.mqtt.url,
-      clientId: `${config.internal.username}:routing:${config.nodeId}`,
+      clientId: `${config.internal.username}:routing-${lane}:${config.nodeId}`,
       username: config.internal.username,
       password: config.internal.password,
       protocolVersion: 4,
@@ -37,7 +51,7 @@ export class MqttIngressServer extends ServerMqtt {
       reconnectPeriod: 500,
       connectTimeout: 5000,
       maxConnectionAttempts: 20,
-    });
+    }, lane);
   }
 
   override async createMqttClient(): Promise<MqttClient> {
@@ -60,9 +74,10 @@ export class MqttIngressServer extends ServerMqtt {
     await client?.endAsync();
   }
 
-  /** Subscribes like ServerMqtt, without its 'message' listener (handleMessage does the work). */
+  /** Subscribes like ServerMqtt, to its lane's patterns only, without its 'message' listener (handleMessage does the work). */
   override bindEvents(mqttClient: MqttClient): void {
     for (const [pattern, handler] of this.messageHandlers) {
+      if (!INGRESS_LANES[this.lane].includes(pattern)) continue;
       const qos = (handler.extras?.qos as 0 | 1 | undefined) ?? 1;
       mqttClient.subscribe(pattern, { qos });
     }
