@@ -5,6 +5,8 @@
  * `received`, and timestamps every ack against the press it answers (high-resolution clock).
  */
 import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { connect as mqttConnect, MqttClient, type IClientOptions, type IConnackPacket } from 'mqtt';
@@ -64,11 +66,16 @@ export interface ButtonConfig {
   connectTimeoutMs?: number;
   /** Reconnect delay after a lost connection, as firmware retries (default 1000 ms). */
   reconnectPeriodMs?: number;
-  /** Extra mqtt.js options (e.g. TLS `ca`). Identity and session options cannot be overridden. */
+  /**
+   * Extra mqtt.js options (e.g. TLS `ca`, `servername`, `rejectUnauthorized`). Identity and
+   * session options cannot be overridden.
+   */
   mqtt?: Partial<IClientOptions>;
   /**
    * Opens the transport instead of `mqttUrl` (called again on every reconnect): a socket through
-   * the shaping link, or one bound to a chosen loopback source address (bench).
+   * the shaping link, or one bound to a chosen loopback source address (bench). With an mqtts://
+   * `mqttUrl` the button runs TLS over it (the `mqtt` TLS options: `ca`, `servername`,
+   * `rejectUnauthorized`), as mqtt.js does for a URL.
    */
   stream?: () => Duplex;
 }
@@ -199,7 +206,9 @@ export class Button extends EventEmitter<ButtonEvents> {
         reconnectPeriod: this.config.reconnectPeriodMs ?? 1000,
       };
       const stream = this.config.stream;
-      const client = stream ? new MqttClient(() => stream() as never, options) : mqttConnect(mqttUrl, options);
+      const secure = /^(mqtts|ssl|tls):/.test(mqttUrl);
+      const open = stream && secure ? () => tlsOver(stream(), options) : stream;
+      const client = open ? new MqttClient(() => open() as never, options) : mqttConnect(mqttUrl, options);
       this.client = client;
       let settled = false;
       let everConnected = false;
@@ -431,4 +440,16 @@ export class Button extends EventEmitter<ButtonEvents> {
       stages: { ...state.stages },
     };
   }
+}
+
+/** TLS over a given transport, verified as mqtt.js verifies an mqtts:// URL (certificate and host name). */
+function tlsOver(socket: Duplex, options: IClientOptions): Duplex {
+  const name = options.servername ?? 'localhost';
+  return tlsConnect({
+    socket,
+    host: name, // the name the certificate is checked against
+    ...(isIP(name) ? {} : { servername: name }), // SNI carries host names only (RFC 6066)
+    ...(options.ca !== undefined ? { ca: options.ca } : {}),
+    rejectUnauthorized: options.rejectUnauthorized !== false,
+  });
 }

@@ -17,7 +17,13 @@ export interface SimDeviceOptions {
   secret: string;
   /** null: direct loopback socket, no network model (bench). */
   profile: NetworkProfile | null;
+  /** The broker (through the link, or directly for the bench); with `tls`, its TLS listener. */
   target: LinkTarget;
+  /**
+   * Connect with TLS (mqtts://): the link relays the TLS bytes unchanged, so the handshake pays
+   * the profile's round trips like any other exchange. `ca`: the certificate to trust.
+   */
+  tls?: { ca?: Buffer; servername: string };
   encoding: Encoding;
   stateDir: string;
   random: Random;
@@ -61,7 +67,10 @@ export class SimDevice {
     this.button = new Button({
       deviceId: options.deviceId,
       secret: options.secret,
-      mqttUrl: `mqtt://${options.target.host}:${options.target.port}`,
+      mqttUrl: `${options.tls ? 'mqtts' : 'mqtt'}://${options.target.host}:${options.target.port}`,
+      ...(options.tls
+        ? { mqtt: { ...(options.tls.ca ? { ca: options.tls.ca } : {}), servername: options.tls.servername, rejectUnauthorized: true } }
+        : {}),
       encoding: options.encoding,
       stateDir: options.stateDir,
       connectTimeoutMs: options.connectTimeoutMs,

@@ -51,6 +51,28 @@ describe('parseCli: fleet scenarios', () => {
     expect(fleet(['fleet', '--api', 'http://h:3000'], { AMR_ADMIN_TOKEN: 'from-env' }).api?.token).toBe('from-env');
   });
 
+  it('takes --tls for a started platform, and mqtts:// with an optional --ca for a given one', () => {
+    for (const scenario of ['fleet', 'burst', 'coverage', 'restart', 'bench']) {
+      expect(fleet([scenario]).tls).toBe(false);
+      expect(fleet([scenario, '--tls'])).toMatchObject({ tls: true });
+      expect(fleet([scenario, '--tls']).caFile).toBeUndefined();
+    }
+    const given = fleet(['burst', '--api', 'http://h:3000', '--token', 't', '--mqtt', 'mqtts://h:8884', '--ca', 'ca.pem']);
+    expect(given).toMatchObject({ tls: true, mqttUrl: 'mqtts://h:8884', caFile: 'ca.pem' });
+    expect(fleet(['fleet', '--api', 'http://h:3000', '--token', 't', '--tls'])).toMatchObject({ tls: true, mqttUrl: 'mqtts://h:8883' });
+    expect(fleet(['fleet', '--api', 'http://h:3000', '--token', 't', '--mqtt', 'mqtts://h:8883']).caFile).toBeUndefined();
+    expect(fleet(['fleet', '--api', 'http://h:3000', '--token', 't']).tls).toBe(false);
+  });
+
+  it.each([
+    [['burst', '--ca', 'ca.pem'], /--ca is for a given platform/],
+    [['burst', '--tls', '--ca', 'ca.pem'], /--ca is for a given platform/],
+    [['burst', '--api', 'http://h:3000', '--token', 't', '--ca', 'ca.pem'], /--ca needs TLS/],
+    [['burst', '--api', 'http://h:3000', '--token', 't', '--mqtt', 'mqtt://h:1883', '--tls'], /--tls with --api needs an mqtts:\/\/ --mqtt URL/],
+  ])('rejects %j', (argv, message) => {
+    expect(usage(argv)).toMatch(message);
+  });
+
   it('takes --baseline for the bench', () => {
     expect(fleet(['bench', '--devices', '10000', '--baseline', 'mqtt://127.0.0.1:1883']).baseline).toBe('mqtt://127.0.0.1:1883');
   });

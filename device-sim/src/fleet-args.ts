@@ -18,6 +18,13 @@ export interface FleetOptions {
   profiles: ProfileName[];
   api?: { url: string; token: string };
   mqttUrl?: string;
+  /**
+   * The buttons connect with TLS (mqtts://, the certificate verified): to the started platform's
+   * TLS listener, or with --api to an mqtts:// --mqtt broker.
+   */
+  tls: boolean;
+  /** --api with TLS: the CA certificate (PEM file) to verify the broker with; default: the system's. */
+  caFile?: string;
   report?: string;
   baseline?: string;
   heartbeatS: number;
@@ -64,7 +71,10 @@ export const FLEET_USAGE = `Options of press (without --device), fleet, burst, c
   --seconds S                  length of the load phase (fleet 30, burst 5, coverage 40, restart 40, bench 60)
   --profile P[,P…]             good | urban-indoor | poor | all; devices take them in turn (default good; coverage: poor)
   --api URL --token T          drive a running platform (with --mqtt URL); default: start one (embedded database)
-  --mqtt URL                   its broker (default mqtt://<api host>:1883)
+  --mqtt URL                   its broker (default mqtt://<api host>:1883; with --tls mqtts://<api host>:8883)
+  --tls                        buttons connect with TLS (mqtts://, certificate verified); without --api the
+                               started platform listens with the committed localhost test certificate
+  --ca FILE                    with --api and an mqtts:// broker: CA certificate (PEM) to verify it with
   --report DIR                 write DIR/result.json and DIR/report.html
   --heartbeat S                heartbeat interval (default 5; bench 60)
   --accept-after S             simulated operator: accept S after the CIC saw the alarm (default 2)
@@ -102,6 +112,8 @@ export const FLEET_OPTIONS = {
   api: { type: 'string' },
   token: { type: 'string' },
   mqtt: { type: 'string' },
+  tls: { type: 'boolean' },
+  ca: { type: 'string' },
   report: { type: 'string' },
   baseline: { type: 'string' },
   heartbeat: { type: 'string' },
@@ -172,7 +184,13 @@ export function fleetOptions(scenario: FleetScenario, v: FleetValues, env: NodeJ
   const seconds = c.number('--seconds', v.seconds, d.seconds, 0.1, 86_400);
   const noOperator = v['no-operator'] ?? false;
   const ms = (name: string, value: string | undefined, fallbackS: number) => Math.round(c.number(name, value, fallbackS, 0, 3600) * 1000);
-  const mqttUrl = api ? c.mqttUrl(v.mqtt ?? `mqtt://${new URL(api.url).hostname}:1883`) : undefined;
+  const mqttUrl = api ? c.mqttUrl(v.mqtt ?? (v.tls ? `mqtts://${new URL(api.url).hostname}:8883` : `mqtt://${new URL(api.url).hostname}:1883`)) : undefined;
+  const tlsUrl = mqttUrl !== undefined && /^(mqtts|ssl|tls):\/\//.test(mqttUrl);
+  if (v.tls && mqttUrl !== undefined && !tlsUrl) c.fail('--tls with --api needs an mqtts:// --mqtt URL');
+  const tls = (v.tls ?? false) || tlsUrl;
+  if (v.ca !== undefined && api === undefined) c.fail('--ca is for a given platform (--api with an mqtts:// --mqtt); the started one uses the committed test certificate');
+  if (v.ca !== undefined && !tls) c.fail('--ca needs TLS: an mqtts:// --mqtt URL (or --tls)');
+  if (v.ca === '') c.fail('--ca: empty file name');
   return {
     scenario,
     devices,
@@ -181,6 +199,8 @@ export function fleetOptions(scenario: FleetScenario, v: FleetValues, env: NodeJ
     profiles: parseProfiles(v.profile, d.profiles.length ? d.profiles : ['good'], c.fail),
     ...(api ? { api } : {}),
     ...(mqttUrl ? { mqttUrl } : {}),
+    tls,
+    ...(v.ca !== undefined ? { caFile: v.ca } : {}),
     ...(v.report !== undefined ? { report: v.report } : {}),
     ...(baseline ? { baseline } : {}),
     heartbeatS: c.number('--heartbeat', v.heartbeat, d.heartbeatS, 0.1, 86_400),

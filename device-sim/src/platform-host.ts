@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,11 @@ export interface PlatformHandle {
   kind: 'child' | 'in-process' | 'external';
   apiUrl: string;
   mqtt: { host: string; port: number };
+  /**
+   * The broker's TLS listener (started with `tls`, or an mqtts:// broker given with --api) and
+   * how a button verifies it: `ca` (default: the system's CAs), the name the certificate is for.
+   */
+  mqtts?: TlsBroker;
   token: string;
   /** The platform's process id, when it runs in its own process. */
   pid?: number;
@@ -29,7 +34,16 @@ export interface PlatformHandle {
   close(): Promise<void>;
 }
 
+export interface TlsBroker {
+  host: string;
+  port: number;
+  ca?: Buffer;
+  servername: string;
+}
+
 export interface HostOptions {
+  /** Also listen with TLS (MQTTS_PORT, ephemeral), with the committed self-signed localhost pair. */
+  tls?: boolean;
   /** Embedded database directory; default: a fresh temporary directory, removed at close. */
   dataDir?: string;
   /** PostgreSQL instead of the embedded database. */
@@ -41,19 +55,49 @@ export interface HostOptions {
 
 const MAIN = fileURLToPath(new URL('../../apps/platform/src/main.js', import.meta.url));
 
-/** An already running platform (--api). MQTT comes from --mqtt. */
-export function externalPlatform(apiUrl: string, token: string, mqttUrl: string): PlatformHandle {
+/**
+ * The committed self-signed certificate and key for `localhost` (test/fixtures), found from this
+ * file: dist/device-sim/src when compiled, device-sim/src under the tests.
+ */
+export function tlsFixture(): { cert: string; key: string } {
+  for (const up of ['../../../', '../../']) {
+    const cert = fileURLToPath(new URL(`${up}test/fixtures/tls-cert.pem`, import.meta.url));
+    const key = fileURLToPath(new URL(`${up}test/fixtures/tls-key.pem`, import.meta.url));
+    if (existsSync(cert) && existsSync(key)) return { cert, key };
+  }
+  throw new Error('test/fixtures/tls-cert.pem and tls-key.pem are missing (needed for --tls)');
+}
+
+/**
+ * An already running platform (--api). MQTT comes from --mqtt; an mqtts:// broker is verified
+ * with `caFile` (PEM) when given, else with the system's CAs, for the URL's host name.
+ */
+export function externalPlatform(apiUrl: string, token: string, mqttUrl: string, caFile?: string): PlatformHandle {
   const url = new URL(mqttUrl);
+  const tls = ['mqtts:', 'ssl:', 'tls:'].includes(url.protocol);
+  const mqtt = { host: url.hostname, port: Number(url.port || (tls ? 8883 : 1883)) };
   return {
     kind: 'external',
     apiUrl,
     token,
-    mqtt: { host: url.hostname, port: Number(url.port || 1883) },
+    mqtt,
+    ...(tls ? { mqtts: { ...mqtt, servername: url.hostname, ...(caFile !== undefined ? { ca: readFileSync(caFile) } : {}) } } : {}),
     rssBytes: async () => metricValue(await scrapeMetrics(apiUrl, token).catch(() => ''), 'amr_process_resident_memory_bytes'),
     kill: () => Promise.reject(new Error('cannot kill a platform the simulator did not start')),
     restart: () => Promise.reject(new Error('cannot restart a platform the simulator did not start')),
     close: async () => undefined,
   };
+}
+
+/**
+ * Where the buttons connect: the TLS listener (and how to verify it) with `tls`, else the plain
+ * one. Throws when TLS is asked for and the platform has no TLS listener.
+ */
+export function brokerFor(platform: PlatformHandle, tls: boolean): { target: { host: string; port: number }; tls?: { ca?: Buffer; servername: string } } {
+  if (!tls) return { target: platform.mqtt };
+  const s = platform.mqtts;
+  if (!s) throw new Error('the platform has no TLS listener (mqtts)');
+  return { target: { host: s.host, port: s.port }, tls: { ...(s.ca ? { ca: s.ca } : {}), servername: s.servername } };
 }
 
 /** Starts `node dist/apps/platform/src/main.js` on ephemeral loopback ports. */
@@ -62,8 +106,10 @@ export async function startChildPlatform(options: HostOptions = {}): Promise<Pla
   const ownDir = options.dataDir === undefined && options.databaseUrl === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'amr-sim-')));
   const token = randomBytes(18).toString('base64url');
-  let ports = { http: 0, mqtt: 0 };
+  let ports: { http: number; mqtt: number; mqtts?: number } = { http: 0, mqtt: 0, ...(options.tls ? { mqtts: 0 } : {}) };
   let child: ChildProcess | undefined;
+  const tls = options.tls ? tlsFixture() : undefined;
+  const ca = tls ? await readFile(tls.cert) : undefined;
 
   const launch = async (): Promise<void> => {
     const env: NodeJS.ProcessEnv = {
@@ -75,23 +121,32 @@ export async function startChildPlatform(options: HostOptions = {}): Promise<Pla
       AMR_ADMIN_TOKEN: token,
       AMR_DATA_DIR: dataDir,
     };
-    delete env['TLS_CERT'];
-    delete env['TLS_KEY'];
+    if (tls) {
+      env['TLS_CERT'] = tls.cert;
+      env['TLS_KEY'] = tls.key;
+      env['MQTTS_PORT'] = String(ports.mqtts ?? 0);
+    } else {
+      delete env['TLS_CERT'];
+      delete env['TLS_KEY'];
+    }
     if (options.databaseUrl) env['DATABASE_URL'] = options.databaseUrl;
     else delete env['DATABASE_URL'];
     const proc = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     const tail: string[] = [];
-    const started = new Promise<{ http: number; mqtt: number }>((resolve, reject) => {
+    const started = new Promise<typeof ports>((resolve, reject) => {
       let http: number | undefined;
       let mqtt: number | undefined;
+      let mqtts: number | undefined;
       const onLine = (line: string): void => {
         options.onOutput?.(line);
         tail.push(line);
         if (tail.length > 20) tail.shift();
         mqtt ??= num(/MQTT\s+mqtt:\/\/[^:]+:(\d+)/.exec(line)?.[1]);
+        mqtts ??= num(/MQTT\s.*mqtts:\/\/[^:]+:(\d+)/.exec(line)?.[1]);
         http ??= num(/HTTP\s+http:\/\/[^:]+:(\d+)/.exec(line)?.[1]);
-        if (mqtt !== undefined && http !== undefined) resolve({ http, mqtt });
+        if (mqtt !== undefined && http !== undefined && (!tls || mqtts !== undefined)) resolve({ http, mqtt, ...(mqtts !== undefined ? { mqtts } : {}) });
+        else if (tls && mqtts === undefined && /^\s*MQTT\s/.test(line)) reject(new Error(`the platform did not open its TLS listener:\n${tail.join('\n')}`));
       };
       lines(proc.stdout!, onLine);
       lines(proc.stderr!, onLine);
@@ -114,6 +169,9 @@ export async function startChildPlatform(options: HostOptions = {}): Promise<Pla
     },
     get mqtt() {
       return { host: '127.0.0.1', port: ports.mqtt };
+    },
+    get mqtts() {
+      return ports.mqtts === undefined ? undefined : { host: '127.0.0.1', port: ports.mqtts, ...(ca ? { ca } : {}), servername: 'localhost' };
     },
     token,
     get pid() {
@@ -153,10 +211,12 @@ export async function startChildPlatform(options: HostOptions = {}): Promise<Pla
 export async function startInProcessPlatform(options: HostOptions = {}): Promise<PlatformHandle> {
   const [{ startPlatform }, { loadConfig }] = await Promise.all([import('@amr/platform'), import('@amr/config')]);
   const token = randomBytes(18).toString('base64url');
+  const tls = options.tls ? tlsFixture() : undefined;
   const platform = await startPlatform(
     loadConfig({
       MQTT_HOST: '127.0.0.1',
       MQTT_PORT: '0',
+      ...(tls ? { TLS_CERT: tls.cert, TLS_KEY: tls.key, MQTTS_PORT: '0' } : {}),
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: '0',
       AMR_ADMIN_TOKEN: token,
@@ -169,6 +229,9 @@ export async function startInProcessPlatform(options: HostOptions = {}): Promise
     kind: 'in-process',
     apiUrl: `http://127.0.0.1:${platform.ports.http}`,
     mqtt: { host: '127.0.0.1', port: platform.ports.mqtt },
+    ...(tls && platform.ports.mqtts !== undefined
+      ? { mqtts: { host: '127.0.0.1', port: platform.ports.mqtts, ca: await readFile(tls.cert), servername: 'localhost' } }
+      : {}),
     token,
     rssBytes: async () => undefined, // shared with the simulator: not the platform's own
     kill: () => Promise.reject(new Error('an in-process platform cannot be killed')),

@@ -26,7 +26,7 @@ import type { FleetOptions } from '../fleet-args.js';
 import { evaluateObjectives, summarizeByProfile, type PressSample } from '../measure.js';
 import { seededRandom } from '../network.js';
 import { ms } from '../output.js';
-import { externalPlatform, histogram, histogramPercentile, scrapeMetrics, startChildPlatform, type PlatformHandle } from '../platform-host.js';
+import { brokerFor, externalPlatform, histogram, histogramPercentile, scrapeMetrics, startChildPlatform, type PlatformHandle } from '../platform-host.js';
 import { Progress } from '../progress.js';
 import { mapBounded, provisionFleet, type ProvisionedDevice } from '../provision.js';
 import { writeReport, type BenchSection, type RunReport } from '../report.js';
@@ -59,7 +59,11 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
   let platform: PlatformHandle;
   let key: string;
   if (options.api) {
-    platform = externalPlatform(options.api.url, options.api.token, options.mqttUrl!);
+    try {
+      platform = externalPlatform(options.api.url, options.api.token, options.mqttUrl!, options.caFile);
+    } catch (error) {
+      return platformFailed(reporter, error);
+    }
     key = `api:${options.api.url}`;
   } else {
     const dataDir = options.dataDir ?? join(benchDir, 'platform-data');
@@ -68,6 +72,7 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
     const t0 = performance.now();
     try {
       platform = await (context.startPlatform ?? startChildPlatform)({
+        ...(options.tls ? { tls: true } : {}),
         ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : { dataDir }),
         startTimeoutMs: 180_000,
         ...(options.verbose ? { onOutput: (l: string) => reporter.error(`[platform] ${l}`) } : {}),
@@ -82,6 +87,7 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
   const devices: SimDevice[] = [];
   let cic: SimulatedCic | undefined;
   try {
+    const broker = brokerFor(platform, options.tls);
     // ---- devices: reuse, provision the missing ones -------------------------------------------
     const store: DeviceStore = existsSync(storeFile) ? (JSON.parse(await readFile(storeFile, 'utf8')) as DeviceStore) : { platform: key, devices: [] };
     const reused = Math.min(store.devices.length, options.devices);
@@ -118,7 +124,7 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
           deviceId: c.deviceId,
           secret: c.secret,
           profile: null,
-          target: platform.mqtt,
+          ...broker,
           encoding: options.encoding,
           stateDir: join(options.stateDir, 'bench', 'seq'),
           random: seededRandom(options.seed * 7919 + i),

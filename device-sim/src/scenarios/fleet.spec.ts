@@ -39,6 +39,7 @@ describe('scenario burst, end to end (in-process platform, PGlite in memory)', (
       presses: 3,
       seconds: 1,
       profiles: ['good'],
+      tls: false,
       operator: { acceptMs: 100, dispatchMs: 100, closeMs: 100 },
       retransmitMs: 5000,
       seed: 1,

@@ -13,7 +13,7 @@ import type { FleetOptions } from '../fleet-args.js';
 import { evaluateObjectives, pct, summarizeByProfile, type Objective, type PressSample } from '../measure.js';
 import { PROFILES, seededRandom, type ProfileName, type Random } from '../network.js';
 import { ms } from '../output.js';
-import { externalPlatform, startChildPlatform, type PlatformHandle } from '../platform-host.js';
+import { brokerFor, externalPlatform, startChildPlatform, type PlatformHandle } from '../platform-host.js';
 import { Progress } from '../progress.js';
 import { mapBounded, provisionFleet } from '../provision.js';
 import { writeReport, type RunReport } from '../report.js';
@@ -57,12 +57,17 @@ export async function runFleet(options: FleetOptions, context: ScenarioContext):
   // ---- platform --------------------------------------------------------------------------------
   let platform: PlatformHandle;
   if (options.api) {
-    platform = externalPlatform(options.api.url, options.api.token, options.mqttUrl!);
+    try {
+      platform = externalPlatform(options.api.url, options.api.token, options.mqttUrl!, options.caFile);
+    } catch (error) {
+      return platformFailed(reporter, error);
+    }
     reporter.line(`platform  ${options.api.url} (given), broker ${options.mqttUrl}`);
   } else {
     const t0 = performance.now();
     try {
       platform = await (context.startPlatform ?? startChildPlatform)({
+        ...(options.tls ? { tls: true } : {}),
         ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
         ...(options.dataDir ? { dataDir: options.dataDir } : {}),
         ...(options.verbose ? { onOutput: (l: string) => reporter.error(`[platform] ${l}`) } : {}),
@@ -70,12 +75,13 @@ export async function runFleet(options: FleetOptions, context: ScenarioContext):
     } catch (error) {
       return platformFailed(reporter, error);
     }
-    reporter.line(`platform  started (${platform.kind}${platform.pid ? `, pid ${platform.pid}` : ''}) in ${ms(performance.now() - t0)}: ${platform.apiUrl}, mqtt://${platform.mqtt.host}:${platform.mqtt.port}`);
+    reporter.line(`platform  started (${platform.kind}${platform.pid ? `, pid ${platform.pid}` : ''}) in ${ms(performance.now() - t0)}: ${platform.apiUrl}, mqtt://${platform.mqtt.host}:${platform.mqtt.port}${platform.mqtts ? `, mqtts://${platform.mqtts.host}:${platform.mqtts.port}` : ''}`);
   }
   const api = new ApiClient(platform.apiUrl, platform.token, { timeoutMs: 30_000 });
   const devices: SimDevice[] = [];
   let cic: SimulatedCic | undefined;
   try {
+    const broker = brokerFor(platform, options.tls);
     // ---- provisioning ------------------------------------------------------------------------------
     const t0 = performance.now();
     const creds = await provisionFleet(api, options.devices, {
@@ -101,7 +107,7 @@ export async function runFleet(options: FleetOptions, context: ScenarioContext):
           deviceId: c.deviceId,
           secret: c.secret,
           profile,
-          target: platform.mqtt,
+          ...broker,
           encoding: options.encoding,
           stateDir: runStateDir,
           random: seededRandom(options.seed * 7919 + i),
