@@ -7,7 +7,7 @@ export { ADMIN, actorOf } from './scope.js';
 export type { Scope } from './scope.js';
 export { recordCaseRead } from './case-reads.js';
 export type { CaseReadVia } from './case-reads.js';
-export { appendEvent, verifyChain, entryHash, canonicalJson, TIMELINE_HASH } from './timeline.js';
+export { appendEvent, startTimeline, verifyChain, entryHash, canonicalJson, TIMELINE_HASH } from './timeline.js';
 export type { ChainVerification } from './timeline.js';
 export * from './webhooks/index.js';
 export { alertView } from './alert-view.js';

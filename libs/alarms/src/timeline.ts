@@ -20,10 +20,32 @@ export async function appendEvent(
 ): Promise<AlarmEvent> {
   await tx.findOne(Alarm, { where: { id: alarmId }, select: { id: true }, lock: { mode: 'pessimistic_write' } });
   const last = await tx.findOne(AlarmEvent, { where: { alarmId }, select: { id: true, hash: true }, order: { id: 'DESC' } });
-  const prevHash = last?.hash ?? null;
-  const entry = { alarmId, at, type, data, prevHash, hash: entryHash(prevHash, { alarmId, at, type, data }) };
-  const { identifiers } = await tx.insert(AlarmEvent, entry as QueryDeepPartialEntity<AlarmEvent>);
-  return Object.assign(new AlarmEvent(), entry, { id: identifiers[0]!.id as number });
+  const [event] = await insertChained(tx, alarmId, last?.hash ?? null, [{ type, data }], at);
+  return event!;
+}
+
+/**
+ * The first entries of an alarm created in this same transaction: nobody else can see it yet, so
+ * there is no lock to take and no previous entry to read.
+ */
+export function startTimeline(tx: EntityManager, alarmId: string, entries: { type: string; data: Record<string, unknown> }[], at: Date): Promise<AlarmEvent[]> {
+  return insertChained(tx, alarmId, null, entries, at);
+}
+
+async function insertChained(
+  tx: EntityManager,
+  alarmId: string,
+  prevHash: string | null,
+  entries: { type: string; data: Record<string, unknown> }[],
+  at: Date,
+): Promise<AlarmEvent[]> {
+  const rows = entries.map(({ type, data }) => {
+    const row = { alarmId, at, type, data, prevHash, hash: entryHash(prevHash, { alarmId, at, type, data }) };
+    prevHash = row.hash;
+    return row;
+  });
+  const { identifiers } = await tx.insert(AlarmEvent, rows as QueryDeepPartialEntity<AlarmEvent>[]);
+  return rows.map((row, i) => Object.assign(new AlarmEvent(), row, { id: identifiers[i]!.id as number }));
 }
 
 export function entryHash(prevHash: string | null, entry: { alarmId: string; at: Date; type: string; data: unknown }): string {

@@ -5,7 +5,7 @@ import { Alarm, AlarmPosition, AlarmPress, Device, ProtectionCase } from '@amr/p
 import { makeAck, parseAlarm, type AlarmMessage, type Encoding } from '@amr/protocol';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DATA_SOURCE, DeviceLink, Metrics } from '@amr/runtime';
-import { AlarmService, appendEvent, type AlarmStage } from '@amr/alarms';
+import { AlarmService, appendEvent, startTimeline, type AlarmStage } from '@amr/alarms';
 import { CicRouter } from './cic-router.js';
 
 /** What the stored press turned out to be. */
@@ -150,8 +150,10 @@ export class AlarmPipeline {
       };
       const { identifiers } = await tx.insert(Alarm, fields);
       alarm = tx.create(Alarm, { ...fields, id: identifiers[0]!.id as string });
-      await appendEvent(tx, alarm.id, 'received', { seq: press.seq, ...(press.ts ? { deviceTs: press.ts } : {}), ...(flags.length ? { flags } : {}) }, now);
-      await appendEvent(tx, alarm.id, 'routed', { ...route }, now);
+      await startTimeline(tx, alarm.id, [
+        { type: 'received', data: { seq: press.seq, ...(press.ts ? { deviceTs: press.ts } : {}), ...(flags.length ? { flags } : {}) } },
+        { type: 'routed', data: { ...route } },
+      ], now);
       kind = 'new';
     }
 
