@@ -113,4 +113,24 @@ describe('fleet: device lifecycle, history, lists, alert acknowledgement', () =>
     expect((await own.get(`/alerts?state=open&deviceId=${deviceId}`).expect(200)).body).toEqual([expect.objectContaining({ id: alert.id })]);
     await api().post('/alerts/not-a-uuid/acknowledge').expect(400);
   });
+
+  it('sets the heartbeat per case: new grants inherit it, and changing it reaches every button of the case', async () => {
+    const { platform } = suite;
+    const created = await platform.api().post('/cases', { homeCicId: 'cic-namur', heartbeatS: 900, graceS: 120 }).expect(201);
+    expect(created.body).toMatchObject({ heartbeatS: 900, graceS: 120 });
+    const caseId = created.body.id as string;
+    const inherited = (await platform.api().post('/devices', { caseId }).expect(201)).body.deviceId as string;
+    const own = (await platform.api().post('/devices', { caseId, heartbeatS: 7200 }).expect(201)).body.deviceId as string;
+    expect((await platform.api().get(`/devices/${inherited}`).expect(200)).body).toMatchObject({ heartbeatS: 900, graceS: 120 });
+    expect((await platform.api().get(`/devices/${own}`).expect(200)).body).toMatchObject({ heartbeatS: 7200, graceS: 120 });
+
+    await platform.api().patch(`/cases/${caseId}`, { heartbeatS: 1800 }).expect(200);
+    for (const id of [inherited, own]) {
+      expect((await platform.api().get(`/devices/${id}`).expect(200)).body.heartbeatS).toBe(1800);
+      const commands = (await platform.api().get(`/devices/${id}/commands`).expect(200)).body as { body?: unknown; cmd?: unknown }[];
+      expect(JSON.stringify(commands)).toContain('"hb":1800');
+    }
+    const bad = await platform.api().patch(`/cases/${caseId}`, { heartbeatS: 0 }).expect(400);
+    expect(JSON.stringify(bad.body.message)).toMatch(/heartbeatS/);
+  });
 });

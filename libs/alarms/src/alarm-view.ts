@@ -50,6 +50,9 @@ export interface CaseView {
   perpetrator: Record<string, unknown> | null;
   protectionOrders: Record<string, unknown>[];
   victim: Record<string, unknown> | null;
+  /** Supervision settings for the buttons granted to the case (null: each device's own). */
+  heartbeatS: number | null;
+  graceS: number | null;
 }
 
 /** The CICs that see an alarm: the one handling it, and the case's home CIC when different. */
@@ -77,6 +80,8 @@ export function caseView(c: ProtectionCase): CaseView {
     perpetrator: (c.perpetrator as Record<string, unknown> | null) ?? null,
     protectionOrders: (c.protectionOrders as Record<string, unknown>[] | null) ?? [],
     victim: (c.victim as Record<string, unknown> | null) ?? null,
+    heartbeatS: c.heartbeatS ?? null,
+    graceS: c.graceS ?? null,
   };
 }
 

@@ -1,12 +1,13 @@
-import { Body, Controller, Get, Inject, Injectable, NotFoundException, Param, Post, UnprocessableEntityException } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Injectable, NotFoundException, Param, Patch, Post, UnprocessableEntityException } from '@nestjs/common';
 import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
 import type { DataSource } from 'typeorm';
 import { Cic, ProtectionCase } from '@amr/persistence';
 import { DATA_SOURCE } from '@amr/runtime';
-import { caseView, type CaseView } from '@amr/alarms';
-import { AdminOnly } from '../auth/auth.guard.js';
+import { caseView, type CaseView, type Scope } from '@amr/alarms';
+import { AdminOnly, CallerScope } from '../auth/auth.guard.js';
+import { DevicesService } from '../devices/devices.service.js';
 import { uuidParam } from '../common/uuid.pipe.js';
 
 export class PerpetratorDto {
@@ -38,11 +39,22 @@ export class CreateCaseDto {
   @ApiPropertyOptional({ type: PerpetratorDto }) @IsOptional() @ValidateNested() @Type(() => PerpetratorDto) perpetrator?: PerpetratorDto;
   @ApiPropertyOptional({ type: [ProtectionOrderDto] }) @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => ProtectionOrderDto) protectionOrders?: ProtectionOrderDto[];
   @ApiPropertyOptional({ type: VictimDto }) @IsOptional() @ValidateNested() @Type(() => VictimDto) victim?: VictimDto;
+  @ApiPropertyOptional({ description: 'Heartbeat interval (s) for the buttons granted to this case', example: 3600 })
+  @IsOptional() @IsInt() @Min(1) @Max(7 * 24 * 3600) heartbeatS?: number;
+  @ApiPropertyOptional({ description: 'Grace beyond the heartbeat (s) before a silent button raises an alert', example: 600 })
+  @IsOptional() @IsInt() @Min(0) @Max(24 * 3600) graceS?: number;
+}
+
+export class CaseSettingsDto {
+  @ApiPropertyOptional({ description: 'Heartbeat interval (s) for every button granted to this case', example: 1800 })
+  @IsOptional() @IsInt() @Min(1) @Max(7 * 24 * 3600) heartbeatS?: number;
+  @ApiPropertyOptional({ example: 300 })
+  @IsOptional() @IsInt() @Min(0) @Max(24 * 3600) graceS?: number;
 }
 
 @Injectable()
 export class CasesService {
-  constructor(@Inject(DATA_SOURCE) private readonly db: DataSource) {}
+  constructor(@Inject(DATA_SOURCE) private readonly db: DataSource, private readonly devices: DevicesService) {}
 
   async create(dto: CreateCaseDto): Promise<CaseView> {
     const cic = await this.db.getRepository(Cic).findOne({ where: { id: dto.homeCicId } });
@@ -55,8 +67,20 @@ export class CasesService {
       perpetrator: dto.perpetrator ? { ...dto.perpetrator } : null,
       protectionOrders: dto.protectionOrders ? dto.protectionOrders.map((o) => ({ ...o })) : null,
       victim: dto.victim ? { ...dto.victim } : null,
+      heartbeatS: dto.heartbeatS ?? null,
+      graceS: dto.graceS ?? null,
     });
     return caseView(saved);
+  }
+
+  /** Stores the case's heartbeat settings and applies them to the buttons granted to it. */
+  async updateSettings(scope: Scope, id: string, dto: CaseSettingsDto): Promise<CaseView> {
+    const found = await this.db.getRepository(ProtectionCase).findOne({ where: { id } });
+    if (!found) throw new NotFoundException(`No case ${id}`);
+    const changes = { ...(dto.heartbeatS !== undefined ? { heartbeatS: dto.heartbeatS } : {}), ...(dto.graceS !== undefined ? { graceS: dto.graceS } : {}) };
+    await this.devices.applyCaseSettings(scope, id, changes);
+    await this.db.getRepository(ProtectionCase).update({ id }, changes);
+    return this.get(id);
   }
 
   async get(id: string): Promise<CaseView> {
@@ -82,5 +106,11 @@ export class CasesController {
   @Get(':id')
   get(@Param('id', uuidParam()) id: string) {
     return this.cases.get(id);
+  }
+
+  /** `{heartbeatS?, graceS?}` for every button granted to the case, now and later. */
+  @Patch(':id')
+  updateSettings(@CallerScope() scope: Scope, @Param('id', uuidParam()) id: string, @Body() dto: CaseSettingsDto) {
+    return this.cases.updateSettings(scope, id, dto);
   }
 }

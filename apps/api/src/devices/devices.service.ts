@@ -79,8 +79,7 @@ export class DevicesService {
         model: dto.model ?? null,
         fw: dto.fw ?? null,
         ...grant,
-        ...(dto.heartbeatS !== undefined ? { heartbeatS: dto.heartbeatS } : {}),
-        ...(dto.graceS !== undefined ? { graceS: dto.graceS } : {}),
+        ...compact({ heartbeatS: dto.heartbeatS ?? protectionCase?.heartbeatS ?? undefined, graceS: dto.graceS ?? protectionCase?.graceS ?? undefined }),
       });
       const identity = compact({ imei: dto.imei, iccid: dto.iccid, model: dto.model, fw: dto.fw, heartbeatS: dto.heartbeatS, graceS: dto.graceS });
       await record(tx, deviceId, scope, 'provisioned', identity, now);
@@ -129,6 +128,16 @@ export class DevicesService {
     return this.health(id);
   }
 
+  /**
+   * A case's heartbeat settings apply to every button granted to it: stored on the case (new grants
+   * inherit them), set on its devices (each change in their history), sent to them (`config hb`).
+   */
+  async applyCaseSettings(scope: Scope, caseId: string, settings: { heartbeatS?: number; graceS?: number }): Promise<void> {
+    this.checkSettings(settings);
+    const devices = await this.db.getRepository(Device).find({ where: { caseId }, select: { id: true } });
+    for (const { id } of devices) await this.update(scope, id, settings);
+  }
+
   /** CONTRACT §3 cmd config `hb`; intervals below its range (tests: AMR_MIN_HEARTBEAT_S) are supervised only. */
   private async configureHeartbeat(scope: Scope, device: Device, heartbeatS: number | undefined): Promise<void> {
     if (heartbeatS === undefined || heartbeatS === device.heartbeatS) return;
@@ -148,12 +157,13 @@ export class DevicesService {
       const protectionCase = await this.openCase(tx, dto.caseId);
       const now = new Date();
       const grant = { caseId: protectionCase.id, assignedAt: now, grantExpiresAt: addMonths(now, dto.grantMonths ?? this.config.supervision.grantMonths) };
-      const settings = compact({ heartbeatS: dto.heartbeatS, graceS: dto.graceS });
+      // The device's own settings, else the case's.
+      const settings = compact({ heartbeatS: dto.heartbeatS ?? protectionCase.heartbeatS ?? undefined, graceS: dto.graceS ?? protectionCase.graceS ?? undefined });
       await tx.update(Device, { id }, { ...grant, ...settings });
       await record(tx, id, scope, 'assigned', { ...grantDetails(grant), ...settings }, now);
-      return device;
+      return { device, heartbeatS: settings.heartbeatS as number | undefined };
     });
-    await this.configureHeartbeat(scope, before, dto.heartbeatS);
+    await this.configureHeartbeat(scope, before.device, before.heartbeatS);
     return this.health(id);
   }
 

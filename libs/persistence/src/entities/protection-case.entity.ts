@@ -16,6 +16,8 @@ export interface PerpetratorProfile {
 /** A protection case: the person a device protects, and who handles their alarms. */
 @Entity({ name: 'cases' })
 @Check('cases_risk_level_check', `risk_level IN ('low', 'medium', 'high', 'critical')`)
+@Check('cases_heartbeat_s_check', `heartbeat_s > 0`)
+@Check('cases_grace_s_check', `grace_s >= 0`)
 @Index('cases_home_cic_id_idx', ['homeCicId'])
 export class ProtectionCase {
   @PrimaryGeneratedColumn('uuid', { name: 'id', primaryKeyConstraintName: 'cases_pkey' })
@@ -49,6 +51,14 @@ export class ProtectionCase {
   /** Protection orders in force: `[{type, places?, perimeterM?, until?}]`. */
   @Column({ name: 'protection_orders', type: 'jsonb', nullable: true })
   protectionOrders: ProtectionOrder[] | null;
+
+  /** Heartbeat interval for the buttons granted to this case (null: each device's own). */
+  @Column({ name: 'heartbeat_s', type: 'integer', nullable: true })
+  heartbeatS: number | null;
+
+  /** Grace beyond the heartbeat for the buttons granted to this case (null: each device's own). */
+  @Column({ name: 'grace_s', type: 'integer', nullable: true })
+  graceS: number | null;
 
   /** What responders need to know about the victim: `{name?, phone?, languages?}`. */
   @Column({ name: 'victim', type: 'jsonb', nullable: true })
