@@ -2,14 +2,12 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { Client, PublishPacket, Subscription } from 'aedes';
 import { Device, DeviceCommand } from '@amr/persistence';
-import { decodeMap, deviceTopic, encodePayload, parseDeviceTopic, type Encoding } from '@amr/protocol';
+import { decodeMap, deviceTopic, encodePayload, parseDeviceTopic, withCommandId, type CmdMessage, type Encoding } from '@amr/protocol';
 import { DATA_SOURCE, Metrics } from '@amr/runtime';
 import { DeviceAuthenticator } from './device-authenticator.js';
+import type { BrokerPublish } from './topic-policy.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Publishes the broker makes itself (a command re-sent from the database). */
-export type BrokerPublish = (packet: PublishPacket) => Promise<void>;
 
 /**
  * Commands (CONTRACT §3 cmd) in the database's terms: a command the API stored carries its id as
@@ -78,7 +76,7 @@ export class CommandDelivery {
       await this.publish({
         cmd: 'publish',
         topic: deviceTopic(deviceId, 'cmd'),
-        payload: encodePayload({ ...command.body, id: command.id }, encoding),
+        payload: encodePayload(withCommandId(command.body as CmdMessage, command.id), encoding),
         qos: 1,
         retain: false,
         dup: false,

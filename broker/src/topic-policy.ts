@@ -15,7 +15,7 @@ import {
 import { Metrics } from '@amr/runtime';
 import { DeviceAuthenticator } from './device-authenticator.js';
 
-/** Publishes the broker makes on a device's behalf (the `rejected` ack for an oversize press). */
+/** A publish the broker makes itself (a `rejected` ack for an oversize press, a re-sent command). */
 export type BrokerPublish = (packet: PublishPacket) => Promise<void>;
 
 /**

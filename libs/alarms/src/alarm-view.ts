@@ -132,6 +132,7 @@ function timelineEntry(e: AlarmEvent): TimelineEntry {
   return { ...head, at: e.at.toISOString(), ...(e.data as Record<string, unknown>) };
 }
 
-function iso(d: Date | null | undefined): string | null {
-  return d ? d.toISOString() : null;
+/** A stored timestamp as the API shows it: ISO 8601, or null. */
+export function iso(d: Date | string | null | undefined): string | null {
+  return d ? new Date(d).toISOString() : null;
 }

@@ -199,7 +199,8 @@ export class AlarmService {
     });
   }
 
-  private async encodingOf(deviceId: string): Promise<Encoding> {
+  /** The encoding of the device's most recent message: what it is answered in (CONTRACT §3). */
+  async encodingOf(deviceId: string): Promise<Encoding> {
     const device = await this.db.getRepository(Device).findOne({ where: { id: deviceId }, select: { id: true, encoding: true } });
     return (device?.encoding ?? 'cbor') as Encoding;
   }

@@ -1,4 +1,5 @@
 import type { TechnicalAlertType } from '@amr/persistence';
+import { iso } from './alarm-view.js';
 
 /**
  * A technical alert as the CICs see it (API, SSE `alert.*`, webhooks): distinct from an alarm,
@@ -31,7 +32,6 @@ export interface AlertRecord {
 
 export function alertView(a: AlertRecord): AlertView {
   const details = a.details ?? {};
-  const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
   return {
     id: a.id,
     deviceId: a.deviceId,

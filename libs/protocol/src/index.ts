@@ -49,4 +49,6 @@ export {
   parseCmd,
   validateCmd,
   makeAck,
+  withCommandId,
+  type OutgoingCmd,
 } from './messages.js';

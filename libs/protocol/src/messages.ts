@@ -101,6 +101,16 @@ export type CmdMessage =
   | { cmd: 'locate' }
   | { cmd: 'vibrate'; vib?: Vibration };
 
+/**
+ * A command as the platform sends it: a stored command carries its id as the extra key `id`
+ * (devices ignore unknown keys, CONTRACT §3), so the device's PUBACK can be matched to it.
+ */
+export type OutgoingCmd = CmdMessage & { id?: string };
+
+export function withCommandId(cmd: CmdMessage, id: string): OutgoingCmd {
+  return { ...cmd, id };
+}
+
 export interface Decoded<T> {
   ok: true;
   message: T;

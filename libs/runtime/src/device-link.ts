@@ -1,5 +1,5 @@
 import { connect, type MqttClient } from 'mqtt';
-import { deviceTopic, encodePayload, type AckMessage, type CmdMessage, type Encoding } from '@amr/protocol';
+import { deviceTopic, encodePayload, type AckMessage, type OutgoingCmd, type Encoding } from '@amr/protocol';
 import type { AmrConfig } from '@amr/config';
 import type { BrokerAddress } from './broker-address.js';
 
@@ -55,7 +55,7 @@ export class DeviceLink {
     return this.publish(deviceTopic(deviceId, 'ack'), encodePayload(ack, encoding));
   }
 
-  sendCommand(deviceId: string, encoding: Encoding, cmd: CmdMessage): Promise<void> {
+  sendCommand(deviceId: string, encoding: Encoding, cmd: OutgoingCmd): Promise<void> {
     return this.publish(deviceTopic(deviceId, 'cmd'), encodePayload(cmd, encoding));
   }
 

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { Brackets, Not, type DataSource, type EntityManager } from 'typeorm';
 import { Alarm, Device, DeviceCommand, DeviceEvent, DeviceStatusReport, ProtectionCase, TechnicalAlert } from '@amr/persistence';
-import { CMD_LIMITS, validateCmd, type CmdMessage, type Encoding } from '@amr/protocol';
+import { CMD_LIMITS, validateCmd, withCommandId, type Encoding } from '@amr/protocol';
 import { hashSecret, newSecret } from '@amr/security';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DATA_SOURCE, DeviceLink } from '@amr/runtime';
-import { actorOf, type Scope } from '@amr/alarms';
+import { actorOf, alertView, iso, type Scope } from '@amr/alarms';
 import type { AssignDto, CreateDeviceDto, DeviceSettingsDto, ListDevicesQuery, RenewDto } from './devices.dto.js';
 
 /** CONTRACT §4 device health, with the device's identity, grant and open technical alerts. */
@@ -232,7 +232,7 @@ export class DevicesService {
     const command = await repo.save(repo.create({ deviceId: id, body: { ...checked.value }, state: 'queued' }));
     await record(this.db.manager, id, scope, 'command', { commandId: command.id, ...checked.value });
     try {
-      await this.link.sendCommand(id, device.encoding as Encoding, withId(checked.value, command.id));
+      await this.link.sendCommand(id, device.encoding as Encoding, withCommandId(checked.value, command.id));
       // The device may already have acknowledged it: never step back from `delivered`.
       await repo.update({ id: command.id, state: 'queued' }, { state: 'sent', sentAt: new Date() });
     } catch (err) {
@@ -276,7 +276,7 @@ export class DevicesService {
         fw: r.fw,
         position: r.position,
       })),
-      alerts: alerts.map((a) => ({ id: a.id, type: a.type, raisedAt: a.raisedAt.toISOString(), clearedAt: iso(a.clearedAt), details: a.details })),
+      alerts: alerts.map(alertView),
     };
   }
 
@@ -348,13 +348,6 @@ export function addMonths(from: Date, months: number): Date {
 }
 
 /** CONTRACT §3: unknown keys are ignored by a device, so the command's id travels as the extra key `id`. */
-function withId(cmd: CmdMessage, id: string): CmdMessage {
-  return { ...cmd, id } as unknown as CmdMessage;
-}
-
-function iso(d: Date | null | undefined): string | null {
-  return d ? d.toISOString() : null;
-}
 
 function compact<T extends Record<string, unknown>>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;

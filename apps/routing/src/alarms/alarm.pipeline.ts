@@ -44,7 +44,7 @@ export class AlarmPipeline {
     const parsed = parseAlarm(payload);
     if (!parsed.ok) {
       this.metrics.deviceMessagesRejected.inc({ channel: 'alarm', code: parsed.error.code });
-      const encoding = parsed.encoding ?? (await this.encodingOf(deviceId));
+      const encoding = parsed.encoding ?? (await this.alarms.encodingOf(deviceId));
       await this.link.sendAck(deviceId, encoding, makeAck('rejected', { seq: parsed.seq, reason: parsed.error.message }));
       return;
     }
@@ -185,10 +185,6 @@ export class AlarmPipeline {
     return alarm.stage !== 'closed' || earlier.receivedAt.getTime() >= windowStart ? alarm : null;
   }
 
-  private async encodingOf(deviceId: string): Promise<Encoding> {
-    const device = await this.db.getRepository(Device).findOne({ where: { id: deviceId }, select: { id: true, encoding: true } });
-    return (device?.encoding ?? 'cbor') as Encoding;
-  }
 }
 
 /** What a press tells about its device: it is alive, where it is, its battery and signal. */
