@@ -61,11 +61,8 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
       authorizeSubscribe: this.policy.authorizeSubscribe,
     });
     this.aedes = aedes;
-    const publish = (packet: PublishPacket) => new Promise<void>((resolve, reject) => aedes.publish(packet, (e) => (e ? reject(e) : resolve())));
-    this.policy.bind(publish);
-    this.commands.bind(publish);
+    this.policy.bind((packet: PublishPacket) => new Promise<void>((resolve, reject) => aedes.publish(packet, (e) => (e ? reject(e) : resolve()))));
     aedes.on('ack', this.commands.onAck);
-    aedes.on('subscribe', this.commands.onSubscribe);
     aedes.on('clientReady', (client) => this.onConnect(client));
     aedes.on('clientDisconnect', (client) => this.onDisconnect(client));
     aedes.on('clientError', (client, err) => this.logger.debug(`${client?.id}: ${err.message}`));

@@ -5,6 +5,7 @@ import { AlarmPipeline } from './alarms/alarm.pipeline.js';
 import { TelemetryService } from './telemetry/telemetry.service.js';
 import { CicRouter } from './alarms/cic-router.js';
 import { EscalationService } from './alarms/escalation.service.js';
+import { PendingCommands } from './devices/pending-commands.js';
 import { SupervisionService } from './supervision/supervision.service.js';
 
 /**
@@ -14,6 +15,6 @@ import { SupervisionService } from './supervision/supervision.service.js';
 @Module({
   imports: [AlarmsModule],
   controllers: [DeviceMessagesController],
-  providers: [AlarmPipeline, CicRouter, EscalationService, TelemetryService, SupervisionService],
+  providers: [AlarmPipeline, CicRouter, EscalationService, TelemetryService, PendingCommands, SupervisionService],
 })
 export class RoutingModule {}

@@ -4,6 +4,7 @@ import { deviceTopic, isDeviceId, parseDeviceTopic, upTopicFilter } from '@amr/p
 import { AlarmService } from '@amr/alarms';
 import { AlarmPipeline } from '../alarms/alarm.pipeline.js';
 import { TelemetryService } from '../telemetry/telemetry.service.js';
+import { PendingCommands } from '../devices/pending-commands.js';
 
 /** aedes announces every granted SUBSCRIBE here. */
 export const SUBSCRIBES_TOPIC = '$SYS/+/new/subscribes';
@@ -15,6 +16,7 @@ export class DeviceMessagesController {
     private readonly alarms: AlarmPipeline,
     private readonly lifecycle: AlarmService,
     private readonly telemetry: TelemetryService,
+    private readonly commands: PendingCommands,
   ) {}
 
   @EventPattern<string>(upTopicFilter('alarm'), { qos: 1 })
@@ -35,11 +37,16 @@ export class DeviceMessagesController {
     return this.telemetry.onStatus(deviceId, ctx.getPacket().payload);
   }
 
-  /** aedes announces every granted SUBSCRIBE on $SYS; a device listening to its acks again is reminded. */
+  /**
+   * aedes announces every granted SUBSCRIBE on $SYS. A device listening again is given what the
+   * database says it is owed: the current stage of its open alarm, its unacknowledged commands.
+   */
   @EventPattern<string>(SUBSCRIBES_TOPIC, { qos: 0 })
   async onSubscribe(@Ctx() ctx: MqttContext): Promise<void> {
-    const { clientId, subs } = JSON.parse(ctx.getPacket().payload.toString('utf8')) as { clientId: string; subs: { topic: string }[] };
-    if (!isDeviceId(clientId) || !subs.some((s) => s.topic === deviceTopic(clientId, 'ack'))) return;
-    await this.lifecycle.remindDevice(clientId);
+    const { clientId, subs } = JSON.parse(ctx.getPacket().payload.toString('utf8')) as { clientId: string; subs: { topic: string; qos: number }[] };
+    if (!isDeviceId(clientId)) return;
+    const granted = (channel: 'ack' | 'cmd') => subs.some((s) => s.topic === deviceTopic(clientId, channel) && s.qos !== 0x80);
+    if (granted('ack')) await this.lifecycle.remindDevice(clientId);
+    if (granted('cmd')) await this.commands.resend(clientId);
   }
 }
