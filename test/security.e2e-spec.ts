@@ -1,21 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { deviceTopic } from '@amr/protocol';
 import { usePlatform } from './support/platform.js';
-import { Refused, TestDevice, connectClient } from './support/device.js';
+import { TestDevice, connackCode } from './support/device.js';
 import { SseClient } from './support/sse.js';
 
 const NOT_AUTHORIZED = 5;
 
-async function refusal(url: string, options: Parameters<typeof connectClient>[1]): Promise<number | undefined> {
-  try {
-    const client = await connectClient(url, options);
-    await client.endAsync(true);
-    return 0;
-  } catch (err) {
-    if (err instanceof Refused) return err.code;
-    throw err;
-  }
-}
+const refusal = connackCode;
 
 describe('least privilege', () => {
   const suite = usePlatform();

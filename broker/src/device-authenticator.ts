@@ -1,12 +1,12 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
 import type { Client } from 'aedes';
 import { isDeviceId } from '@amr/protocol';
-import { Device } from '@amr/persistence';
-import { verifySecret, sameToken } from '@amr/security';
+import { hashSecret, needsUpgrade, sameToken, verifyDigest, verifyScrypt } from '@amr/security';
 import type { AmrConfig } from '@amr/config';
-import { AMR_CONFIG, DATA_SOURCE, Metrics } from '@amr/runtime';
+import { AMR_CONFIG, Metrics, logSafe } from '@amr/runtime';
+import { AuthThrottle, addressKey } from './auth-throttle.js';
+import { DeviceCredentials } from './device-credentials.js';
 
 export type Principal = { kind: 'internal' } | { kind: 'device'; deviceId: string };
 
@@ -14,25 +14,40 @@ type AuthenticateError = Error & { returnCode: number };
 
 /** MQTT 3.1.1 §3.2.2.3 Table 3.1: 5 = "not authorized" (CONTRACT §1). */
 const NOT_AUTHORIZED = 5;
+/** MQTT 3.1.1 §3.2.2.3 Table 3.1: 3 = "server unavailable": try again, or the next endpoint (CONTRACT §1). */
+const SERVER_UNAVAILABLE = 3;
 
 /**
- * aedes `authenticate` hook (CONTRACT §1): clientId = username = device id, password = secret,
- * checked against the scrypt hash; unknown id, wrong secret, deactivated device or
- * clientId ≠ username → CONNACK 5. The platform's own clients use the internal credentials.
+ * Version-1 scrypt checks running at once: one core's worth at the most, so that the event loop
+ * (and every digest device's connect) keeps a core whatever is sent.
+ */
+const SCRYPT_CONCURRENCY = Math.max(1, Math.min(2, availableParallelism() - 1));
+/** Scrypt checks allowed to wait (≈ 2 s of work); beyond it a version-1 device is asked to come back. */
+const SCRYPT_QUEUE = 32;
+
+/**
+ * aedes `authenticate` hook (CONTRACT §1): clientId = username = device id, password = secret;
+ * unknown id, wrong secret, deactivated device or clientId ≠ username → CONNACK 5. The platform's
+ * own clients use the internal credentials.
  *
- * A verified secret is remembered as a SHA-256 digest next to the hash it was checked against,
- * so a reconnecting fleet costs one scrypt per device, not one per connection; rotating the secret
- * changes the stored hash and so invalidates the entry.
+ * A secret is checked against its SHA-256 digest: one hash, no cache needed, so a reconnecting
+ * fleet costs one (shared) database lookup per device. A version-1 scrypt hash is checked once, at
+ * most SCRYPT_CONCURRENCY at a time, and replaced by the digest on success.
+ *
+ * Wrong secrets and unknown ids are throttled per source address (AuthThrottle). During a back-off
+ * no scrypt runs for the address; a digest is still compared (it costs nothing), so the right
+ * secret of a device is never refused because someone else guessed from the same address.
  */
 @Injectable()
 export class DeviceAuthenticator {
   private readonly logger = new Logger('MqttAuth');
-  private readonly verified = new Map<string, { secretHash: string; digest: Buffer }>();
   private readonly principals = new WeakMap<Client, Principal>();
+  private readonly scrypt = new Slots(SCRYPT_CONCURRENCY, SCRYPT_QUEUE);
 
   constructor(
     @Inject(AMR_CONFIG) private readonly config: AmrConfig,
-    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    private readonly credentials: DeviceCredentials,
+    private readonly throttle: AuthThrottle,
     private readonly metrics: Metrics,
   ) {}
 
@@ -52,10 +67,12 @@ export class DeviceAuthenticator {
         done(null, true);
       },
       (reason: unknown) => {
-        const why = reason instanceof Refusal ? reason.reason : 'error';
-        if (!(reason instanceof Refusal)) this.logger.error(`authentication failed: ${String(reason)}`);
+        const refusal = reason instanceof Refusal ? reason : undefined;
+        const why = refusal?.reason ?? 'error';
+        if (refusal) this.logger.debug(`${logSafe(client.id)}: refused (${why})`);
+        else this.logger.error(`authentication failed: ${logSafe(reason)}`);
         this.metrics.connectRefused.inc({ reason: why });
-        const error = Object.assign(new Error(`not authorized (${why})`), { returnCode: NOT_AUTHORIZED });
+        const error = Object.assign(new Error(`not authorized (${why})`), { returnCode: refusal?.returnCode ?? NOT_AUTHORIZED });
         done(error, false);
       },
     );
@@ -64,34 +81,82 @@ export class DeviceAuthenticator {
   private async check(client: Client, username: string | undefined, password: Buffer | undefined): Promise<Principal> {
     if (username === undefined || password === undefined) throw new Refusal('anonymous');
     const secret = password.toString('utf8');
+    const address = (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress;
     if (username === this.config.internal.username) {
-      if (!sameToken(secret, this.config.internal.password)) throw new Refusal('bad-internal-secret');
+      if (!sameToken(secret, this.config.internal.password)) this.failed(address, 'bad-internal-secret');
       return { kind: 'internal' };
     }
     if (client.id !== username) throw new Refusal('client-id-mismatch');
-    if (!isDeviceId(username)) throw new Refusal('unknown-device');
-    const device = await this.db.getRepository(Device).findOne({
-      where: { id: username },
-      select: { id: true, secretHash: true, active: true },
-    });
-    if (!device) throw new Refusal('unknown-device');
+    if (!isDeviceId(username)) this.failed(address, 'unknown-device');
+    const device = await this.credentials.find(username);
+    if (!device) this.failed(address, 'unknown-device');
     if (!device.active) throw new Refusal('deactivated');
-    if (!(await this.secretMatches(device.id, device.secretHash, secret))) throw new Refusal('bad-secret');
+    if (needsUpgrade(device.secretHash)) await this.checkVersion1(address, device.id, secret, device.secretHash);
+    else if (!verifyDigest(secret, device.secretHash)) this.failed(address, 'bad-secret');
     return { kind: 'device', deviceId: device.id };
   }
 
-  private async secretMatches(deviceId: string, secretHash: string, secret: string): Promise<boolean> {
-    const digest = createHash('sha256').update(secret).digest();
-    const known = this.verified.get(deviceId);
-    if (known && known.secretHash === secretHash) return timingSafeEqual(known.digest, digest);
-    if (!(await verifySecret(secret, secretHash))) return false;
-    this.verified.set(deviceId, { secretHash, digest });
-    return true;
+  /** CONTRACT §1: a version-1 hash is accepted, then replaced by the digest. */
+  private async checkVersion1(address: string | undefined, deviceId: string, secret: string, secretHash: string): Promise<void> {
+    // No scrypt for an address backing off (checked again once a slot is free). The secret is
+    // neither right nor wrong yet: "server unavailable" sends the device to try again later.
+    const unverified = () => new Refusal('throttled', SERVER_UNAVAILABLE);
+    if (this.throttle.blocked(address)) throw unverified();
+    const matches = await this.scrypt.run(async () => {
+      if (this.throttle.blocked(address)) throw unverified();
+      return verifyScrypt(secret, secretHash);
+    });
+    if (!matches) this.failed(address, 'bad-secret');
+    // The device is let in meanwhile; should the upgrade fail, its next connect tries again.
+    this.credentials
+      .upgrade(deviceId, secretHash, hashSecret(secret))
+      .catch((err: unknown) => this.logger.error(`${deviceId}: secret hash not upgraded: ${String(err)}`));
+  }
+
+  /** A wrong secret or unknown id: counted against the address, refused (as `throttled` during a back-off). */
+  private failed(address: string | undefined, reason: string): never {
+    const wasBlocked = this.throttle.blocked(address);
+    const backoff = this.throttle.failure(address);
+    if (backoff > 0) this.logger.debug(`${addressKey(address)}: wrong secrets, backing off for ${backoff} ms`);
+    throw new Refusal(wasBlocked ? 'throttled' : reason);
   }
 }
 
 class Refusal extends Error {
-  constructor(readonly reason: string) {
+  constructor(
+    readonly reason: string,
+    readonly returnCode = NOT_AUTHORIZED,
+  ) {
     super(reason);
+  }
+}
+
+/**
+ * At most `concurrency` tasks at once and `queue` waiting; a task beyond that is refused with
+ * `busy` (CONNACK 3) rather than left to wait longer than a client would.
+ */
+class Slots {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    private readonly concurrency: number,
+    private readonly queue: number,
+  ) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.concurrency) {
+      if (this.waiting.length >= this.queue) throw new Refusal('busy', SERVER_UNAVAILABLE);
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.running += 1;
+    }
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running -= 1;
+    }
   }
 }

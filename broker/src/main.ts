@@ -4,16 +4,18 @@ import { NestFactory } from '@nestjs/core';
 import { loadConfig } from '@amr/config';
 import { openDatabase } from '@amr/persistence';
 import { RuntimeModule, runMain } from '@amr/runtime';
+import { IngestModule } from '@amr/routing';
 import { BrokerModule } from './broker.module.js';
 
 /**
- * The broker on its own (several nodes share one PostgreSQL through DATABASE_URL). The platform's
- * services connect with AMR_INTERNAL_SECRET, which must then be set to the same value everywhere.
+ * A broker node: the MQTT listeners and the device ingest that stores and answers what devices
+ * publish, in one process (several nodes share one PostgreSQL through DATABASE_URL). The platform's
+ * other services connect with AMR_INTERNAL_SECRET, which must then be set to the same value everywhere.
  */
 runMain(async () => {
   const config = loadConfig();
   const dataSource = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir });
-  @Module({ imports: [RuntimeModule.forRoot({ config, dataSource }), BrokerModule] })
+  @Module({ imports: [RuntimeModule.forRoot({ config, dataSource }), BrokerModule, IngestModule] })
   class BrokerApp {}
   const app = await NestFactory.createApplicationContext(BrokerApp, { abortOnError: false });
   app.enableShutdownHooks();

@@ -3,20 +3,21 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket } from 'aedes';
-import type { DataSource } from 'typeorm';
-import { Device } from '@amr/persistence';
 import type { AmrConfig } from '@amr/config';
-import { AMR_CONFIG, BrokerAddress, DATA_SOURCE, KICK_TOPIC_PREFIX, Metrics } from '@amr/runtime';
+import { AMR_CONFIG, BrokerAddress, KICK_TOPIC_PREFIX, Metrics, logSafe } from '@amr/runtime';
 import { DeviceAuthenticator } from './device-authenticator.js';
 import { TopicPolicy } from './topic-policy.js';
 import { CommandDelivery } from './command-delivery.js';
+import { ConnectionGate } from './connection-gate.js';
+import { ConnectionState } from './connection-state.js';
 
 /** A listener could not start: the one line an operator needs. */
 export class ListenError extends Error {}
 
 /**
  * The MQTT broker the buttons connect to: aedes behind plain TCP (MQTT_PORT) and TLS (MQTTS_PORT),
- * with the policy hooks of DeviceAuthenticator and TopicPolicy. It records each device's
+ * each connection through the ConnectionGate's limits, with the policy hooks of DeviceAuthenticator
+ * and TopicPolicy. It records each device's
  * connection state, and cuts a device's connection when asked on the control topic.
  */
 @Injectable()
@@ -28,12 +29,13 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     @Inject(AMR_CONFIG) private readonly config: AmrConfig,
-    @Inject(DATA_SOURCE) private readonly db: DataSource,
     private readonly auth: DeviceAuthenticator,
     private readonly policy: TopicPolicy,
     private readonly commands: CommandDelivery,
     private readonly metrics: Metrics,
     private readonly address: BrokerAddress,
+    private readonly gate: ConnectionGate,
+    private readonly states: ConnectionState,
   ) {}
 
   /** The ports actually bound (useful when configured as 0). */
@@ -61,18 +63,28 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
       authorizeSubscribe: this.policy.authorizeSubscribe,
     });
     this.aedes = aedes;
-    this.policy.bind((packet: PublishPacket) => new Promise<void>((resolve, reject) => aedes.publish(packet, (e) => (e ? reject(e) : resolve()))));
+    const publish = (packet: PublishPacket) => new Promise<void>((resolve, reject) => aedes.publish(packet, (e) => (e ? reject(e) : resolve())));
+    this.policy.bind(publish);
+    // The platform's own acks and commands from this process go straight into the broker.
+    this.address.local = (topic, payload) => publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false } as PublishPacket);
+    aedes.on('subscribe', this.policy.onSubscribe);
     aedes.on('ack', this.commands.onAck);
     aedes.on('clientReady', (client) => this.onConnect(client));
     aedes.on('clientDisconnect', (client) => this.onDisconnect(client));
-    aedes.on('clientError', (client, err) => this.logger.debug(`${client?.id}: ${err.message}`));
-    aedes.on('connectionError', (client, err) => this.logger.debug(`connection ${client?.id}: ${err.message}`));
+    // One line per failed attempt would let anyone flood the log: debug only, and escaped.
+    aedes.on('clientError', (client, err) => this.logger.debug(`${logSafe(client?.id)}: ${logSafe(err.message)}`));
+    aedes.on('connectionError', (client, err) =>
+      this.logger.debug(`connection from ${logSafe((client?.conn as Socket | undefined)?.remoteAddress)}: ${logSafe(err.message)}`),
+    );
     await new Promise<void>((resolve) =>
       aedes.subscribe(`${KICK_TOPIC_PREFIX}+`, (packet, done) => this.kick(packet, done), resolve),
     );
 
     const { host, port, tls } = this.config.mqtt;
-    const plain = createServer({ noDelay: true }, (socket: Socket) => aedes.handle(socket));
+    // Every connection passes the gate (CONTRACT §2 limits) before aedes reads a byte of it.
+    const plain = createServer({ noDelay: true }, (socket: Socket) => {
+      if (this.gate.admit(socket)) aedes.handle(socket);
+    });
     await this.listen(plain, 'mqtt', host, port, 'MQTT_PORT');
     // In-process clients (routing, API) connect to the port actually bound.
     this.address.url = `mqtt://127.0.0.1:${this.ports.mqtt}`;
@@ -81,9 +93,11 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
         { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) },
         (socket: TLSSocket) => {
           socket.setNoDelay(true);
-          aedes.handle(socket);
+          if (this.gate.secured(socket)) aedes.handle(socket);
         },
       );
+      // Counted and timed from the TCP accept, so that the handshake is inside the CONNECT deadline.
+      secure.on('connection', (socket: Socket) => this.gate.admitTls(socket));
       await this.listen(secure, 'mqtts', host, tls.port, 'MQTTS_PORT');
     }
   }
@@ -92,9 +106,11 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
     // Stop accepting, then close every client (a server's close waits for its open sockets).
     const closed = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     this.servers.length = 0;
+    this.gate.closeHandshakes();
     const aedes = this.aedes;
     if (aedes && !aedes.closed) await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await Promise.all(closed);
+    await this.states.flush(); // the disconnections of the clients just closed
   }
 
   private listen(server: Server, name: string, host: string, port: number, variable: string): Promise<void> {
@@ -122,7 +138,7 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
     const clients = (this.aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
     const client = clients[deviceId];
     if (client) {
-      this.logger.log(`${deviceId}: connection cut by the platform`);
+      this.logger.log(`${logSafe(deviceId)}: connection cut by the platform`);
       client.close();
     }
     done();
@@ -131,12 +147,11 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
   private onConnect(client: Client): void {
     this.metrics.connectedDevices.set(this.connectedClients);
     const principal = this.auth.principalOf(client);
+    // CONNACK is sent: the connection is no longer pending, and only the platform's own clients may
+    // now send packets over 4 KiB (CONTRACT §2).
+    this.gate.ready(client.conn, principal?.kind === 'internal', client.id);
     if (principal?.kind !== 'device') return;
-    const now = new Date();
-    this.db
-      .getRepository(Device)
-      .update({ id: principal.deviceId }, { connected: true, connectedAt: now, lastSeenAt: now })
-      .catch((err: unknown) => this.logger.error(`${principal.deviceId}: connection state not saved: ${String(err)}`));
+    this.states.connected(principal.deviceId);
   }
 
   private onDisconnect(client: Client): void {
@@ -146,9 +161,6 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
     const clients = (this.aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
     const current = clients[principal.deviceId];
     if (current && current !== client) return; // a newer connection of the same device took over
-    this.db
-      .getRepository(Device)
-      .update({ id: principal.deviceId }, { connected: false, disconnectedAt: new Date() })
-      .catch((err: unknown) => this.logger.error(`${principal.deviceId}: connection state not saved: ${String(err)}`));
+    this.states.disconnected(principal.deviceId);
   }
 }

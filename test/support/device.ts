@@ -8,19 +8,35 @@ export class Refused extends Error {
   }
 }
 
-/** Connects a real mqtt.js client; rejects with Refused on a CONNACK error. Nagle off. */
+/** Connects a real mqtt.js client; rejects with Refused on a CONNACK error. Nagle off (on every reconnection too). */
 export function connectClient(url: string, options: IClientOptions): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
     const client = connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000, ...options });
-    client.once('connect', () => {
-      (client.stream as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
-      resolve(client);
-    });
-    client.once('error', (err: Error & { code?: number }) => {
+    const refused = (err: Error & { code?: number }) => {
       client.end(true);
       reject(new Refused(err.code));
+    };
+    client.once('error', refused);
+    client.on('connect', () => (client.stream as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true));
+    client.once('connect', () => {
+      // Once connected, a lost connection is the test's business (reconnectPeriod), not a refusal.
+      client.off('error', refused);
+      client.on('error', () => undefined);
+      resolve(client);
     });
   });
+}
+
+/** Connects and disconnects; resolves with 0, or the CONNACK return code of a refusal. */
+export async function connackCode(url: string, options: IClientOptions): Promise<number | undefined> {
+  try {
+    const client = await connectClient(url, options);
+    await client.endAsync(true);
+    return 0;
+  } catch (err) {
+    if (err instanceof Refused) return err.code;
+    throw err;
+  }
 }
 
 /** A button as the tests drive it: presses, and the acks it has received, in order. */

@@ -4,9 +4,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { DataSource } from 'typeorm';
 import type { AmrConfig } from '@amr/config';
 import { openDatabase, closeDatabase } from '@amr/persistence';
-import { BrokerAddress, Metrics, PlatformEvents, PlatformLogger, RuntimeModule } from '@amr/runtime';
+import { Metrics, PlatformEvents, PlatformLogger, RuntimeModule } from '@amr/runtime';
 import { BrokerModule, MqttBroker } from '@amr/broker';
-import { RoutingModule, MqttIngressServer } from '@amr/routing';
+import { RoutingModule } from '@amr/routing';
 import { ApiModule, configureHttpApp } from '@amr/api';
 
 @Module({})
@@ -38,7 +38,7 @@ export interface StartOptions {
 
 /**
  * Broker, routing service and HTTP API in one process on one database: what `npm start` runs.
- * Start-up order: database (migrated) → broker listening → internal MQTT clients → HTTP.
+ * Start-up order: database (migrated) → broker listening, its ingest attached → HTTP.
  */
 export async function startPlatform(config: AmrConfig, options: StartOptions = {}): Promise<RunningPlatform> {
   const ownsDb = !options.dataSource;
@@ -53,13 +53,7 @@ export async function startPlatform(config: AmrConfig, options: StartOptions = {
     app.enableShutdownHooks();
     configureHttpApp(app);
     await app.init();
-    // The broker now listens; the routing service connects to it as an internal client.
     const mqttPorts = app.get(MqttBroker).ports;
-    const ingressConfig = { ...config, mqtt: { ...config.mqtt, url: app.get(BrokerAddress).url } };
-    for (const lane of ['alarms', 'telemetry'] as const) {
-      app.connectMicroservice({ strategy: MqttIngressServer.forConfig(ingressConfig, lane) });
-    }
-    await app.startAllMicroservices();
     const server = await listenHttp(app, config);
     const address = server.address();
     const http = typeof address === 'object' && address ? address.port : config.http.port;

@@ -5,17 +5,17 @@ import { loadConfig } from '@amr/config';
 import { openDatabase } from '@amr/persistence';
 import { RuntimeModule, runMain } from '@amr/runtime';
 import { RoutingModule } from './routing.module.js';
-import { MqttIngressServer } from './ingress/mqtt-ingress.server.js';
 
-/** The routing service on its own: connects to the broker at MQTT_URL with AMR_INTERNAL_SECRET. */
+/**
+ * The routing service's sweeps on their own (escalation, supervision), against DATABASE_URL. Device
+ * traffic is processed by each broker node (`start:broker`), which runs the ingest in its process.
+ */
 runMain(async () => {
   const config = loadConfig();
   const dataSource = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir });
   @Module({ imports: [RuntimeModule.forRoot({ config, dataSource }), RoutingModule] })
   class RoutingApp {}
-  const app = await NestFactory.create(RoutingApp, { abortOnError: false });
+  const app = await NestFactory.createApplicationContext(RoutingApp, { abortOnError: false });
   app.enableShutdownHooks();
-  for (const lane of ['alarms', 'telemetry'] as const) app.connectMicroservice({ strategy: MqttIngressServer.forConfig(config, lane) });
   await app.init();
-  await app.startAllMicroservices();
 });

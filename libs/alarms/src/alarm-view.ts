@@ -15,6 +15,8 @@ export interface AlarmView {
   kind: 'panic' | 'test';
   stage: AlarmStage;
   pressCount: number;
+  /** Presses repeated by the device (same seq): counted; only the first few are in the timeline. */
+  retransmissions: number;
   flags: string[];
   receivedAt: string;
   updatedAt: string;
@@ -27,7 +29,9 @@ export interface AlarmView {
   /** Seconds from the press reaching the platform to each stage (null: not reached yet). */
   serviceLevels: ServiceLevels;
   case: CaseView | null;
+  /** The newest VIEW_POSITIONS positions, oldest first; `positionCount` is how many are stored. */
   positions: PositionView[];
+  positionCount: number;
   timeline: TimelineEntry[];
 }
 
@@ -85,14 +89,38 @@ export function caseView(c: ProtectionCase): CaseView {
   };
 }
 
-/** Reads one alarm with its case, positions (device-time order) and timeline (append order). */
+/** The newest positions an alarm view carries; `positionCount` tells how many are stored. */
+export const VIEW_POSITIONS = 50;
+
+/** Reads one alarm with its case, its newest positions (device-time order) and timeline (append order). */
 export async function loadAlarmView(db: EntityManager, alarm: Alarm): Promise<AlarmView> {
-  const [protectionCase, positions, events, firstPress] = await Promise.all([
+  const [protectionCase, newest, positionCount, events, firstPress] = await Promise.all([
     alarm.caseId ? db.findOne(ProtectionCase, { where: { id: alarm.caseId } }) : Promise.resolve(null),
-    db.find(AlarmPosition, { where: { alarmId: alarm.id }, order: { ts: 'ASC', id: 'ASC' } }),
+    db.find(AlarmPosition, { where: { alarmId: alarm.id }, order: { ts: 'DESC', id: 'DESC' }, take: VIEW_POSITIONS }),
+    db.count(AlarmPosition, { where: { alarmId: alarm.id } }),
     db.find(AlarmEvent, { where: { alarmId: alarm.id }, order: { id: 'ASC' } }),
     db.findOne(AlarmPress, { where: { alarmId: alarm.id }, order: { id: 'ASC' }, select: { id: true, deviceTs: true } }),
   ]);
+  return buildAlarmView(alarm, {
+    protectionCase,
+    positions: newest.reverse(),
+    positionCount,
+    events,
+    firstPressTs: firstPress?.deviceTs ?? null,
+  });
+}
+
+/** An alarm view from what is already at hand (the press pipeline builds a new alarm's without reading it back). */
+export function buildAlarmView(
+  alarm: Alarm,
+  parts: {
+    protectionCase: ProtectionCase | null;
+    positions: readonly Pick<AlarmPosition, 'lat' | 'lon' | 'acc' | 'ts' | 'src'>[];
+    positionCount: number;
+    events: readonly Pick<AlarmEvent, 'type' | 'at' | 'data'>[];
+    firstPressTs: number | null;
+  },
+): AlarmView {
   const since = (d: Date | null | undefined) => (d ? (d.getTime() - alarm.receivedAt.getTime()) / 1000 : null);
   return {
     id: alarm.id,
@@ -103,6 +131,7 @@ export async function loadAlarmView(db: EntityManager, alarm: Alarm): Promise<Al
     kind: alarm.kind as AlarmView['kind'],
     stage: alarm.stage as AlarmStage,
     pressCount: alarm.pressCount,
+    retransmissions: alarm.retransmissions ?? 0,
     flags: alarm.flags ?? [],
     receivedAt: alarm.receivedAt.toISOString(),
     updatedAt: alarm.updatedAt.toISOString(),
@@ -113,19 +142,20 @@ export async function loadAlarmView(db: EntityManager, alarm: Alarm): Promise<Al
     outcome: alarm.outcome ?? null,
     escalationLevel: alarm.escalationLevel ?? 0,
     serviceLevels: {
-      pressToReceivedS: firstPress?.deviceTs != null ? Math.round(alarm.receivedAt.getTime() / 1000 - firstPress.deviceTs) : null,
+      pressToReceivedS: parts.firstPressTs != null ? Math.round(alarm.receivedAt.getTime() / 1000 - parts.firstPressTs) : null,
       deliveredS: since(alarm.deliveredAt),
       acceptedS: since(alarm.acceptedAt),
       dispatchedS: since(alarm.dispatchedAt),
       closedS: since(alarm.closedAt),
     },
-    case: protectionCase ? caseView(protectionCase) : null,
-    positions: positions.map((p) => ({ lat: p.lat, lon: p.lon, acc: p.acc ?? null, ts: p.ts ?? null, src: p.src ?? null })),
-    timeline: events.map(timelineEntry),
+    case: parts.protectionCase ? caseView(parts.protectionCase) : null,
+    positions: parts.positions.map((p) => ({ lat: p.lat, lon: p.lon, acc: p.acc ?? null, ts: p.ts ?? null, src: p.src ?? null })),
+    positionCount: parts.positionCount,
+    timeline: parts.events.map(timelineEntry),
   };
 }
 
-function timelineEntry(e: AlarmEvent): TimelineEntry {
+function timelineEntry(e: Pick<AlarmEvent, 'type' | 'at' | 'data'>): TimelineEntry {
   const head = (ALARM_STAGES as readonly string[]).includes(e.type)
     ? { stage: e.type as AlarmStage }
     : { event: e.type };

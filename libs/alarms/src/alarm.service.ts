@@ -149,7 +149,7 @@ export class AlarmService {
   }
 
   /** Sends the device the ack of the alarm's current stage; a failure is logged, the stage stands. */
-  async notifyDevice(alarm: Alarm, stage: AckStage, encoding: Encoding): Promise<void> {
+  async notifyDevice(alarm: Pick<Alarm, 'id' | 'deviceId' | 'lastSeq'>, stage: AckStage, encoding: Encoding): Promise<void> {
     const ack = makeAck(stage, { seq: alarm.lastSeq, alarm: alarm.id });
     try {
       await this.link.sendAck(alarm.deviceId, encoding, ack);
@@ -163,6 +163,12 @@ export class AlarmService {
     const view = await loadAlarmView(this.db.manager, alarm);
     this.events.publish({ type, cicIds: alarmAudience(alarm), data: view });
     return view;
+  }
+
+  /** Announces an alarm as it is stored now (nothing, if it is gone). */
+  async announceById(id: string, type: PlatformEventType): Promise<void> {
+    const alarm = await this.db.getRepository(Alarm).findOne({ where: { id } });
+    if (alarm) await this.announce(alarm, type);
   }
 
   private async advance(scope: Scope, id: string, to: keyof typeof TRANSITIONS, data: Record<string, unknown>): Promise<AlarmView> {

@@ -1,13 +1,13 @@
 export { AlarmsModule } from './alarms.module.js';
 export { AlarmService } from './alarm.service.js';
 export type { DispatchDetails, EvidenceExport } from './alarm.service.js';
-export { loadAlarmView, caseView, alarmAudience, iso, ALARM_STAGES } from './alarm-view.js';
+export { loadAlarmView, buildAlarmView, VIEW_POSITIONS, caseView, alarmAudience, iso, ALARM_STAGES } from './alarm-view.js';
 export type { AlarmView, AlarmStage, CaseView, PositionView, TimelineEntry, ServiceLevels } from './alarm-view.js';
 export { ADMIN, actorOf } from './scope.js';
 export type { Scope } from './scope.js';
 export { recordCaseRead } from './case-reads.js';
 export type { CaseReadVia } from './case-reads.js';
-export { appendEvent, startTimeline, verifyChain, entryHash, canonicalJson, TIMELINE_HASH } from './timeline.js';
+export { appendEvent, startTimeline, chainEntries, verifyChain, entryHash, canonicalJson, TIMELINE_HASH } from './timeline.js';
 export type { ChainVerification } from './timeline.js';
 export * from './webhooks/index.js';
 export { alertView } from './alert-view.js';

@@ -39,13 +39,23 @@ async function insertChained(
   entries: { type: string; data: Record<string, unknown> }[],
   at: Date,
 ): Promise<AlarmEvent[]> {
-  const rows = entries.map(({ type, data }) => {
+  const rows = chainEntries(alarmId, prevHash, entries, at);
+  const { identifiers } = await tx.insert(AlarmEvent, rows as QueryDeepPartialEntity<AlarmEvent>[]);
+  return rows.map((row, i) => Object.assign(new AlarmEvent(), row, { id: identifiers[i]!.id as number }));
+}
+
+/** Timeline rows for entries appended after `prevHash` (the alarm's last entry), each hashed over its predecessor. */
+export function chainEntries(
+  alarmId: string,
+  prevHash: string | null,
+  entries: readonly { type: string; data: Record<string, unknown> }[],
+  at: Date,
+): { alarmId: string; at: Date; type: string; data: Record<string, unknown>; prevHash: string | null; hash: string }[] {
+  return entries.map(({ type, data }) => {
     const row = { alarmId, at, type, data, prevHash, hash: entryHash(prevHash, { alarmId, at, type, data }) };
     prevHash = row.hash;
     return row;
   });
-  const { identifiers } = await tx.insert(AlarmEvent, rows as QueryDeepPartialEntity<AlarmEvent>[]);
-  return rows.map((row, i) => Object.assign(new AlarmEvent(), row, { id: identifiers[i]!.id as number }));
 }
 
 export function entryHash(prevHash: string | null, entry: { alarmId: string; at: Date; type: string; data: unknown }): string {

@@ -10,6 +10,10 @@ export interface AmrConfig {
     readonly tls: { readonly port: number; readonly certFile: string; readonly keyFile: string } | null;
     /** How the platform's own services reach the broker. */
     readonly url: string;
+    /** A connection that has not completed CONNECT (CONNACK sent) this long after its accept is closed. */
+    readonly connectTimeoutMs: number;
+    /** Connections from one source address waiting for their CONNACK at a time; one more is closed. */
+    readonly maxPendingPerAddress: number;
   };
   readonly http: { readonly host: string; readonly port: number };
   readonly database: { readonly url: string | undefined; readonly dataDir: string };
@@ -56,6 +60,14 @@ export interface AmrConfig {
     readonly retryDelaysMs: readonly number[];
   };
   readonly nodeId: string;
+  /** Wrong device secrets per source address (CONTRACT §1; broker/src/auth-throttle.ts). */
+  readonly deviceAuth: {
+    /** Wrong secrets or unknown ids from one address within the window before it is made to back off. */
+    readonly maxFailures: number;
+    readonly failureWindowS: number;
+    /** The back-off doubles from 1 s up to this. */
+    readonly maxBackoffS: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -149,6 +161,12 @@ export function loadConfig(env: Env = process.env): AmrConfig {
       port: mqttPort,
       tls: tls(env),
       url: url(env, 'MQTT_URL', ['mqtt:', 'mqtts:']) ?? `mqtt://127.0.0.1:${mqttPort}`,
+      connectTimeoutMs: positiveInt(env, 'MQTT_CONNECT_TIMEOUT_MS', 5_000),
+      // Counted only until CONNACK, which follows a CONNECT within milliseconds: 5,000 connections
+      // opened at once from one address never had more than a few dozen waiting. 1,000 leaves such
+      // a storm, or many buttons behind one carrier NAT address, untouched, and bounds what one
+      // address can hold open until the CONNECT deadline to about 20 MiB (~20 KiB a connection).
+      maxPendingPerAddress: positiveInt(env, 'MQTT_MAX_PENDING_PER_ADDRESS', 1_000),
     },
     http: { host: env.HTTP_HOST || '0.0.0.0', port: port(env, 'HTTP_PORT', 3000) },
     database: {
@@ -181,6 +199,11 @@ export function loadConfig(env: Env = process.env): AmrConfig {
       retryDelaysMs: msList(env, 'AMR_WEBHOOK_RETRY_DELAYS_MS', [1_000, 2_000, 5_000, 15_000, 60_000, 300_000]),
     },
     nodeId: env.AMR_NODE_ID || `node-${randomBytes(3).toString('hex')}`,
+    deviceAuth: {
+      maxFailures: positiveInt(env, 'AMR_AUTH_MAX_FAILURES', 5),
+      failureWindowS: positiveInt(env, 'AMR_AUTH_FAILURE_WINDOW_S', 60),
+      maxBackoffS: positiveInt(env, 'AMR_AUTH_MAX_BACKOFF_S', 60),
+    },
   };
 }
 

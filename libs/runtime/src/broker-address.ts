@@ -6,6 +6,8 @@ import type { AmrConfig } from '@amr/config';
  */
 export class BrokerAddress {
   url: string;
+  /** Set when the broker runs in this process: a QoS 1 publish without a round trip over a socket. */
+  local: ((topic: string, payload: Buffer) => Promise<void>) | undefined;
 
   constructor(config: AmrConfig) {
     this.url = config.mqtt.url;

@@ -8,8 +8,9 @@ export const KICK_TOPIC_PREFIX = 'amr/v1/ctl/kick/';
 
 /**
  * The platform's link to the devices: publishes acks and commands (QoS 1, CONTRACT §2) in the
- * device's encoding, and asks the broker to disconnect a device. One MQTT connection with the
- * internal credentials; Nagle is off (STACK_NOTES: latency).
+ * device's encoding, and asks the broker to disconnect a device: straight into the broker when it
+ * runs in the same process, else over one MQTT connection with the internal credentials, Nagle off
+ * (STACK_NOTES: latency).
  */
 export class DeviceLink {
   private client: MqttClient | undefined;
@@ -64,6 +65,7 @@ export class DeviceLink {
   }
 
   private async publish(topic: string, payload: Buffer): Promise<void> {
+    if (this.broker.local) return this.broker.local(topic, payload);
     if (!this.client) throw new Error('DeviceLink used before connect()');
     await this.client.publishAsync(topic, payload, { qos: 1 });
   }

@@ -9,3 +9,6 @@ export type { RuntimeOptions } from './runtime.module.js';
 export { runMain } from './run-main.js';
 export { BrokerAddress } from './broker-address.js';
 export { PlatformLogger } from './platform-logger.js';
+export { IngestPort, DeviceFlooding } from './device-ingest.js';
+export type { DeviceIngest } from './device-ingest.js';
+export { logSafe } from './log-safe.js';

@@ -13,6 +13,12 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly connectionsClosed = new Counter({
+    name: 'amr_mqtt_connections_closed_total',
+    help: 'MQTT connections closed by the broker\'s connection limits (packet over 4 KiB, malformed length, CONNECT deadline, pending per address), by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly publishRefused = new Counter({
     name: 'amr_mqtt_publish_refused_total',
     help: 'Device publishes refused by the broker (topic ACL, payload limit)',
@@ -49,7 +55,7 @@ export class Metrics {
   });
   readonly pressToReceived = new Histogram({
     name: 'amr_press_to_received_seconds',
-    help: 'From a press arriving at the routing service to its received ack being handed to the broker',
+    help: 'From a press reaching the platform to its received ack being handed to the device',
     buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
@@ -74,6 +80,22 @@ export class Metrics {
   readonly commandsDelivered = new Counter({
     name: 'amr_device_commands_delivered_total',
     help: 'Commands a device acknowledged (PUBACK)',
+    registers: [this.registry],
+  });
+  readonly devicesFlooding = new Counter({
+    name: 'amr_devices_flooding_total',
+    help: 'Floods: a device disconnected for queueing more messages than a button ever has (counted once per device every 10 s)',
+    registers: [this.registry],
+  });
+  readonly remindersSkipped = new Counter({
+    name: 'amr_device_reminders_skipped_total',
+    help: 'SUBSCRIBEs whose replay of the alarm stage was folded into the next one (one per device every few seconds)',
+    registers: [this.registry],
+  });
+  readonly pressBatch = new Histogram({
+    name: 'amr_press_batch_size',
+    help: 'Presses stored per transaction (group commit)',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
     registers: [this.registry],
   });
   readonly httpErrors = new Counter({

@@ -5,6 +5,7 @@ import { AMR_CONFIG, DATA_SOURCE } from './tokens.js';
 import { Metrics } from './metrics.js';
 import { PlatformEvents } from './events.js';
 import { BrokerAddress } from './broker-address.js';
+import { IngestPort } from './device-ingest.js';
 
 export interface RuntimeOptions {
   readonly config: AmrConfig;
@@ -14,7 +15,7 @@ export interface RuntimeOptions {
   readonly events?: PlatformEvents;
 }
 
-/** What every app of the platform is given: its configuration, database, metrics, event bus and broker address. */
+/** What every app of the platform is given: its configuration, database, metrics, event bus, broker address and device ingest port. */
 @Global()
 @Module({})
 export class RuntimeModule {
@@ -27,8 +28,9 @@ export class RuntimeModule {
         { provide: Metrics, useValue: options.metrics ?? new Metrics() },
         { provide: PlatformEvents, useValue: options.events ?? new PlatformEvents() },
         { provide: BrokerAddress, useValue: new BrokerAddress(options.config) },
+        { provide: IngestPort, useValue: new IngestPort() },
       ],
-      exports: [AMR_CONFIG, DATA_SOURCE, Metrics, PlatformEvents, BrokerAddress],
+      exports: [AMR_CONFIG, DATA_SOURCE, Metrics, PlatformEvents, BrokerAddress, IngestPort],
     };
   }
 }

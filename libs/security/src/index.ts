@@ -1,1 +1,14 @@
-export { newSecret, hashSecret, verifySecret, newToken, hashToken, sameToken } from './secrets.js';
+export {
+  newSecret,
+  hashSecret,
+  hashSecretV1,
+  secretScheme,
+  needsUpgrade,
+  verifyDigest,
+  verifyScrypt,
+  verifySecret,
+  newToken,
+  hashToken,
+  sameToken,
+  type SecretScheme,
+} from './secrets.js';

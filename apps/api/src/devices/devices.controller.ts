@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nes
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import type { Scope } from '@amr/alarms';
 import { AdminOnly, CallerScope } from '../auth/auth.guard.js';
-import { AssignDto, CreateDeviceDto, DeviceSettingsDto, ListDevicesQuery, RenewDto } from './devices.dto.js';
+import { AssignDto, CreateDeviceDto, CreateDevicesBatchDto, DeviceSettingsDto, ListDevicesQuery, RenewDto } from './devices.dto.js';
 import { DevicesService } from './devices.service.js';
 
 @ApiTags('devices')
@@ -16,6 +16,16 @@ export class DevicesController {
   @Post()
   create(@CallerScope() scope: Scope, @Body() dto: CreateDeviceDto) {
     return this.devices.create(scope, dto);
+  }
+
+  /**
+   * CONTRACT §4 bulk provisioning: `{count}` into stock or `{caseIds: […]}`, at most 1,000, in one
+   * transaction → `[{deviceId, secret, caseId?}]` (the secrets are shown once). Declared before the
+   * `:id` routes.
+   */
+  @Post('batch')
+  createBatch(@CallerScope() scope: Scope, @Body() dto: CreateDevicesBatchDto) {
+    return this.devices.createBatch(scope, dto);
   }
 
   /** The fleet: `?caseId=&cicId=&online=&batteryBelow=&silent=&grant=stock|active|expired&limit=&offset=`. */

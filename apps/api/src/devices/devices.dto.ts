@@ -1,6 +1,6 @@
 import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
 
 export class DeviceSettingsDto {
   @ApiPropertyOptional({ description: 'Expected heartbeat interval, seconds (at least AMR_MIN_HEARTBEAT_S, default 60)', example: 3600 })
@@ -44,6 +44,31 @@ export class CreateDeviceDto extends HardwareIdentityDto {
   @IsOptional()
   @Matches(/^[A-Za-z0-9_-]{3,64}$/, { message: 'deviceId must be 3-64 characters of A-Z, a-z, 0-9, "_" or "-"' })
   deviceId?: string;
+}
+
+/** CONTRACT §4: devices provisioned in one request at the most. */
+export const MAX_BATCH = 1000;
+
+/** CONTRACT §4 bulk provisioning: exactly one of `count` and `caseIds`. */
+export class CreateDevicesBatchDto {
+  @ApiPropertyOptional({ description: `Buttons into stock (no case), 1 to ${MAX_BATCH}`, example: 100 })
+  @IsOptional()
+  @IsInt({ message: 'count must be a whole number' })
+  @Min(1, { message: `count must be 1 to ${MAX_BATCH}` })
+  @Max(MAX_BATCH, { message: `count must be 1 to ${MAX_BATCH}: split larger orders into several requests` })
+  count?: number;
+
+  @ApiPropertyOptional({ type: [String], description: `One button per entry, granted to that case (a case may appear several times); 1 to ${MAX_BATCH} entries` })
+  @IsOptional()
+  @IsArray({ message: 'caseIds must be an array of case ids' })
+  @ArrayMinSize(1, { message: 'caseIds must not be empty' })
+  @ArrayMaxSize(MAX_BATCH, { message: `caseIds must hold at most ${MAX_BATCH} entries: split larger orders into several requests` })
+  @IsUUID('all', { each: true, message: 'each entry of caseIds must be a case id (UUID)' })
+  caseIds?: string[];
+
+  @ApiPropertyOptional({ description: 'Length of the grants with `caseIds`, months (default AMR_GRANT_MONTHS)', example: 6 })
+  @IsOptional() @IsInt() @Min(1) @Max(60)
+  grantMonths?: number;
 }
 
 export class AssignDto extends DeviceSettingsDto {

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
-import { Brackets, Not, type DataSource, type EntityManager } from 'typeorm';
+import { Brackets, In, Not, type DataSource, type EntityManager } from 'typeorm';
 import { Alarm, Device, DeviceCommand, DeviceEvent, DeviceStatusReport, ProtectionCase, TechnicalAlert } from '@amr/persistence';
 import { CMD_LIMITS, validateCmd, withCommandId, type Encoding } from '@amr/protocol';
 import { hashSecret, newSecret } from '@amr/security';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DATA_SOURCE, DeviceLink } from '@amr/runtime';
 import { actorOf, alertView, iso, type Scope } from '@amr/alarms';
-import type { AssignDto, CreateDeviceDto, DeviceSettingsDto, ListDevicesQuery, RenewDto } from './devices.dto.js';
+import type { AssignDto, CreateDeviceDto, CreateDevicesBatchDto, DeviceSettingsDto, HardwareIdentityDto, ListDevicesQuery, RenewDto } from './devices.dto.js';
 
 /** CONTRACT §4 device health, with the device's identity, grant and open technical alerts. */
 export interface DeviceHealth {
@@ -57,35 +57,70 @@ export class DevicesService {
     private readonly link: DeviceLink,
   ) {}
 
-  /** Provisions a button (for a case, or into stock); its secret is shown once and stored as an scrypt hash. */
+  /** Provisions a button (for a case, or into stock); its secret is shown once and stored as its digest (CONTRACT §1). */
   async create(scope: Scope, dto: CreateDeviceDto): Promise<{ deviceId: string; secret: string; caseId: string | null }> {
     this.checkSettings(dto);
-    const deviceId = dto.deviceId ?? `btn-${randomBytes(6).toString('hex')}`;
+    const deviceId = dto.deviceId ?? newDeviceId();
     const secret = newSecret();
-    const secretHash = await hashSecret(secret);
     await this.db.transaction(async (tx) => {
       const protectionCase = dto.caseId ? await this.openCase(tx, dto.caseId) : null;
       if (await tx.exists(Device, { where: { id: deviceId } })) throw new ConflictException(`Device ${deviceId} already exists`);
       if (dto.imei && (await tx.exists(Device, { where: { imei: dto.imei } }))) {
         throw new ConflictException(`A device with IMEI ${dto.imei} is already registered`);
       }
-      const now = new Date();
-      const grant = protectionCase ? { caseId: protectionCase.id, assignedAt: now, grantExpiresAt: addMonths(now, dto.grantMonths ?? this.config.supervision.grantMonths) } : {};
-      await tx.insert(Device, {
-        id: deviceId,
-        secretHash,
-        imei: dto.imei ?? null,
-        iccid: dto.iccid ?? null,
-        model: dto.model ?? null,
-        fw: dto.fw ?? null,
-        ...grant,
-        ...compact({ heartbeatS: dto.heartbeatS ?? protectionCase?.heartbeatS ?? undefined, graceS: dto.graceS ?? protectionCase?.graceS ?? undefined }),
-      });
-      const identity = compact({ imei: dto.imei, iccid: dto.iccid, model: dto.model, fw: dto.fw, heartbeatS: dto.heartbeatS, graceS: dto.graceS });
-      await record(tx, deviceId, scope, 'provisioned', identity, now);
-      if (protectionCase) await record(tx, deviceId, scope, 'assigned', grantDetails(grant), now);
+      await this.insertDevices(tx, scope, [{ id: deviceId, secret, protectionCase, identity: dto, grantMonths: dto.grantMonths }]);
     });
     return { deviceId, secret, caseId: dto.caseId ?? null };
+  }
+
+  /**
+   * CONTRACT §4 bulk provisioning: `count` buttons into stock, or one per entry of `caseIds`, all in
+   * one transaction (an unknown or closed case stores none of them). Secrets are shown once.
+   */
+  async createBatch(scope: Scope, dto: CreateDevicesBatchDto): Promise<ProvisionedDevice[]> {
+    const caseIds = batchCaseIds(dto);
+    const secrets = caseIds.map(() => newSecret());
+    const ids = await this.db.transaction(async (tx) => {
+      const cases = await this.openCases(tx, caseIds.filter((id): id is string => id !== null));
+      const ids = await freeDeviceIds(tx, caseIds.length);
+      await this.insertDevices(
+        tx,
+        scope,
+        ids.map((id, i) => ({ id, secret: secrets[i]!, protectionCase: caseIds[i] ? cases.get(caseIds[i])! : null, identity: {}, grantMonths: dto.grantMonths })),
+      );
+      return ids;
+    });
+    return ids.map((deviceId, i) => ({ deviceId, secret: secrets[i]!, ...(caseIds[i] ? { caseId: caseIds[i] } : {}) }));
+  }
+
+  /**
+   * Inserts new devices with their history (`provisioned`, and `assigned` for a case) in two
+   * statements, whatever their number. A device granted to a case takes the case's heartbeat
+   * settings unless it has its own.
+   */
+  private async insertDevices(tx: EntityManager, scope: Scope, devices: NewDevice[], now = new Date()): Promise<void> {
+    const actor = actorOf(scope);
+    const rows = devices.map(({ id, secret, protectionCase, identity, grantMonths }) => {
+      const grant = protectionCase
+        ? { caseId: protectionCase.id, assignedAt: now, grantExpiresAt: addMonths(now, grantMonths ?? this.config.supervision.grantMonths) }
+        : {};
+      const device = {
+        id,
+        secretHash: hashSecret(secret),
+        imei: identity.imei ?? null,
+        iccid: identity.iccid ?? null,
+        model: identity.model ?? null,
+        fw: identity.fw ?? null,
+        ...grant,
+        ...compact({ heartbeatS: identity.heartbeatS ?? protectionCase?.heartbeatS ?? undefined, graceS: identity.graceS ?? protectionCase?.graceS ?? undefined }),
+      };
+      const details = compact({ imei: identity.imei, iccid: identity.iccid, model: identity.model, fw: identity.fw, heartbeatS: identity.heartbeatS, graceS: identity.graceS });
+      const events = [{ deviceId: id, actor, type: 'provisioned', details, at: now }];
+      if (protectionCase) events.push({ deviceId: id, actor, type: 'assigned', details: grantDetails(grant), at: now });
+      return { device, events };
+    });
+    await tx.insert(Device, rows.map((r) => r.device));
+    await tx.insert(DeviceEvent, rows.flatMap((r) => r.events));
   }
 
   async health(id: string): Promise<DeviceHealth> {
@@ -210,10 +245,9 @@ export class DevicesService {
   /** A new secret; the old one stops working at once and a live connection is cut. */
   async rotateSecret(scope: Scope, id: string): Promise<{ deviceId: string; secret: string }> {
     const secret = newSecret();
-    const secretHash = await hashSecret(secret);
     await this.db.transaction(async (tx) => {
       await this.find(tx, id, true);
-      await tx.update(Device, { id }, { secretHash });
+      await tx.update(Device, { id }, { secretHash: hashSecret(secret) });
       await record(tx, id, scope, 'secret-rotated', {});
     });
     await this.link.kick(id);
@@ -286,10 +320,19 @@ export class DevicesService {
   }
 
   private async openCase(tx: EntityManager, caseId: string): Promise<ProtectionCase> {
-    const protectionCase = await tx.findOne(ProtectionCase, { where: { id: caseId } });
-    if (!protectionCase) throw new UnprocessableEntityException(`Unknown case ${caseId}: create it first with POST /api/v1/cases`);
-    if (protectionCase.closedAt) throw new UnprocessableEntityException(`Case ${caseId} is closed`);
-    return protectionCase;
+    return (await this.openCases(tx, [caseId])).get(caseId)!;
+  }
+
+  /** The open cases named, by id; a 422 names every unknown or closed one. */
+  private async openCases(tx: EntityManager, caseIds: string[]): Promise<Map<string, ProtectionCase>> {
+    const wanted = [...new Set(caseIds)];
+    if (wanted.length === 0) return new Map();
+    const cases = new Map((await tx.find(ProtectionCase, { where: { id: In(wanted) } })).map((c) => [c.id, c]));
+    const unknown = wanted.filter((id) => !cases.has(id));
+    if (unknown.length) throw new UnprocessableEntityException(`Unknown case ${listed(unknown)}: create it first with POST /api/v1/cases`);
+    const closed = wanted.filter((id) => cases.get(id)!.closedAt);
+    if (closed.length) throw new UnprocessableEntityException(`Case ${listed(closed)} is closed`);
+    return cases;
   }
 
   private async find(db: EntityManager, id: string, lock = false): Promise<Device> {
@@ -326,6 +369,51 @@ export class DevicesService {
       openAlerts: open.filter((a) => a.deviceId === d.id).map((a) => a.type),
     }));
   }
+}
+
+/** A button about to be stored: its secret (stored as the digest), case, identity and settings. */
+interface NewDevice {
+  id: string;
+  secret: string;
+  protectionCase: ProtectionCase | null;
+  identity: HardwareIdentityDto;
+  grantMonths?: number;
+}
+
+export interface ProvisionedDevice {
+  deviceId: string;
+  secret: string;
+  caseId?: string;
+}
+
+function newDeviceId(): string {
+  return `btn-${randomBytes(6).toString('hex')}`;
+}
+
+/** `n` new device ids, none of them taken (48 random bits each: a clash is rare, and drawn again). */
+async function freeDeviceIds(tx: EntityManager, n: number): Promise<string[]> {
+  const ids = new Set<string>();
+  for (;;) {
+    while (ids.size < n) ids.add(newDeviceId());
+    const taken: { id: string }[] = await tx.query(`SELECT id FROM devices WHERE id = ANY($1)`, [[...ids]]);
+    if (taken.length === 0) return [...ids];
+    for (const { id } of taken) ids.delete(id);
+  }
+}
+
+/** Ids for a message: the first ten, and how many more. */
+function listed(ids: string[]): string {
+  return ids.length <= 10 ? ids.join(', ') : `${ids.slice(0, 10).join(', ')} and ${ids.length - 10} more`;
+}
+
+/** The case of each device of a batch (null: into stock); exactly one of `count` and `caseIds`. */
+function batchCaseIds(dto: CreateDevicesBatchDto): (string | null)[] {
+  if (dto.count !== undefined && dto.caseIds !== undefined) {
+    throw new BadRequestException('Give either count (devices into stock) or caseIds (one device per entry), not both');
+  }
+  if (dto.caseIds !== undefined) return dto.caseIds;
+  if (dto.count !== undefined) return new Array<null>(dto.count).fill(null);
+  throw new BadRequestException('Give count (devices into stock, 1 to 1000) or caseIds (one device per entry, at most 1000)');
 }
 
 function record(tx: EntityManager, deviceId: string, scope: Scope, type: string, details: Record<string, unknown>, at = new Date()) {

@@ -1,11 +1,10 @@
 import { describe, expect, it, jest } from '@jest/globals';
-import type { DataSource } from 'typeorm';
 import { encodePayload, parseAck, type AckMessage, type Encoding } from '@amr/protocol';
 import { loadConfig } from '@amr/config';
-import { Metrics, type DeviceLink } from '@amr/runtime';
+import { Metrics, PlatformEvents, type DeviceLink } from '@amr/runtime';
 import type { AlarmService } from '@amr/alarms';
 import { AlarmPipeline } from './alarm.pipeline.js';
-import type { CicRouter } from './cic-router.js';
+import type { PressStore } from './press-store.js';
 
 /** A DeviceLink that records what the button would have been sent. */
 function recordingLink() {
@@ -16,16 +15,16 @@ function recordingLink() {
   return { link, sent };
 }
 
-function pipelineWith(db: Partial<DataSource>, link: DeviceLink, metrics = new Metrics({ processMetrics: false })) {
-  return new AlarmPipeline(loadConfig({}), db as DataSource, link, {} as AlarmService, {} as CicRouter, metrics);
+function pipelineWith(store: Pick<PressStore, 'store'>, link: DeviceLink, metrics = new Metrics({ processMetrics: false })) {
+  return new AlarmPipeline(loadConfig({}), link, {} as AlarmService, store as PressStore, new PlatformEvents(), metrics);
 }
 
 describe(AlarmPipeline.name, () => {
   it('answers `rejected`, never `received`, when the press could not be stored', async () => {
     const { link, sent } = recordingLink();
-    const db = { transaction: jest.fn(async () => { throw new Error('connection terminated'); }) };
+    const store = { store: jest.fn(async () => { throw new Error('connection terminated'); }) };
     const metrics = new Metrics({ processMetrics: false });
-    await pipelineWith(db as unknown as Partial<DataSource>, link, metrics).handle('btn-1', encodePayload({ seq: 9 }, 'json'));
+    await pipelineWith(store, link, metrics).handle('btn-1', encodePayload({ seq: 9 }, 'json'));
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({ deviceId: 'btn-1', encoding: 'json', ack: { stage: 'rejected', vib: 'long', seq: 9 } });
     expect(sent[0]!.ack.reason).toMatch(/press again/);
@@ -34,9 +33,9 @@ describe(AlarmPipeline.name, () => {
 
   it('rejects an invalid press before touching the database', async () => {
     const { link, sent } = recordingLink();
-    const db = { transaction: jest.fn() };
-    await pipelineWith(db as unknown as Partial<DataSource>, link).handle('btn-1', encodePayload({ seq: 3, bat: 300 }, 'cbor'));
-    expect(db.transaction).not.toHaveBeenCalled();
+    const store = { store: jest.fn<PressStore['store']>() };
+    await pipelineWith(store, link).handle('btn-1', encodePayload({ seq: 3, bat: 300 }, 'cbor'));
+    expect(store.store).not.toHaveBeenCalled();
     expect(sent[0]!.ack).toMatchObject({ stage: 'rejected', seq: 3 });
     expect(sent[0]!.ack.reason).toMatch(/bat/);
     expect(parseAck(encodePayload(sent[0]!.ack, 'cbor')).ok).toBe(true);

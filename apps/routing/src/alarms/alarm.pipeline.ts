@@ -1,42 +1,51 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Not, type DataSource, type EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
-import { Alarm, AlarmPosition, AlarmPress, Device, ProtectionCase } from '@amr/persistence';
-import { makeAck, parseAlarm, type AlarmMessage, type Encoding } from '@amr/protocol';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { makeAck, parseAlarm } from '@amr/protocol';
 import type { AmrConfig } from '@amr/config';
-import { AMR_CONFIG, DATA_SOURCE, DeviceLink, Metrics } from '@amr/runtime';
-import { AlarmService, appendEvent, startTimeline, type AlarmStage } from '@amr/alarms';
-import { CicRouter } from './cic-router.js';
+import { AMR_CONFIG, DeviceLink, Metrics, PlatformEvents } from '@amr/runtime';
+import { AlarmService, alarmAudience, buildAlarmView, type AlarmStage } from '@amr/alarms';
+import { PressStore, type PressOutcome } from './press-store.js';
+import { KeyedThrottle } from '../ingest/keyed-throttle.js';
 
-/** What the stored press turned out to be. */
-type Outcome =
-  | { kind: 'new' | 'joined' | 'retransmission'; alarm: Alarm; seq: number }
-  | { kind: 'refused'; seq: number; reason: string };
+/** An open alarm collecting presses is announced at most this often (the CIC sees the count grow). */
+const PRESSED_ANNOUNCE_MS = 1_000;
 
 /**
  * A button press, from bytes to the CIC, in the order that is the design:
  *
  *   validate → dedupe → route → persist → ack → deliver
  *
- * Dedupe, route and persist are one transaction, serialised per device by a row lock, so the
- * stored alarm always has its CIC and a crash leaves either everything or nothing; `received` is
- * published only after the commit (CONTRACT §3 ack). The MQTT ingress PUBACKs the press only when
- * this returns, so a crash before the commit means the broker delivers the press again.
+ * The broker runs this inside its publish hook, on the device's own lane: a device's presses are
+ * handled one at a time and in order, different devices' concurrently, and the device's PUBACK is
+ * sent only when this returns — after the commit. A crash before the commit leaves the press
+ * unacknowledged, so the device sends it again, and the (device, seq) dedupe keeps it one alarm.
+ *
+ * Dedupe, route and persist happen in PressStore, which stores the presses arriving together in
+ * one transaction (group commit); each press is still decided and answered on its own. `received`
+ * is published only after the commit (CONTRACT §3 ack).
  */
 @Injectable()
-export class AlarmPipeline {
+export class AlarmPipeline implements OnApplicationShutdown {
   private readonly logger = new Logger('AlarmPipeline');
+  /**
+   * Presses joining an open alarm are announced at most once a second per alarm, with the alarm as
+   * it is then: a button pressed a hundred times costs the CICs one update a second, not a hundred.
+   */
+  private readonly pressed = new KeyedThrottle<true>(PRESSED_ANNOUNCE_MS, (alarmId) => {
+    this.alarms.announceById(alarmId, 'alarm.pressed').catch((err: unknown) => {
+      this.logger.error(`alarm ${alarmId}: press not announced: ${String(err)}`);
+    });
+  });
 
   constructor(
     @Inject(AMR_CONFIG) private readonly config: AmrConfig,
-    @Inject(DATA_SOURCE) private readonly db: DataSource,
     private readonly link: DeviceLink,
     private readonly alarms: AlarmService,
-    private readonly router: CicRouter,
+    private readonly store: PressStore,
+    private readonly events: PlatformEvents,
     private readonly metrics: Metrics,
   ) {}
 
-  async handle(deviceId: string, payload: Buffer): Promise<void> {
+  async handle(deviceId: string, payload: Buffer, receivedAt = new Date()): Promise<void> {
     const started = process.hrtime.bigint();
     this.metrics.deviceMessages.inc({ channel: 'alarm' });
 
@@ -48,18 +57,18 @@ export class AlarmPipeline {
       await this.link.sendAck(deviceId, encoding, makeAck('rejected', { seq: parsed.seq, reason: parsed.error.message }));
       return;
     }
-    const { message, encoding } = parsed;
+    const { message: press, encoding } = parsed;
 
-    // 2–4. dedupe → route → persist, in one transaction.
-    let outcome: Outcome;
+    // 2–4. dedupe → route → persist, committed with the other presses of the moment.
+    let outcome: PressOutcome;
     try {
-      outcome = await this.db.transaction((tx) => this.store(tx, deviceId, message, encoding));
+      outcome = await this.store.store({ deviceId, press, encoding, receivedAt });
     } catch (err) {
       // Nothing was stored: the button is told at once (long vibration) and will press/retransmit
       // again; `received` would be a lie.
-      this.logger.error(`${deviceId}: press ${message.seq} not stored: ${String(err)}`);
+      this.logger.error(`${deviceId}: press ${press.seq} not stored: ${String(err)}`);
       this.metrics.deviceMessagesRejected.inc({ channel: 'alarm', code: 'unavailable' });
-      await this.link.sendAck(deviceId, encoding, makeAck('rejected', { seq: message.seq, reason: 'platform unavailable: press again' }));
+      await this.link.sendAck(deviceId, encoding, makeAck('rejected', { seq: press.seq, reason: 'platform unavailable: press again' }));
       return;
     }
     if (outcome.kind === 'refused') {
@@ -68,132 +77,41 @@ export class AlarmPipeline {
       return;
     }
     const { alarm, seq } = outcome;
-    this.metrics.presses.inc({ outcome: outcome.kind, kind: message.kind });
+    this.metrics.presses.inc({ outcome: outcome.kind, kind: press.kind });
 
     // 5. ack — `received`, and the alarm's later stage if an operator has already moved it.
     await this.link.sendAck(deviceId, encoding, makeAck('received', { seq, alarm: alarm.id }));
     this.metrics.pressToReceived.observe(Number(process.hrtime.bigint() - started) / 1e9);
     if (alarm.stage !== 'received') await this.alarms.notifyDevice(alarm, alarm.stage as AlarmStage, encoding);
 
-    // A new alarm: the button reports its position every locEvery seconds until it is closed.
-    if (outcome.kind === 'new') {
-      await this.link.sendCommand(deviceId, encoding, { cmd: 'config', locEvery: this.config.alarms.locEveryS }).catch((err: unknown) => {
-        this.logger.error(`${deviceId}: location period not sent: ${String(err)}`);
-      });
-    }
-
     // 6. deliver — to the integrations of the CIC the alarm was routed to (and of its home CIC).
-    if (outcome.kind !== 'retransmission') await this.alarms.announce(alarm, outcome.kind === 'new' ? 'alarm.received' : 'alarm.pressed');
-  }
-
-  private async store(tx: EntityManager, deviceId: string, press: AlarmMessage, encoding: Encoding): Promise<Outcome> {
-    const now = new Date();
-    // Serialises every press of this device, on every routing node, until the commit.
-    const device = await tx.findOne(Device, {
-      where: { id: deviceId },
-      select: { id: true, caseId: true, lastAlarmSeq: true },
-      lock: { mode: 'pessimistic_write' },
-    });
-    if (!device) return { kind: 'refused', seq: press.seq, reason: 'unknown device' };
-
-    // dedupe — the same (device, seq) again is the same press: same alarm id, `received` again.
-    const retransmitted = await this.findRetransmission(tx, deviceId, press, now);
-    if (retransmitted) {
-      await appendEvent(tx, retransmitted.id, 'retransmission', { seq: press.seq }, now);
-      await tx.update(Device, { id: deviceId }, deviceUpdate(press, encoding, now));
-      return { kind: 'retransmission', alarm: retransmitted, seq: press.seq };
-    }
-
-    // A seq that does not move forward (a counter reset, a replaced device) is still an alarm,
-    // flagged for the operator (CONTRACT §3 ack).
-    const flags = device.lastAlarmSeq != null && press.seq <= device.lastAlarmSeq ? ['unexpected-seq'] : [];
-
-    const open = await tx.findOne(Alarm, { where: { deviceId, stage: Not('closed') } });
-    let alarm: Alarm;
-    let kind: 'new' | 'joined';
-    if (open) {
-      // A new press while an alarm is open joins it.
-      alarm = Object.assign(open, {
-        pressCount: open.pressCount + 1,
-        lastSeq: press.seq,
-        updatedAt: now,
-        flags: [...new Set([...(open.flags ?? []), ...flags])],
-      });
-      const { pressCount, lastSeq, updatedAt } = alarm;
-      await tx.update(Alarm, { id: alarm.id }, { pressCount, lastSeq, updatedAt, flags: alarm.flags });
-      await appendEvent(tx, alarm.id, 'press', { seq: press.seq, pressCount, ...(flags.length ? { flags } : {}) }, now);
-      kind = 'joined';
-    } else {
-      // route — by position when it is usable, else the case's home CIC.
-      const protectionCase = device.caseId
-        ? await tx.findOne(ProtectionCase, { where: { id: device.caseId }, select: { id: true, homeCicId: true } })
-        : null;
-      if (!protectionCase) {
-        this.logger.error(`${deviceId}: press ${press.seq} refused: the device is not assigned to a protection case`);
-        return { kind: 'refused', seq: press.seq, reason: 'device not assigned to a protection case' };
+    switch (outcome.kind) {
+      case 'new': {
+        // Built from what was just written: the CICs see it without a read back.
+        const { protectionCase, timeline } = outcome;
+        const view = buildAlarmView(alarm, {
+          protectionCase,
+          positions: press.loc ? [{ ...press.loc, acc: press.loc.acc ?? null, ts: press.loc.ts ?? press.ts ?? null, src: press.loc.src ?? null }] : [],
+          positionCount: press.loc ? 1 : 0,
+          events: timeline,
+          firstPressTs: press.ts ?? null,
+        });
+        this.events.publish({ type: 'alarm.received', cicIds: alarmAudience(alarm), data: view });
+        // The button reports its position every locEvery seconds until the alarm is closed.
+        await this.link.sendCommand(deviceId, encoding, { cmd: 'config', locEvery: this.config.alarms.locEveryS }).catch((err: unknown) => {
+          this.logger.error(`${deviceId}: location period not sent: ${String(err)}`);
+        });
+        break;
       }
-      const route = await this.router.route(tx, protectionCase.homeCicId, press.loc, press.ts, now);
-      const fields = {
-        deviceId,
-        caseId: protectionCase.id,
-        cicId: route.cicId,
-        kind: press.kind,
-        stage: 'received' as const,
-        pressCount: 1,
-        firstSeq: press.seq,
-        lastSeq: press.seq,
-        flags,
-        receivedAt: now,
-        updatedAt: now,
-        homeCicId: route.homeCicId ?? null,
-        nextEscalationAt: new Date(now.getTime() + this.config.alarms.deliveryTimeoutS * 1000),
-      };
-      const { identifiers } = await tx.insert(Alarm, fields);
-      alarm = tx.create(Alarm, { ...fields, id: identifiers[0]!.id as string });
-      await startTimeline(tx, alarm.id, [
-        { type: 'received', data: { seq: press.seq, ...(press.ts ? { deviceTs: press.ts } : {}), ...(flags.length ? { flags } : {}) } },
-        { type: 'routed', data: { ...route } },
-      ], now);
-      kind = 'new';
+      case 'joined':
+        this.pressed.call(alarm.id, true);
+        break;
+      case 'retransmission':
+        break; // the same press: the CICs already have it
     }
-
-    await tx.insert(AlarmPress, { alarmId: alarm.id, deviceId, seq: press.seq, deviceTs: press.ts ?? null, receivedAt: now, message: { ...press } });
-    if (press.loc) {
-      const { lat, lon, acc, ts, src } = press.loc;
-      await tx.insert(AlarmPosition, { alarmId: alarm.id, lat, lon, acc: acc ?? null, ts: ts ?? press.ts ?? null, src: src ?? null, receivedAt: now });
-    }
-    await tx.update(Device, { id: deviceId }, { ...deviceUpdate(press, encoding, now), lastAlarmSeq: press.seq });
-    return { kind, alarm, seq: press.seq };
   }
 
-  /**
-   * A press is a retransmission when the device already sent this seq for an alarm that is still
-   * open, or within the retransmission window — unless both carry a device time and the times differ
-   * (the counter was reset: that is a new press).
-   */
-  private async findRetransmission(tx: EntityManager, deviceId: string, press: AlarmMessage, now: Date): Promise<Alarm | null> {
-    const earlier = await tx.findOne(AlarmPress, {
-      where: { deviceId, seq: press.seq },
-      select: { alarmId: true, deviceTs: true, receivedAt: true },
-      order: { receivedAt: 'DESC' },
-    });
-    if (!earlier) return null;
-    if (earlier.deviceTs != null && press.ts != null && earlier.deviceTs !== press.ts) return null;
-    const alarm = await tx.findOne(Alarm, { where: { id: earlier.alarmId } });
-    if (!alarm) return null;
-    const windowStart = now.getTime() - this.config.alarms.retransmitWindowS * 1000;
-    return alarm.stage !== 'closed' || earlier.receivedAt.getTime() >= windowStart ? alarm : null;
+  onApplicationShutdown(): void {
+    this.pressed.clear();
   }
-
-}
-
-/** What a press tells about its device: it is alive, where it is, its battery and signal. */
-function deviceUpdate(press: AlarmMessage, encoding: Encoding, now: Date): QueryDeepPartialEntity<Device> {
-  return {
-    encoding,
-    lastSeenAt: now,
-    ...(press.bat !== undefined ? { battery: press.bat } : {}),
-    ...(press.cell?.rsrp !== undefined ? { rsrp: press.cell.rsrp } : {}),
-    ...(press.loc ? { lastPosition: { ...press.loc } } : {}),
-  };
 }

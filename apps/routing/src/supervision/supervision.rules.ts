@@ -56,7 +56,7 @@ export function supervisionRules(settings: { lowBatteryPct: number; selfTestEver
 }
 
 /** What both statements return: the alert, with the case and CIC it concerns. */
-const ALERT_COLUMNS = `id, device_id AS "deviceId", type, raised_at AS "raisedAt", cleared_at AS "clearedAt", details`;
+export const ALERT_COLUMNS = `id, device_id AS "deviceId", type, raised_at AS "raisedAt", cleared_at AS "clearedAt", details`;
 
 /**
  * Raises the alert for every supervised device where the rule holds, in one statement; the

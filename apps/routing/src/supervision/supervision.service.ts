@@ -4,6 +4,8 @@ import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DATA_SOURCE, Metrics, PlatformEvents } from '@amr/runtime';
 import { alertView, type AlertRecord, type AlertView } from '@amr/alarms';
 import { clearSql, raiseSql, supervisionRules, type SupervisionRule } from './supervision.rules.js';
+import { publishAlert } from './alert-events.js';
+import { FloodingAlerts } from './flooding-alerts.js';
 
 export interface SweepResult {
   raised: AlertView[];
@@ -33,6 +35,7 @@ export class SupervisionService implements OnApplicationBootstrap, OnApplication
     @Inject(AMR_CONFIG) private readonly config: AmrConfig,
     private readonly events: PlatformEvents,
     private readonly metrics: Metrics,
+    private readonly flooding: FloodingAlerts,
   ) {
     this.rules = supervisionRules(config.supervision);
   }
@@ -61,6 +64,7 @@ export class SupervisionService implements OnApplicationBootstrap, OnApplication
       result.cleared.push(...cleared.map(alertView));
       result.raised.push(...raised.map(alertView));
     }
+    result.cleared.push(...(await this.flooding.clearQuiet(now)));
     this.metrics.supervisionSweep.observe(Number(process.hrtime.bigint() - started) / 1e9);
     for (const alert of result.cleared) this.publish('alert.cleared', alert);
     for (const alert of result.raised) this.publish('alert.raised', alert);
@@ -71,8 +75,7 @@ export class SupervisionService implements OnApplicationBootstrap, OnApplication
   }
 
   private publish(type: 'alert.raised' | 'alert.cleared', alert: AlertView): void {
-    (type === 'alert.raised' ? this.metrics.alertsRaised : this.metrics.alertsCleared).inc({ type: alert.type });
-    this.events.publish({ type, cicIds: alert.cicId ? [alert.cicId] : [], data: alert });
+    publishAlert(this.events, this.metrics, type, alert);
   }
 }
 

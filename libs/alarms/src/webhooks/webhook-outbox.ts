@@ -1,32 +1,41 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 import type { DataSource } from 'typeorm';
-import { DATA_SOURCE, PlatformEvents, type PlatformEvent } from '@amr/runtime';
+import { DATA_SOURCE, PlatformEvents } from '@amr/runtime';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 
 /**
- * One row per event per integration with a webhook, in the same statement: the integrations of
- * every CIC the event is for, not revoked, with a URL. No cache, so an integration configured a
- * moment ago gets the very next event.
+ * One row per event per integration with a webhook, for a batch of events in one statement: the
+ * integrations of every CIC each event is for, not revoked, with a URL. No cache, so an
+ * integration configured a moment ago gets the very next event. `created_at` comes from the
+ * process, strictly increasing, so the rows of one batch keep the order the events were published in.
  */
 const ENQUEUE = `
-  INSERT INTO webhook_deliveries (integration_id, event_type, payload)
-  SELECT i.id, $1, $2::jsonb
-  FROM integrations i
-  WHERE i.cic_id = ANY($3::text[]) AND i.revoked_at IS NULL AND i.webhook_url IS NOT NULL
+  INSERT INTO webhook_deliveries (integration_id, event_type, payload, created_at)
+  SELECT i.id, e.type, e.payload, e.created_at
+  FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (type text, payload jsonb, cic_ids text[], created_at timestamptz))
+       WITH ORDINALITY AS e(type, payload, cic_ids, created_at, n)
+  JOIN integrations i ON i.cic_id = ANY(e.cic_ids) AND i.revoked_at IS NULL AND i.webhook_url IS NOT NULL
+  ORDER BY e.n
   RETURNING id`;
+
+/** Events written in one statement at most. */
+const MAX_BATCH = 500;
 
 /**
  * The durable side of webhooks: every platform event becomes `webhook_deliveries` rows (the
- * outbox), which WebhookDispatcher sends and retries. Events are written one after the other, in
- * the order they were published, so a row's created_at orders an integration's events.
+ * outbox), which WebhookDispatcher sends and retries. Events are written in the order they were
+ * published; those published while a write is in flight go together into the next one, so a
+ * thousand alarms a second cost a few statements, not a thousand.
  */
 @Injectable()
 export class WebhookOutbox implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Webhooks');
   private subscription: Subscription | undefined;
-  /** The tail of the write queue: each event is enqueued after the previous one committed. */
-  private tail: Promise<void> = Promise.resolve();
+  private readonly queue: { type: string; payload: unknown; cic_ids: readonly string[]; created_at: string }[] = [];
+  private writing: Promise<void> | undefined;
+  /** The last created_at given, in microseconds since the epoch. */
+  private lastMicros = 0;
 
   constructor(
     @Inject(DATA_SOURCE) private readonly db: DataSource,
@@ -36,7 +45,9 @@ export class WebhookOutbox implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.subscription = this.events.stream.subscribe((event) => {
-      this.tail = this.tail.then(() => this.enqueue(event));
+      if (event.cicIds.length === 0) return;
+      this.queue.push({ type: event.type, payload: event.data, cic_ids: event.cicIds, created_at: this.nextTimestamp() });
+      this.writing ??= this.drain();
     });
   }
 
@@ -44,17 +55,31 @@ export class WebhookOutbox implements OnModuleInit, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     this.subscription?.unsubscribe();
     this.subscription = undefined;
-    await this.tail;
+    await this.writing;
   }
 
-  private async enqueue(event: PlatformEvent): Promise<void> {
-    if (event.cicIds.length === 0) return;
+  private async drain(): Promise<void> {
     try {
-      const rows: unknown[] = await this.db.query(ENQUEUE, [event.type, JSON.stringify(event.data), [...event.cicIds]]);
+      while (this.queue.length > 0) await this.enqueue(this.queue.splice(0, MAX_BATCH));
+    } finally {
+      this.writing = undefined;
+    }
+  }
+
+  private async enqueue(batch: typeof this.queue): Promise<void> {
+    try {
+      const rows: unknown[] = await this.db.query(ENQUEUE, [JSON.stringify(batch)]);
       if (rows.length > 0) this.dispatcher.wake();
     } catch (err) {
-      // The event itself stands (it is in the database and on SSE); only its webhook copy is lost.
-      this.logger.error(`${event.type} for ${event.cicIds.join(', ')} not queued for webhooks: ${String(err)}`);
+      // The events themselves stand (in the database and on SSE); only their webhook copies are lost.
+      this.logger.error(`${batch.length} event(s) not queued for webhooks: ${String(err)}`);
     }
+  }
+
+  /** Now, to the microsecond, and always after the previous one. */
+  private nextTimestamp(): string {
+    this.lastMicros = Math.max(Date.now() * 1000, this.lastMicros + 1);
+    const ms = Math.floor(this.lastMicros / 1000);
+    return `${new Date(ms).toISOString().slice(0, -1)}${String(this.lastMicros % 1000).padStart(3, '0')}Z`;
   }
 }

@@ -63,6 +63,10 @@ export class Alarm {
   @Column({ name: 'last_seq', type: 'bigint', transformer: bigintAsNumber })
   lastSeq: number;
 
+  /** Presses the device repeated (same seq): counted here, only the first few reach the timeline. */
+  @Column({ name: 'retransmissions', type: 'integer', default: 0 })
+  retransmissions: number;
+
   @Column({ name: 'flags', type: 'text', array: true, default: () => `'{}'` })
   flags: string[];
 

@@ -1,12 +1,12 @@
 import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type Relation } from 'typeorm';
 import { Device } from './device.entity.js';
 
-export const TECHNICAL_ALERT_TYPES = ['silent', 'low-battery', 'missed-self-test'] as const;
+export const TECHNICAL_ALERT_TYPES = ['silent', 'low-battery', 'missed-self-test', 'flooding'] as const;
 export type TechnicalAlertType = (typeof TECHNICAL_ALERT_TYPES)[number];
 
 /** A technical alert on a device; at most one open alert per device and type. */
 @Entity({ name: 'alerts' })
-@Check('alerts_type_check', `type IN ('silent', 'low-battery', 'missed-self-test')`)
+@Check('alerts_type_check', `type IN ('silent', 'low-battery', 'missed-self-test', 'flooding')`)
 @Index('alerts_one_open_per_device_type', ['deviceId', 'type'], { unique: true, where: `cleared_at IS NULL` })
 @Index('alerts_raised_at_idx', ['raisedAt'])
 @Index('alerts_device_id_raised_at_idx', ['deviceId', 'raisedAt'])

@@ -1,0 +1,425 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { Alarm, ProtectionCase } from '@amr/persistence';
+import type { AlarmMessage, Encoding } from '@amr/protocol';
+import type { AmrConfig } from '@amr/config';
+import { AMR_CONFIG, DATA_SOURCE, Metrics } from '@amr/runtime';
+import { chainEntries } from '@amr/alarms';
+import { CicRouter, type RouteDecision } from './cic-router.js';
+
+/** A press as the pipeline hands it over: validated, with the time it reached the platform. */
+export interface PressInput {
+  readonly deviceId: string;
+  readonly press: AlarmMessage;
+  readonly encoding: Encoding;
+  readonly receivedAt: Date;
+}
+
+/** What the stored press turned out to be. */
+export type PressOutcome =
+  | { kind: 'new'; alarm: Alarm; seq: number; protectionCase: ProtectionCase; route: RouteDecision; timeline: TimelineRow[] }
+  | { kind: 'joined' | 'retransmission'; alarm: Alarm; seq: number }
+  | { kind: 'refused'; seq: number; reason: string };
+
+type TimelineRow = ReturnType<typeof chainEntries>[number];
+
+/** Presses of an open alarm beyond this many are counted (pressCount), not each written to its timeline. */
+export const TIMELINE_PRESSES = 20;
+/** Repeats of a stored (device, seq) beyond this many are counted (retransmissions), not written to the timeline. */
+export const TIMELINE_RETRANSMISSIONS = 3;
+/** Presses stored in one transaction at most. */
+const MAX_BATCH = 500;
+
+interface Pending {
+  readonly input: PressInput;
+  readonly resolve: (outcome: PressOutcome) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/**
+ * Stores presses with group commit: a press is written at once when the database is free, and the
+ * presses that arrive while a transaction is in flight are stored together in the next one. Each
+ * press is still deduped, routed and answered on its own; a batch costs the same few statements
+ * whatever its size (lock and read everything, one write, commit), in plain SQL.
+ *
+ * A batch never holds two presses of one device (the ingress runs a device's messages one at a
+ * time), and devices are locked in id order, so batches on several nodes cannot deadlock. If a
+ * batch fails, its presses are retried one by one, so one bad press cannot sink the others.
+ */
+@Injectable()
+export class PressStore {
+  private readonly logger = new Logger('PressStore');
+  private readonly pending: Pending[] = [];
+  private inFlight = 0;
+  private pumpScheduled = false;
+  /** Concurrent transactions: the embedded database has one connection. */
+  private readonly maxInFlight: number;
+
+  constructor(
+    @Inject(AMR_CONFIG) private readonly config: AmrConfig,
+    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    private readonly router: CicRouter,
+    private readonly metrics: Metrics,
+  ) {
+    this.maxInFlight = config.database.url ? 2 : 1;
+  }
+
+  /** Resolves after the commit (or rejects: nothing of this press was stored). */
+  store(input: PressInput): Promise<PressOutcome> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ input, resolve, reject });
+      this.schedulePump();
+    });
+  }
+
+  /**
+   * Batches start after the I/O of the current turn of the event loop, so that every press read
+   * from the sockets in that turn joins the same transaction (the embedded database works on
+   * this thread: without the turn, nothing new would have been read when the previous commit ends).
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.pending.length > 0) {
+      const batch = this.pending.splice(0, MAX_BATCH);
+      this.inFlight++;
+      void this.runBatch(batch).finally(() => {
+        this.inFlight--;
+        this.schedulePump();
+      });
+    }
+  }
+
+  private async runBatch(batch: Pending[]): Promise<void> {
+    this.metrics.pressBatch.observe(batch.length);
+    try {
+      const outcomes = await this.transaction((runner) => this.write(runner, batch.map((p) => p.input), false));
+      batch.forEach((p, i) => {
+        const outcome = outcomes[i]!;
+        // Its device is locked by another transaction (another node, a telemetry write): that
+        // press waits on its own, the batch does not wait for it.
+        if (outcome.kind === 'busy') void this.storeAlone(p);
+        else p.resolve(outcome);
+      });
+    } catch (err) {
+      if (batch.length === 1) return batch[0]!.reject(err);
+      this.logger.warn(`a batch of ${batch.length} presses failed (${String(err)}); storing them one by one`);
+      await Promise.all(batch.map((p) => this.storeAlone(p)));
+    }
+  }
+
+  /** One press in its own transaction, waiting for its device's lock if need be. */
+  private storeAlone(p: Pending): Promise<void> {
+    return this.transaction((runner) => this.write(runner, [p.input], true)).then((o) => p.resolve(o[0]! as PressOutcome), p.reject);
+  }
+
+  private async transaction<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+    const runner = this.db.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      const result = await work(runner);
+      await runner.commitTransaction();
+      return result;
+    } catch (err) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw err;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /**
+   * dedupe → route → persist for a batch of presses of distinct devices; outcomes in input order.
+   * Without `wait`, a press whose device is locked elsewhere is left out (`busy`).
+   */
+  private async write(runner: QueryRunner, inputs: readonly PressInput[], wait: boolean): Promise<(PressOutcome | Busy)[]> {
+    const found = await this.lockAndRead(runner, inputs, wait);
+    const existing = await this.lockAlarms(runner, found);
+    const outcomes: (PressOutcome | Busy)[] = [];
+    const writes = new Writes();
+
+    for (const [i, input] of inputs.entries()) {
+      const { deviceId, press, receivedAt: now } = input;
+      const row = found.get(i);
+      if (!row) {
+        outcomes.push(wait ? { kind: 'refused', seq: press.seq, reason: 'unknown device' } : { kind: 'busy' });
+        continue;
+      }
+
+      // dedupe — the same (device, seq) again is the same press: same alarm id, `received` again.
+      const earlier = row.rt_alarm_id ? existing.get(row.rt_alarm_id) : undefined;
+      if (earlier && this.isRetransmission(row, earlier, press, now)) {
+        if (earlier.retransmissions < TIMELINE_RETRANSMISSIONS) writes.event(earlier.id, 'retransmission', { seq: press.seq }, now);
+        earlier.retransmissions += 1;
+        writes.retransmitted.push({ id: earlier.id });
+        writes.device(input, false);
+        outcomes.push({ kind: 'retransmission', alarm: earlier, seq: press.seq });
+        continue;
+      }
+
+      // A seq that does not move forward (a counter reset, a replaced device) is still an alarm,
+      // flagged for the operator (CONTRACT §3 ack).
+      const lastSeq = row.last_alarm_seq == null ? null : Number(row.last_alarm_seq);
+      const flags = lastSeq != null && press.seq <= lastSeq ? ['unexpected-seq'] : [];
+      const open = row.open_id ? existing.get(row.open_id) : undefined;
+
+      if (open && open.stage !== 'closed') {
+        // A new press while an alarm is open joins it.
+        open.pressCount += 1;
+        open.lastSeq = press.seq;
+        open.updatedAt = now;
+        open.flags = [...new Set([...open.flags, ...flags])];
+        if (open.pressCount <= TIMELINE_PRESSES) {
+          writes.event(open.id, 'press', { seq: press.seq, pressCount: open.pressCount, ...(flags.length ? { flags } : {}) }, now);
+        }
+        writes.joined.push({ id: open.id, seq: press.seq, at: now.toISOString(), flags });
+        writes.press(open.id, input);
+        writes.device(input, true);
+        outcomes.push({ kind: 'joined', alarm: open, seq: press.seq });
+        continue;
+      }
+
+      // route — by position when it is usable, else the case's home CIC.
+      if (!row.case_id || !row.case_row) {
+        this.logger.error(`${deviceId}: press ${press.seq} refused: the device is not assigned to a protection case`);
+        outcomes.push({ kind: 'refused', seq: press.seq, reason: 'device not assigned to a protection case' });
+        continue;
+      }
+      const protectionCase = caseEntity(row.case_row);
+      const route = await this.router.route(runner.manager, protectionCase.homeCicId, press.loc, press.ts, now);
+      const alarm = Object.assign(new Alarm(), {
+        id: randomUUID(),
+        deviceId,
+        caseId: protectionCase.id,
+        cicId: route.cicId,
+        kind: press.kind,
+        stage: 'received' as const,
+        pressCount: 1,
+        retransmissions: 0,
+        firstSeq: press.seq,
+        lastSeq: press.seq,
+        flags,
+        receivedAt: now,
+        updatedAt: now,
+        closedAt: null,
+        outcome: null,
+        homeCicId: route.homeCicId ?? null,
+        deliveredAt: null,
+        acceptedAt: null,
+        dispatchedAt: null,
+        escalationLevel: 0,
+        nextEscalationAt: new Date(now.getTime() + this.config.alarms.deliveryTimeoutS * 1000),
+      });
+      const timeline = chainEntries(alarm.id, null, [
+        { type: 'received', data: { seq: press.seq, ...(press.ts ? { deviceTs: press.ts } : {}), ...(flags.length ? { flags } : {}) } },
+        { type: 'routed', data: { ...route } },
+      ], now);
+      writes.created.push(alarm);
+      writes.events.push(...timeline);
+      writes.press(alarm.id, input);
+      writes.device(input, true);
+      outcomes.push({ kind: 'new', alarm, seq: press.seq, protectionCase, route, timeline });
+    }
+
+    await writes.chain(runner);
+    await writes.flush(runner);
+    return outcomes;
+  }
+
+  /**
+   * One statement: locks the presses' devices (in id order, so concurrent batches cannot deadlock;
+   * without `wait`, skipping those locked elsewhere) and reads each device's case, its open alarm
+   * and the earlier press with the same seq.
+   */
+  private async lockAndRead(runner: QueryRunner, inputs: readonly PressInput[], wait: boolean): Promise<Map<number, LookupRow>> {
+    const rows: LookupRow[] = await runner.query(
+      `SELECT x.ord::int AS ord, d.last_alarm_seq, d.case_id, to_jsonb(c) AS case_row,
+              o.id AS open_id, r.alarm_id AS rt_alarm_id, r.device_ts AS rt_device_ts, r.received_at AS rt_received_at
+         FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS x(device_id, seq, ord)
+         JOIN devices d ON d.id = x.device_id
+         LEFT JOIN cases c ON c.id = d.case_id
+         LEFT JOIN alarms o ON o.device_id = d.id AND o.stage <> 'closed'
+         LEFT JOIN LATERAL (
+           SELECT p.alarm_id, p.device_ts, p.received_at FROM alarm_presses p
+            WHERE p.device_id = x.device_id AND p.seq = x.seq
+            ORDER BY p.received_at DESC LIMIT 1) r ON true
+        ORDER BY d.id
+        FOR UPDATE OF d ${wait ? '' : 'SKIP LOCKED'}`,
+      [inputs.map((i) => i.deviceId), inputs.map((i) => i.press.seq)],
+    );
+    return new Map(rows.map((r) => [r.ord - 1, r]));
+  }
+
+  /**
+   * Locks the alarms the presses may join or repeat, and reads them as they are now: an operator
+   * may have closed one since it was seen open.
+   */
+  private async lockAlarms(runner: QueryRunner, found: Map<number, LookupRow>): Promise<Map<string, Alarm>> {
+    const ids = [...new Set([...found.values()].flatMap((r) => [r.open_id, r.rt_alarm_id]).filter((id): id is string => Boolean(id)))];
+    if (ids.length === 0) return new Map();
+    const alarms = await runner.manager
+      .createQueryBuilder(Alarm, 'a')
+      .where('a.id IN (:...ids)', { ids })
+      .orderBy('a.id')
+      .setLock('pessimistic_write')
+      .getMany();
+    return new Map(alarms.map((a) => [a.id, a]));
+  }
+
+  /**
+   * A press is a retransmission when the device already sent this seq for an alarm that is still
+   * open, or within the retransmission window — unless both carry a device time and the times differ
+   * (the counter was reset: that is a new press).
+   */
+  private isRetransmission(row: LookupRow, alarm: Alarm, press: AlarmMessage, now: Date): boolean {
+    const earlierTs = row.rt_device_ts == null ? null : Number(row.rt_device_ts);
+    if (earlierTs != null && press.ts != null && earlierTs !== press.ts) return false;
+    const windowStart = now.getTime() - this.config.alarms.retransmitWindowS * 1000;
+    return alarm.stage !== 'closed' || new Date(row.rt_received_at!).getTime() >= windowStart;
+  }
+}
+
+/** A press left out of a batch because its device is locked by another transaction. */
+interface Busy {
+  kind: 'busy';
+}
+
+interface LookupRow {
+  ord: number;
+  last_alarm_seq: string | number | null;
+  case_id: string | null;
+  case_row: Record<string, unknown> | null;
+  open_id: string | null;
+  rt_alarm_id: string | null;
+  rt_device_ts: string | number | null;
+  rt_received_at: Date | string | null;
+}
+
+/** A case row (snake_case jsonb) as the entity the alarm views are built from. */
+function caseEntity(row: Record<string, unknown>): ProtectionCase {
+  const at = (v: unknown) => (v == null ? null : new Date(String(v)));
+  return Object.assign(new ProtectionCase(), {
+    id: row.id,
+    homeCicId: row.home_cic_id,
+    reference: row.reference ?? null,
+    riskLevel: row.risk_level ?? null,
+    responderNotes: row.responder_notes ?? null,
+    perpetrator: row.perpetrator ?? null,
+    protectionOrders: row.protection_orders ?? null,
+    victim: row.victim ?? null,
+    heartbeatS: row.heartbeat_s ?? null,
+    graceS: row.grace_s ?? null,
+    createdAt: at(row.created_at),
+    closedAt: at(row.closed_at),
+  });
+}
+
+/** Everything a batch writes, gathered while deciding and then written in one statement. */
+class Writes {
+  readonly created: Alarm[] = [];
+  readonly joined: { id: string; seq: number; at: string; flags: string[] }[] = [];
+  readonly retransmitted: { id: string }[] = [];
+  readonly events: TimelineRow[] = [];
+  private readonly appended: { alarmId: string; type: string; data: Record<string, unknown>; at: Date }[] = [];
+  private readonly presses: Record<string, unknown>[] = [];
+  private readonly positions: Record<string, unknown>[] = [];
+  private readonly devices: Record<string, unknown>[] = [];
+
+  /** An entry for an alarm that already has a timeline: chained after its last entry in chain(). */
+  event(alarmId: string, type: string, data: Record<string, unknown>, at: Date): void {
+    this.appended.push({ alarmId, type, data, at });
+  }
+
+  press(alarmId: string, { deviceId, press, receivedAt }: PressInput): void {
+    this.presses.push({ alarm_id: alarmId, device_id: deviceId, seq: press.seq, device_ts: press.ts ?? null, received_at: receivedAt.toISOString(), message: press });
+    if (press.loc) {
+      const { lat, lon, acc, ts, src } = press.loc;
+      this.positions.push({ alarm_id: alarmId, lat, lon, acc: acc ?? null, ts: ts ?? press.ts ?? null, src: src ?? null, received_at: receivedAt.toISOString() });
+    }
+  }
+
+  /** What a press tells about its device: it is alive, where it is, its battery and signal. */
+  device({ deviceId, press, encoding, receivedAt }: PressInput, advancesSeq: boolean): void {
+    this.devices.push({
+      id: deviceId,
+      encoding,
+      last_seen_at: receivedAt.toISOString(),
+      battery: press.bat ?? null,
+      rsrp: press.cell?.rsrp ?? null,
+      last_position: press.loc ?? null,
+      last_alarm_seq: advancesSeq ? press.seq : null,
+    });
+  }
+
+  /** Chains the entries appended to existing alarms after their last stored entry (the alarms are locked). */
+  async chain(runner: QueryRunner): Promise<void> {
+    if (this.appended.length === 0) return;
+    const ids = [...new Set(this.appended.map((e) => e.alarmId))];
+    const heads: { alarm_id: string; hash: string | null }[] = await runner.query(
+      `SELECT DISTINCT ON (alarm_id) alarm_id, hash FROM alarm_events WHERE alarm_id = ANY($1::uuid[]) ORDER BY alarm_id, id DESC`,
+      [ids],
+    );
+    const head = new Map(heads.map((h) => [h.alarm_id, h.hash]));
+    for (const e of this.appended) {
+      const [row] = chainEntries(e.alarmId, head.get(e.alarmId) ?? null, [{ type: e.type, data: e.data }], e.at);
+      head.set(e.alarmId, row!.hash);
+      this.events.push(row!);
+    }
+  }
+
+  /** One statement for every row of the batch (foreign keys are checked at its end). */
+  async flush(runner: QueryRunner): Promise<void> {
+    const alarms = this.created.map((a) => ({
+      id: a.id, device_id: a.deviceId, case_id: a.caseId, cic_id: a.cicId, kind: a.kind, first_seq: a.firstSeq, last_seq: a.lastSeq,
+      flags: a.flags, received_at: a.receivedAt.toISOString(), home_cic_id: a.homeCicId, next_escalation_at: a.nextEscalationAt!.toISOString(),
+    }));
+    const events = this.events.map((e) => ({ alarm_id: e.alarmId, at: e.at.toISOString(), type: e.type, data: e.data, prev_hash: e.prevHash, hash: e.hash }));
+    await runner.query(
+      `WITH
+        new_alarms AS (
+          INSERT INTO alarms (id, device_id, case_id, cic_id, kind, stage, press_count, first_seq, last_seq, flags, received_at, updated_at, home_cic_id, next_escalation_at)
+          SELECT x.id, x.device_id, x.case_id, x.cic_id, x.kind, 'received', 1, x.first_seq, x.last_seq, x.flags, x.received_at, x.received_at, x.home_cic_id, x.next_escalation_at
+            FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, device_id text, case_id uuid, cic_id text, kind text, first_seq bigint, last_seq bigint,
+                                                  flags text[], received_at timestamptz, home_cic_id text, next_escalation_at timestamptz)),
+        joined AS (
+          UPDATE alarms a SET press_count = a.press_count + 1, last_seq = x.seq, updated_at = x.at,
+                 flags = ARRAY(SELECT DISTINCT f FROM unnest(a.flags || x.flags) AS f ORDER BY f)
+            FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, seq bigint, at timestamptz, flags text[])
+           WHERE a.id = x.id),
+        repeated AS (
+          UPDATE alarms a SET retransmissions = a.retransmissions + 1
+            FROM jsonb_to_recordset($3::jsonb) AS x(id uuid)
+           WHERE a.id = x.id),
+        events AS (
+          INSERT INTO alarm_events (alarm_id, at, type, data, prev_hash, hash)
+          SELECT x.alarm_id, x.at, x.type, x.data, x.prev_hash, x.hash
+            FROM ROWS FROM (jsonb_to_recordset($4::jsonb) AS (alarm_id uuid, at timestamptz, type text, data jsonb, prev_hash text, hash text))
+                 WITH ORDINALITY AS x(alarm_id, at, type, data, prev_hash, hash, n)
+           ORDER BY x.n),
+        presses AS (
+          INSERT INTO alarm_presses (alarm_id, device_id, seq, device_ts, received_at, message)
+          SELECT x.alarm_id, x.device_id, x.seq, x.device_ts, x.received_at, x.message
+            FROM jsonb_to_recordset($5::jsonb) AS x(alarm_id uuid, device_id text, seq bigint, device_ts bigint, received_at timestamptz, message jsonb)),
+        positions AS (
+          INSERT INTO alarm_positions (alarm_id, lat, lon, acc, ts, src, received_at)
+          SELECT x.alarm_id, x.lat, x.lon, x.acc, x.ts, x.src, x.received_at
+            FROM jsonb_to_recordset($6::jsonb) AS x(alarm_id uuid, lat double precision, lon double precision, acc real, ts bigint, src text, received_at timestamptz))
+       UPDATE devices d SET encoding = x.encoding, last_seen_at = x.last_seen_at,
+              battery = coalesce(x.battery, d.battery), rsrp = coalesce(x.rsrp, d.rsrp),
+              last_position = coalesce(x.last_position, d.last_position),
+              last_alarm_seq = coalesce(x.last_alarm_seq, d.last_alarm_seq)
+         FROM jsonb_to_recordset($7::jsonb) AS x(id text, encoding text, last_seen_at timestamptz, battery integer, rsrp real, last_position jsonb, last_alarm_seq bigint)
+        WHERE d.id = x.id`,
+      [alarms, this.joined, this.retransmitted, events, this.presses, this.positions, this.devices].map((rows) => JSON.stringify(rows)),
+    );
+  }
+}

@@ -1,0 +1,113 @@
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import type { Client } from 'aedes';
+import { loadConfig } from '@amr/config';
+import { Metrics } from '@amr/runtime';
+import { hashSecret, hashSecretV1, newSecret } from '@amr/security';
+import { AuthThrottle } from './auth-throttle.js';
+import { DeviceAuthenticator } from './device-authenticator.js';
+import type { DeviceCredentials, StoredCredentials } from './device-credentials.js';
+
+const NOT_AUTHORIZED = 5;
+const SERVER_UNAVAILABLE = 3;
+
+/** A fleet in memory: what DeviceCredentials would read, and the upgrades written. */
+class Fleet {
+  readonly devices = new Map<string, StoredCredentials>();
+  readonly upgrades: { id: string; from: string; to: string }[] = [];
+
+  add(id: string, secretHash: string, active = true): void {
+    this.devices.set(id, { id, secretHash, active });
+  }
+
+  get credentials(): DeviceCredentials {
+    return {
+      find: async (id: string) => this.devices.get(id),
+      upgrade: async (id: string, from: string, to: string) => {
+        this.upgrades.push({ id, from, to });
+      },
+    } as unknown as DeviceCredentials;
+  }
+}
+
+describe(DeviceAuthenticator.name, () => {
+  const config = loadConfig({ AMR_AUTH_MAX_FAILURES: '2', AMR_AUTH_MAX_BACKOFF_S: '60' });
+  const digestSecret = newSecret();
+  const legacySecret = newSecret();
+  let legacyHash: string;
+
+  beforeAll(async () => {
+    legacyHash = await hashSecretV1(legacySecret);
+  });
+
+  function setup() {
+    const fleet = new Fleet();
+    fleet.add('btn-digest', hashSecret(digestSecret));
+    fleet.add('btn-legacy', legacyHash);
+    const metrics = new Metrics({ processMetrics: false });
+    const auth = new DeviceAuthenticator(config, fleet.credentials, new AuthThrottle(config), metrics);
+    /** Resolves with 0 (accepted) or the CONNACK return code. */
+    const connect = (id: string, secret: string, address = '192.0.2.10') =>
+      new Promise<number>((resolve) => {
+        const client = { id, conn: { remoteAddress: address } } as unknown as Client;
+        auth.authenticate(client, id, Buffer.from(secret), (err) => resolve(err ? err.returnCode : 0));
+      });
+    const refused = (reason: string) => metrics.total('amr_mqtt_connect_refused_total', { reason });
+    return { fleet, auth, connect, refused };
+  }
+
+  it('accepts the right secret against the digest and refuses a wrong one', async () => {
+    const { connect, refused } = setup();
+    expect(await connect('btn-digest', digestSecret)).toBe(0);
+    expect(await connect('btn-digest', 'wrong')).toBe(NOT_AUTHORIZED);
+    expect(await connect('btn-nobody', digestSecret)).toBe(NOT_AUTHORIZED);
+    expect(await refused('bad-secret')).toBe(1);
+    expect(await refused('unknown-device')).toBe(1);
+  });
+
+  it('accepts a version-1 hash and replaces it with the digest, only if it is still the one checked', async () => {
+    const { connect, fleet } = setup();
+    expect(await connect('btn-legacy', legacySecret)).toBe(0);
+    expect(fleet.upgrades).toEqual([{ id: 'btn-legacy', from: legacyHash, to: hashSecret(legacySecret) }]);
+  });
+
+  it('during a back-off, lets the right digest secret in and checks no version-1 hash', async () => {
+    const { connect, fleet, refused } = setup();
+    expect(await connect('btn-digest', 'guess-1')).toBe(NOT_AUTHORIZED);
+    expect(await connect('btn-nobody', 'guess-2')).toBe(NOT_AUTHORIZED);
+    expect(await refused('throttled')).toBe(0);
+
+    expect(await connect('btn-digest', 'guess-3')).toBe(NOT_AUTHORIZED);
+    expect(await connect('btn-digest', digestSecret)).toBe(0);
+    expect(await connect('btn-legacy', legacySecret)).toBe(SERVER_UNAVAILABLE);
+    expect(fleet.upgrades).toEqual([]);
+    expect(await refused('throttled')).toBe(2);
+
+    // Another address is not affected.
+    expect(await connect('btn-legacy', legacySecret, '::ffff:198.51.100.4')).toBe(0);
+  });
+
+  it('runs a bounded number of scrypt checks: beyond its queue a version-1 device is asked to come back', async () => {
+    const { connect, refused } = setup();
+    const legacy = Promise.all(Array.from({ length: 40 }, (_, i) => connect('btn-legacy', legacySecret, `10.0.0.${i + 1}`)));
+    // Meanwhile a digest device is answered at once: it waits for no scrypt check.
+    const started = Date.now();
+    expect(await connect('btn-digest', digestSecret, '10.0.1.1')).toBe(0);
+    expect(Date.now() - started).toBeLessThan(1000);
+    const codes = await legacy;
+    const busy = codes.filter((c) => c === SERVER_UNAVAILABLE).length;
+    expect(busy).toBeGreaterThan(0);
+    expect(codes.filter((c) => c === 0)).toHaveLength(40 - busy);
+    expect(await refused('busy')).toBe(busy);
+  });
+
+  it('refuses clientId ≠ username and anonymous clients without counting them against the address', async () => {
+    const { auth, connect } = setup();
+    const done = (resolve: (code: number) => void) => (err: { returnCode: number } | null) => resolve(err ? err.returnCode : 0);
+    const client = { id: 'btn-other', conn: { remoteAddress: '192.0.2.10' } } as unknown as Client;
+    for (let i = 0; i < 3; i++) {
+      expect(await new Promise<number>((r) => auth.authenticate(client, 'btn-digest', Buffer.from(digestSecret), done(r)))).toBe(NOT_AUTHORIZED);
+      expect(await new Promise<number>((r) => auth.authenticate(client, undefined, undefined, done(r)))).toBe(NOT_AUTHORIZED);
+    }
+    expect(await connect('btn-legacy', legacySecret)).toBe(0);
+  });
+});
