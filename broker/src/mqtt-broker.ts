@@ -11,6 +11,9 @@ import { CommandDelivery } from './command-delivery.js';
 import { ConnectionGate } from './connection-gate.js';
 import { ConnectionState } from './connection-state.js';
 
+/** Connections waiting to be accepted (the kernel caps it at net.core.somaxconn). */
+const LISTEN_BACKLOG = 4096;
+
 /** A listener could not start: the one line an operator needs. */
 export class ListenError extends Error {}
 
@@ -122,7 +125,9 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
             : `${err.code ?? err.message}: check ${variable}`;
         reject(new ListenError(`Cannot start the ${name.toUpperCase()} listener on ${host}:${port}: ${why}`));
       });
-      server.listen(port, host, () => {
+      // A fleet reconnecting at once (a mast back up, a node failed over) arrives in one burst:
+      // a short accept queue would drop connections and make the buttons back off.
+      server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
         const address = server.address();
         const bound = typeof address === 'object' && address ? address.port : port;
         this.servers.push(server);

@@ -72,6 +72,11 @@ export interface ButtonConfig {
    */
   mqtt?: Partial<IClientOptions>;
   /**
+   * Keep every ack for `acks` and `waitForAck` from an index (default true). The bench turns it
+   * off: its devices ack hundreds of thousands of presses, tracked as they arrive.
+   */
+  keepAckLog?: boolean;
+  /**
    * Opens the transport instead of `mqttUrl` (called again on every reconnect): a socket through
    * the shaping link, or one bound to a chosen loopback source address (bench). With an mqtts://
    * `mqttUrl` the button runs TLS over it (the `mqtt` TLS options: `ca`, `servername`,
@@ -127,6 +132,8 @@ export interface PressResult {
 export interface ButtonEvents {
   connect: [{ sessionPresent: boolean; reconnect: boolean }];
   offline: [];
+  /** An attempt to connect again starts (after each failed one too, unlike `offline`). */
+  reconnecting: [];
   'connection-error': [Error];
   sent: [{ seq: number; retransmission: number; bytes: number }];
   ack: [AckEvent];
@@ -195,6 +202,7 @@ export class Button extends EventEmitter<ButtonEvents> {
     const connectTimeoutMs = this.config.connectTimeoutMs ?? 10_000;
     return new Promise((resolve, reject) => {
       const options: IClientOptions = {
+        log: () => undefined, // mqtt.js's debug logging costs every packet a call even when off
         ...this.config.mqtt,
         clientId: deviceId,
         username: deviceId,
@@ -235,6 +243,9 @@ export class Button extends EventEmitter<ButtonEvents> {
       });
       client.on('offline', () => {
         if (settled && !this.closing) this.emit('offline');
+      });
+      client.on('reconnect', () => {
+        if (settled && !this.closing) this.emit('reconnecting');
       });
       client.on('connect', (connack: IConnackPacket) => {
         // STACK_NOTES: Nagle + delayed ACK cost ~88 ms per round trip otherwise
@@ -313,10 +324,14 @@ export class Button extends EventEmitter<ButtonEvents> {
     return this.result(state, outcome);
   }
 
-  /** Publishes a heartbeat (`status`) or a position (`loc`), QoS 1 (CONTRACT §2). */
+  /**
+   * Publishes a heartbeat (`status`), a position (`loc`) or a press whose acks the caller tracks
+   * itself (`alarm`: the bench, from the acks this button emits), QoS 1 (CONTRACT §2).
+   */
   publishUp(channel: 'status', message: StatusMessage): void;
   publishUp(channel: 'loc', message: LocMessage): void;
-  publishUp(channel: 'status' | 'loc', message: StatusMessage | LocMessage): void {
+  publishUp(channel: 'alarm', message: AlarmMessage): void;
+  publishUp(channel: 'status' | 'loc' | 'alarm', message: StatusMessage | LocMessage | AlarmMessage): void {
     this.publish(deviceTopic(this.deviceId, channel), encodePayload(message, this.config.encoding));
   }
 
@@ -420,7 +435,7 @@ export class Button extends EventEmitter<ButtonEvents> {
     } else {
       event = { ack, encoding, at, known: false, repeat: false };
     }
-    this.log.push(event);
+    if (this.config.keepAckLog !== false) this.log.push(event);
     this.emit('ack', event); // listeners (printing) first, then the waiters
     for (const waiter of [...this.waiters]) {
       if (waiter.match(event)) waiter.resolve(event);

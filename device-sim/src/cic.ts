@@ -61,6 +61,16 @@ export interface AlarmEventData {
   pressCount?: number;
 }
 
+/** One `alarm.received` / `alarm.pressed` event at the CIC. */
+export interface CicArrival {
+  /** performance.now() of its arrival. */
+  at: number;
+  /** The alarm's press count in the event (absent when the platform does not send it). */
+  pressCount?: number;
+  /** `alarm.received` (the alarm's first press) rather than `alarm.pressed`. */
+  received: boolean;
+}
+
 export interface OperatorDelays {
   /** From the CIC seeing an alarm to accept, ms. */
   acceptMs: number;
@@ -88,6 +98,8 @@ export class SimulatedCic {
   readonly receivedAt = new Map<string, { at: number; deviceId: string; kind?: string }>();
   /** alarm id → every `alarm.received` / `alarm.pressed` arrival (a press joining an open alarm). */
   readonly pressEvents = new Map<string, number[]>();
+  /** The same arrivals with the alarm's press count each event carried (which press it shows). */
+  readonly arrivals = new Map<string, CicArrival[]>();
   readonly stats: CicStats = { events: 0, swept: 0, reconnects: 0, operatorErrors: [], closed: 0 };
   private readonly operated = new Set<string>();
   private readonly pending = new Set<Promise<unknown>>();
@@ -120,7 +132,7 @@ export class SimulatedCic {
       if (typeof alarm?.id !== 'string') continue;
       if (!this.receivedAt.has(alarm.id)) {
         this.receivedAt.set(alarm.id, { at, deviceId: alarm.deviceId, ...(alarm.kind ? { kind: alarm.kind } : {}) });
-        this.pressEvents.set(alarm.id, [...(this.pressEvents.get(alarm.id) ?? []), at]);
+        this.recordPress(alarm, at, true);
         this.stats.swept += 1;
       }
       this.operate(alarm);
@@ -189,10 +201,18 @@ export class SimulatedCic {
     if (event.event === 'alarm.received' && !this.receivedAt.has(alarm.id)) {
       this.receivedAt.set(alarm.id, { at, deviceId: alarm.deviceId, ...(alarm.kind ? { kind: alarm.kind } : {}) });
     }
-    const list = this.pressEvents.get(alarm.id) ?? [];
-    list.push(at);
-    this.pressEvents.set(alarm.id, list);
+    this.recordPress(alarm, at, event.event === 'alarm.received');
     this.operate(alarm);
+  }
+
+  private recordPress(alarm: AlarmEventData, at: number, received: boolean): void {
+    const times = this.pressEvents.get(alarm.id);
+    if (times) times.push(at);
+    else this.pressEvents.set(alarm.id, [at]);
+    const arrival: CicArrival = { at, received, ...(typeof alarm.pressCount === 'number' ? { pressCount: alarm.pressCount } : {}) };
+    const list = this.arrivals.get(alarm.id);
+    if (list) list.push(arrival);
+    else this.arrivals.set(alarm.id, [arrival]);
   }
 
   private operate(alarm: AlarmEventData): void {

@@ -33,6 +33,8 @@ export interface SimDeviceOptions {
   localAddress?: string;
   connectTimeoutMs: number;
   keepaliveS?: number;
+  /** Keep every ack in the button's log (default true; see ButtonConfig.keepAckLog). */
+  keepAckLog?: boolean;
 }
 
 export interface DeviceCounters {
@@ -40,6 +42,8 @@ export interface DeviceCounters {
   positions: number;
   reconnects: number;
   offline: number;
+  /** Messages on the ack and cmd topics that did not decode (CONTRACT §3). */
+  invalid: number;
   vibrations: Partial<Record<Vibration, number>>;
 }
 
@@ -48,7 +52,7 @@ const MAX_BACKOFF_MS = 30_000;
 export class SimDevice {
   readonly button: Button;
   readonly link: NetworkLink | undefined;
-  readonly counters: DeviceCounters = { heartbeats: 0, positions: 0, reconnects: 0, offline: 0, vibrations: {} };
+  readonly counters: DeviceCounters = { heartbeats: 0, positions: 0, reconnects: 0, offline: 0, invalid: 0, vibrations: {} };
   /** Time from start() to the first CONNACK (attach included), ms. */
   connectMs: number | undefined;
   private linkPort = 0;
@@ -60,6 +64,8 @@ export class SimDevice {
   private backoffMs = 1000;
   private lastPressAt = -Infinity;
   private stopped = false;
+  /** The next reconnection goes out at once instead of after the back-off (drop()). */
+  private reconnectAtOnce = false;
 
   constructor(readonly options: SimDeviceOptions) {
     const { profile } = options;
@@ -76,6 +82,7 @@ export class SimDevice {
       connectTimeoutMs: options.connectTimeoutMs,
       reconnectPeriodMs: 1000,
       keepaliveS: options.keepaliveS ?? 120,
+      ...(options.keepAckLog === false ? { keepAckLog: false } : {}),
       stream: () =>
         this.link
           ? netConnect({ host: '127.0.0.1', port: this.linkPort, noDelay: true })
@@ -91,16 +98,30 @@ export class SimDevice {
       if (stage === 'received' && alarm !== undefined) this.alarmOpened(alarm);
       if (stage === 'closed') this.alarmClosed();
     });
-    this.button.on('ack', ({ ack }) => {
+    this.button.on('ack', ({ ack, known }) => {
+      // an ack of a press this button did not track itself (the bench's) still opens the alarm
+      if (!known && ack.stage === 'received' && ack.alarm !== undefined) this.alarmOpened(ack.alarm);
       if (ack.stage === 'closed' && ack.alarm === this.openAlarm) this.alarmClosed();
     });
-    this.button.on('offline', () => {
-      this.counters.offline += 1;
-      // firmware back-off: 1 s, 2 s, 4 s … 30 s, with ±25 % jitter so a fleet does not reconnect in step
+    // firmware back-off: 1 s, 2 s, 4 s … 30 s between attempts, with ±25 % jitter so a fleet does
+    // not reconnect in step. mqtt.js waits `reconnectPeriod` before each attempt and says `offline`
+    // once per loss: the first wait is set there, each further one when an attempt starts.
+    const backOff = (): void => {
       const client = this.button.mqttClient;
       if (client) client.options.reconnectPeriod = Math.round(this.backoffMs * (0.75 + 0.5 * options.random()));
       this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+    };
+    this.button.on('offline', () => {
+      this.counters.offline += 1;
+      const client = this.button.mqttClient;
+      if (this.reconnectAtOnce && client) {
+        this.reconnectAtOnce = false;
+        client.options.reconnectPeriod = 1;
+        return;
+      }
+      backOff();
     });
+    this.button.on('reconnecting', backOff);
     this.button.on('connect', ({ reconnect }) => {
       if (reconnect) this.counters.reconnects += 1;
       this.backoffMs = 1000;
@@ -108,6 +129,9 @@ export class SimDevice {
       if (client) client.options.reconnectPeriod = 1000;
     });
     this.button.on('connection-error', () => undefined);
+    this.button.on('invalid-message', () => {
+      this.counters.invalid += 1;
+    });
   }
 
   get profileName(): string {
@@ -145,6 +169,32 @@ export class SimDevice {
       retransmitMs: params.retransmitMs,
       ...(params.signal ? { signal: params.signal } : {}),
     });
+  }
+
+  /**
+   * A press published as is, QoS 1, for a caller that tracks its acks itself (the bench, from the
+   * button's `ack` events): no seq store, no timer. A retransmission repeats `seq` and `ts`.
+   */
+  sendPress(seq: number, ts: number): void {
+    this.button.publishUp('alarm', {
+      seq,
+      ts,
+      kind: 'panic',
+      loc: { lat: 51.2194 + this.options.random() * 0.05, lon: 4.4025 + this.options.random() * 0.05, acc: 25, ts, src: 'gnss' },
+      bat: 87,
+    });
+  }
+
+  /**
+   * The connection drops (the socket is destroyed, as a lost network does) and the button
+   * reconnects at once rather than after its back-off: every device of a reconnect storm.
+   */
+  drop(): void {
+    const client = this.button.mqttClient;
+    const stream = client?.stream as { destroy?: () => void } | undefined;
+    if (!client || !stream?.destroy || !this.button.connected) return;
+    this.reconnectAtOnce = true; // should that attempt fail, the next ones back off as after any loss
+    stream.destroy();
   }
 
   retarget(target: LinkTarget): void {

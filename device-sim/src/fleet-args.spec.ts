@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { parseCli, UsageError } from './args.js';
 import type { FleetOptions } from './fleet-args.js';
 import { histogram, histogramPercentile, metricValue } from './platform-host.js';
-import { sourceAddresses } from './scenarios/bench.js';
+import type { PressSample } from './measure.js';
+import { reportSamples, SEQ_FLOOR, SEQ_RESERVE, seqBaseFrom, sourceAddresses } from './scenarios/bench.js';
 
 function fleet(argv: string[], env: NodeJS.ProcessEnv = {}): FleetOptions {
   const command = parseCli(argv, env);
@@ -73,6 +74,15 @@ describe('parseCli: fleet scenarios', () => {
     expect(usage(argv)).toMatch(message);
   });
 
+  it('takes the bench modes: --flood, --storm, --idle counts, --devices-per-case', () => {
+    expect(fleet(['bench'])).toMatchObject({ flood: false, storm: false, idle: [], devicesPerCase: 10, connectConcurrency: 256 });
+    expect(fleet(['bench', '--devices', '10000', '--rate', '5000', '--flood'])).toMatchObject({ devices: 10000, rate: 5000, flood: true });
+    expect(fleet(['bench', '--storm', '--devices-per-case', '1'])).toMatchObject({ storm: true, devicesPerCase: 1 });
+    expect(fleet(['bench', '--idle', '10000,50000,100000'])).toMatchObject({ idle: [10000, 50000, 100000], devices: 100000 });
+    expect(fleet(['bench', '--idle', '10k,50k']).idle).toEqual([10000, 50000]);
+    expect(fleet(['fleet']).connectConcurrency).toBe(64);
+  });
+
   it('takes --baseline for the bench', () => {
     expect(fleet(['bench', '--devices', '10000', '--baseline', 'mqtt://127.0.0.1:1883']).baseline).toBe('mqtt://127.0.0.1:1883');
   });
@@ -88,6 +98,16 @@ describe('parseCli: fleet scenarios', () => {
     [['fleet', '--mqtt', 'mqtt://h:1883'], /--mqtt needs --api/],
     [['fleet', '--api', 'http://h:3000'], /--api needs --token/],
     [['fleet', '--gap', '3'], /--gap is a coverage option/],
+    [['fleet', '--flood'], /--flood is a bench option/],
+    [['burst', '--storm'], /--storm is a bench option/],
+    [['fleet', '--idle', '100'], /--idle is a bench option/],
+    [['fleet', '--rate', '5'], /--rate is a bench option/],
+    [['bench', '--idle', '100', '--flood'], /not with --flood or --storm/],
+    [['bench', '--idle', '100', '--devices', '100'], /not with --devices or --rate/],
+    [['bench', '--idle', '100,50'], /counts must increase/],
+    [['bench', '--idle', 'many'], /--idle: device counts/],
+    [['bench', '--idle', '0'], /--idle: device counts/],
+    [['bench', '--devices-per-case', '0'], /--devices-per-case/],
     [['fleet', '--bogus'], /Unknown option '--bogus'/],
   ])('refuses %j', (argv, message) => {
     expect(usage(argv)).toMatch(message);
@@ -95,10 +115,31 @@ describe('parseCli: fleet scenarios', () => {
 });
 
 describe('bench helpers', () => {
-  it('spreads connections over more loopback source addresses only when one runs short of ports', () => {
+  it('spreads connections over one loopback source address per 1,000 devices (at most 250), or as many as asked', () => {
     expect(sourceAddresses(1000, 0)).toEqual(['127.0.0.1']);
-    expect(sourceAddresses(50_000, 0)).toEqual(['127.0.0.1', '127.0.0.2', '127.0.0.3']);
+    expect(sourceAddresses(10_000, 0)).toHaveLength(10);
+    expect(sourceAddresses(10_000, 0)[9]).toBe('127.0.0.10');
+    expect(sourceAddresses(1_000_000, 0)).toHaveLength(250);
     expect(sourceAddresses(10, 2)).toEqual(['127.0.0.1', '127.0.0.2']);
+  });
+
+  it('starts each run\'s seqs above the last run\'s, and wraps before 2^32', () => {
+    expect(seqBaseFrom(undefined)).toBe(SEQ_FLOOR);
+    expect(seqBaseFrom(12)).toBe(SEQ_FLOOR);
+    expect(seqBaseFrom(5_000_000)).toBe(5_000_000);
+    expect(seqBaseFrom(0xffff_ffff - SEQ_RESERVE + 1)).toBe(SEQ_FLOOR);
+  });
+
+  it('keeps at most N samples for the report, evenly spread, and every press not received', () => {
+    const sample = (i: number, outcome: PressSample['outcome'] = 'received'): PressSample => ({
+      deviceId: 'd', profile: 'direct', seq: i, atMs: i + 0.4, outcome, retransmissions: 0, duplicated: false, ...(outcome === 'received' ? { receivedMs: 1.23456 } : {}),
+    });
+    const samples = Array.from({ length: 1000 }, (_, i) => sample(i, i === 7 ? 'lost' : 'received'));
+    const kept = reportSamples(samples, 100);
+    expect(kept.filter((s) => s.outcome === 'received')).toHaveLength(100);
+    expect(kept.some((s) => s.outcome === 'lost')).toBe(true);
+    expect(kept[1]).toMatchObject({ atMs: 7, outcome: 'lost' });
+    expect(kept[0]!.receivedMs).toBe(1.235);
   });
 
   it('reads percentiles of the platform histogram between two scrapes (bucket upper bounds)', () => {

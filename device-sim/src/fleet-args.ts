@@ -46,11 +46,19 @@ export interface FleetOptions {
   restartAtS: number;
   /** coverage: length of the forced coverage gap each device goes through, s. */
   gapS: number;
-  /** bench: loopback source addresses to spread connections over (0: as many as needed). */
+  /** bench: loopback source addresses to spread connections over (0: one per 1,000 devices). */
   addresses: number;
   connectConcurrency: number;
   /** bench: echo samples against the baseline broker. */
   baselineSamples: number;
+  /** bench: a quiet phase, then the same load while one device floods alarms and SUBSCRIBEs. */
+  flood: boolean;
+  /** bench: every device drops its connection at once, a third into the load phase, and reconnects. */
+  storm: boolean;
+  /** bench: idle memory per connection at these counts (no presses); empty: the press bench. */
+  idle: number[];
+  /** bench: devices granted to each protection case the bench creates. */
+  devicesPerCase: number;
   verbose: boolean;
 }
 
@@ -85,8 +93,19 @@ export const FLEET_USAGE = `Options of press (without --device), fleet, burst, c
   --retransmit-ms MS           resend a press until "received" (default 5000)
   --restart-at S               restart: kill -9 the platform S into the run (default: half-way)
   --gap S                      coverage: each device loses coverage once for S (default 10)
-  --rate R                     bench: presses per second over the fleet (default 10)
+  --rate R                     bench: presses per second over the fleet (default 10; up to 5,000 and more)
   --baseline mqtt://HOST:PORT  bench: QoS 1 echo round trip against a plain broker, for the ratio
+  --flood                      bench: a quiet phase of --seconds, then the same load for --seconds while one
+                               more device floods alarms and SUBSCRIBEs at full speed
+  --storm                      bench: a third into the load phase every device drops its connection and
+                               reconnects at once
+  --idle N[,N…]                bench: idle memory per connected device at each count (no presses), for the
+                               platform and, with --baseline, for that broker
+  --devices-per-case K         bench: devices granted to each protection case it creates (default 10)
+  --addresses N                bench: loopback source addresses to spread connections over (default: one per
+                               1,000 devices, at most 250)
+  --connect-concurrency N      bench: connections being set up at once (default 256)
+  --baseline-samples N         bench: QoS 1 echo round trips against --baseline (default 2000)
   --database-url URL           the started platform uses PostgreSQL (bench: keeps the devices)
   --data-dir DIR               the started platform's embedded database directory
   --battery-mah N              energy model: battery capacity (default 1000)
@@ -136,6 +155,10 @@ export const FLEET_OPTIONS = {
   addresses: { type: 'string' },
   'connect-concurrency': { type: 'string' },
   'baseline-samples': { type: 'string' },
+  flood: { type: 'boolean' },
+  storm: { type: 'boolean' },
+  idle: { type: 'string' },
+  'devices-per-case': { type: 'string' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -170,7 +193,12 @@ export function fleetOptions(scenario: FleetScenario, v: FleetValues, env: NodeJ
   if (v.mqtt !== undefined && api === undefined) c.fail('--mqtt needs --api (without --api the simulator starts its own platform)');
   if (api && (v['database-url'] !== undefined || v['data-dir'] !== undefined)) c.fail('--database-url and --data-dir are for a started platform, not with --api');
   if (v.baseline !== undefined && scenario !== 'bench') c.fail('--baseline is a bench option');
-  if (v.rate !== undefined && scenario !== 'bench') c.fail('--rate is a bench option');
+  for (const name of ['rate', 'flood', 'storm', 'idle', 'devices-per-case', 'addresses'] as const) {
+    if (v[name] !== undefined && scenario !== 'bench') c.fail(`--${name} is a bench option`);
+  }
+  const idle = v.idle === undefined ? [] : parseCounts('--idle', v.idle, c.fail);
+  if (idle.length && (v.flood || v.storm)) c.fail('--idle measures idle connections: not with --flood or --storm');
+  if (idle.length && (v.devices !== undefined || v.rate !== undefined)) c.fail('--idle gives the device counts itself: not with --devices or --rate');
   if (v['restart-at'] !== undefined && scenario !== 'restart') c.fail('--restart-at is a restart option');
   if (v.gap !== undefined && scenario !== 'coverage') c.fail('--gap is a coverage option');
   if (scenario === 'restart' && api) c.fail('restart kills the platform: it must be the one the simulator starts (no --api)');
@@ -180,7 +208,9 @@ export function fleetOptions(scenario: FleetScenario, v: FleetValues, env: NodeJ
   if (baseline !== undefined && !/^(mqtt|tcp):\/\//.test(baseline)) c.fail('--baseline: must be an mqtt://HOST:PORT URL');
 
   const presses = c.integer('--presses', v.presses, d.presses, scenario === 'bench' ? 0 : 1, 1_000_000);
-  const devices = c.integer('--devices', v.devices, scenario === 'burst' && v.presses !== undefined ? Math.min(presses, 1000) : d.devices, 1, 60_000);
+  const devices = idle.length
+    ? Math.max(...idle)
+    : c.integer('--devices', v.devices, scenario === 'burst' && v.presses !== undefined ? Math.min(presses, 1000) : d.devices, 1, 200_000);
   const seconds = c.number('--seconds', v.seconds, d.seconds, 0.1, 86_400);
   const noOperator = v['no-operator'] ?? false;
   const ms = (name: string, value: string | undefined, fallbackS: number) => Math.round(c.number(name, value, fallbackS, 0, 3600) * 1000);
@@ -222,8 +252,24 @@ export function fleetOptions(scenario: FleetScenario, v: FleetValues, env: NodeJ
     restartAtS: c.number('--restart-at', v['restart-at'], seconds / 2, 0, seconds),
     gapS: c.number('--gap', v.gap, 10, 0, 3600),
     addresses: c.integer('--addresses', v.addresses, 0, 0, 250),
-    connectConcurrency: c.integer('--connect-concurrency', v['connect-concurrency'], 64, 1, 10_000),
+    connectConcurrency: c.integer('--connect-concurrency', v['connect-concurrency'], scenario === 'bench' ? 256 : 64, 1, 10_000),
     baselineSamples: c.integer('--baseline-samples', v['baseline-samples'], 2000, 10, 1_000_000),
+    flood: v.flood ?? false,
+    storm: v.storm ?? false,
+    idle,
+    devicesPerCase: c.integer('--devices-per-case', v['devices-per-case'], 10, 1, 1000),
     verbose: v.verbose ?? false,
   };
+}
+
+/** `10000,50000,100000` (also `10k,50k,100k`): increasing whole numbers of devices, 1 to 1,000,000. */
+export function parseCounts(name: string, value: string, fail: (m: string) => never): number[] {
+  const counts = value.split(',').map((part) => {
+    const m = /^\s*(\d+)(k?)\s*$/i.exec(part);
+    const n = m ? Number(m[1]) * (m[2] ? 1000 : 1) : NaN;
+    if (!Number.isInteger(n) || n < 1 || n > 1_000_000) fail(`${name}: device counts from 1 to 1,000,000 separated by commas, got ${JSON.stringify(value)}`);
+    return n;
+  });
+  for (let i = 1; i < counts.length; i++) if (counts[i]! <= counts[i - 1]!) fail(`${name}: counts must increase, got ${value}`);
+  return counts;
 }

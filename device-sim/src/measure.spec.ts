@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { evaluateObjectives, summarizeGroup, type PressSample } from './measure.js';
+import { cicArrivalTimes, evaluateObjectives, markExtraAlarms, summarizeGroup, type PressSample } from './measure.js';
 
 const base: PressSample = { deviceId: 'd', profile: 'good', seq: 1, atMs: 0, outcome: 'received', retransmissions: 0, duplicated: false };
 
@@ -42,5 +42,47 @@ describe('objectives of the coverage scenario', () => {
     const objectives = evaluateObjectives([slow], { cicWatched: true, deadlines: false });
     expect(objectives.every((o) => o.ok)).toBe(true);
     expect(objectives.some((o) => o.name.includes('within'))).toBe(false);
+  });
+});
+
+describe('presses at the CIC', () => {
+  it('matches each press of an alarm to the event that carries its press count', () => {
+    const presses = [
+      { alarmId: 'a', sentAt: 0, received: true },
+      { alarmId: 'b', sentAt: 1, received: true },
+      { alarmId: 'a', sentAt: 100, received: true }, // joins alarm a: its press 2
+      { alarmId: 'a', sentAt: 200, received: false }, // lost: no CIC time
+    ];
+    const arrivals = new Map([
+      ['a', [{ at: 150, pressCount: 2, received: false }, { at: 5, pressCount: 1, received: true }]], // the second press's event came first
+      ['b', [{ at: 9, pressCount: 1, received: true }]],
+    ]);
+    expect(cicArrivalTimes(presses, arrivals)).toEqual([5, 9, 150, undefined]);
+  });
+
+  it('counts from the lowest press count seen for an alarm opened before the run, and takes a later count for coalesced events', () => {
+    const presses = [
+      { alarmId: 'old', sentAt: 0, received: true },
+      { alarmId: 'old', sentAt: 10, received: true },
+      { alarmId: 'old', sentAt: 20, received: true },
+    ];
+    const arrivals = new Map([['old', [{ at: 3, pressCount: 41, received: false }, { at: 30, pressCount: 43, received: false }]]]);
+    expect(cicArrivalTimes(presses, arrivals)).toEqual([3, 30, 30]);
+  });
+
+  it('falls back to the first event after the press without press counts', () => {
+    const arrivals = new Map([['a', [{ at: 4, received: true }, { at: 60, received: false }]]]);
+    expect(cicArrivalTimes([{ alarmId: 'a', sentAt: 0, received: true }, { alarmId: 'a', sentAt: 50, received: true }], arrivals)).toEqual([4, 60]);
+  });
+
+  it('marks one press of the device duplicated for each alarm the CIC got that no press was acked with', () => {
+    const samples: PressSample[] = [
+      { ...base, deviceId: 'd1', alarmId: 'a' },
+      { ...base, deviceId: 'd1', seq: 2, alarmId: 'a' },
+      { ...base, deviceId: 'd2', alarmId: 'b' },
+    ];
+    const received = new Map([['a', { deviceId: 'd1' }], ['b', { deviceId: 'd2' }], ['x', { deviceId: 'd1' }], ['y', { deviceId: 'flooder' }]]);
+    expect(markExtraAlarms(samples, received, new Set(['d1', 'd2']))).toBe(1);
+    expect(samples.map((s) => s.duplicated)).toEqual([true, false, false]);
   });
 });

@@ -2,6 +2,7 @@
  * What a run measured, per press and aggregated per profile, and the objectives it is held to
  * (the exit code). Pure: samples in, summaries and verdicts out.
  */
+import type { CicArrival } from './cic.js';
 import type { ProfileName } from './network.js';
 import { summarize, type LatencySummary } from './stats.js';
 
@@ -22,6 +23,8 @@ export interface PressSample {
   alarmId?: string;
   /** The press produced a second alarm id (acks with two ids, or an extra alarm at the CIC). */
   duplicated: boolean;
+  /** Why it was rejected (the `rejected` ack's reason). */
+  reason?: string;
 }
 
 export const STAGES = ['receivedMs', 'cicMs', 'acceptedMs', 'dispatchedMs'] as const;
@@ -121,4 +124,58 @@ export function evaluateObjectives(
 
 export function pct(share: number): string {
   return `${(share * 100).toFixed(share === 1 || share === 0 ? 0 : 1)} %`;
+}
+
+/**
+ * A second alarm where one was expected: an alarm the CIC received for one of `devices` that none
+ * of that device's presses was acked with. Each marks one press of the device duplicated (the
+ * first not yet marked). Returns how many there were.
+ */
+export function markExtraAlarms(
+  samples: PressSample[],
+  received: ReadonlyMap<string, { deviceId: string }>,
+  devices: ReadonlySet<string>,
+): number {
+  const acked = new Set(samples.flatMap((s) => (s.alarmId ? [s.alarmId] : [])));
+  let extra = 0;
+  for (const [id, e] of received) {
+    if (!devices.has(e.deviceId) || acked.has(id)) continue;
+    extra += 1;
+    const victim = samples.find((s) => s.deviceId === e.deviceId && !s.duplicated);
+    if (victim) victim.duplicated = true;
+  }
+  return extra;
+}
+
+/**
+ * When each press became visible at the CIC (performance.now()), or undefined. The presses of one
+ * alarm, in the order they were sent, are its presses 1, 2, 3 … of this run; an event carrying
+ * press count n shows press n (and the ones before it). An alarm first seen in this run (its
+ * `alarm.received` arrived) counts from 1; one already open before counts from the lowest press
+ * count seen. Without press counts, the first event at or after the press is taken.
+ */
+export function cicArrivalTimes(
+  presses: ReadonlyArray<{ alarmId?: string | undefined; sentAt: number; received: boolean }>,
+  arrivals: ReadonlyMap<string, readonly CicArrival[]>,
+): Array<number | undefined> {
+  const out: Array<number | undefined> = new Array(presses.length).fill(undefined);
+  const byAlarm = new Map<string, number[]>();
+  presses.forEach((p, i) => {
+    if (!p.received || p.alarmId === undefined) return;
+    const list = byAlarm.get(p.alarmId);
+    if (list) list.push(i);
+    else byAlarm.set(p.alarmId, [i]);
+  });
+  for (const [alarmId, indexes] of byAlarm) {
+    const events = arrivals.get(alarmId) ?? [];
+    const counted = events.filter((e) => e.pressCount !== undefined).sort((a, b) => a.pressCount! - b.pressCount! || a.at - b.at);
+    indexes.sort((a, b) => presses[a]!.sentAt - presses[b]!.sentAt);
+    const base = events.some((e) => e.received) ? 0 : counted.length ? counted[0]!.pressCount! - 1 : 0;
+    indexes.forEach((index, ordinal) => {
+      const sentAt = presses[index]!.sentAt;
+      const shown = counted.find((e) => e.pressCount! >= base + ordinal + 1);
+      out[index] = shown !== undefined && shown.at >= sentAt - 1 ? shown.at : events.find((e) => e.at >= sentAt - 1)?.at;
+    });
+  }
+  return out;
 }

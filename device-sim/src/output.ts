@@ -38,6 +38,30 @@ export function ms(value: number | null | undefined): string {
   return value === null || value === undefined ? '—' : `${value.toFixed(1)} ms`;
 }
 
+/** A duration for tables: `0.27 ms`, `18.4 ms`, `4.60 s`. */
+export function fmtMs(v: number | null | undefined): string {
+  if (v === null || v === undefined) return '—';
+  if (v >= 1000) return `${(v / 1000).toFixed(2)} s`;
+  return v < 10 ? `${v.toFixed(2)} ms` : `${v.toFixed(1)} ms`;
+}
+
+/**
+ * Rows as aligned text columns under a header line; numbers and durations are right-aligned. A
+ * header of empty names (a two-column list of facts) prints no header and aligns left.
+ */
+export function textTable(head: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const facts = head.every((h) => h === '');
+  const numeric = (v: string) => !facts && (/^[≤×~]?\s?[-\d.,]+( ?(ms|s|%|MiB|KiB))?$/.test(v) || v === '—');
+  const line = (row: readonly string[]) =>
+    row
+      .map((v, i) => (numeric(v) ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  const header = facts ? [] : [head.map((h, i) => h.padEnd(widths[i]!)).join('  ').trimEnd(), widths.map((w) => '─'.repeat(w)).join('  ')];
+  return [...header, ...rows.map(line)];
+}
+
 /** `3f1c2a9e…` */
 export function shortId(id: string): string {
   return id.length > 9 ? `${id.slice(0, 8)}…` : id;

@@ -12,6 +12,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { procRss } from './procfs.js';
 
 export interface PlatformHandle {
   kind: 'child' | 'in-process' | 'external';
@@ -240,12 +241,6 @@ export async function startInProcessPlatform(options: HostOptions = {}): Promise
   };
 }
 
-/** VmRSS of a process, bytes. */
-export async function procRss(pid: number): Promise<number | undefined> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const kib = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
-  return kib === undefined ? undefined : Number(kib) * 1024;
-}
 
 /** The platform's Prometheus text (`GET /metrics`, admin token). */
 export async function scrapeMetrics(apiUrl: string, token: string): Promise<string> {

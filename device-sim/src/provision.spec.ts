@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ApiClient, ApiError, type FetchLike } from './api.js';
-import { provisionDevice } from './provision.js';
+import { createCases, provisionDevice, provisionForCases } from './provision.js';
 
 interface Call {
   url: string;
@@ -75,5 +75,73 @@ describe('provisionDevice', () => {
       status: null,
       message: expect.stringMatching(/cannot reach http:\/\/127\.0\.0\.1:9/),
     });
+  });
+});
+
+describe('provisionForCases', () => {
+  const batchAnswer = (caseIds: string[], from: number) => caseIds.map((caseId, i) => ({ deviceId: `dev-${from + i}`, secret: `s-${from + i}`, caseId }));
+
+  it('asks the batch endpoint for 1,000 devices at a time, one per entry (repeats allowed), in order', async () => {
+    const caseIds = Array.from({ length: 2500 }, (_, i) => `case-${Math.floor(i / 10)}`);
+    const calls: string[][] = [];
+    const fetch: FetchLike = async (url, init) => {
+      const body = JSON.parse(String(init.body)) as { caseIds: string[] };
+      calls.push(body.caseIds);
+      expect(url).toBe('http://api.test/api/v1/devices/batch');
+      return new Response(JSON.stringify(batchAnswer(body.caseIds, calls.length * 1000)), { status: 201 });
+    };
+    const progress: number[] = [];
+    const { devices, batch } = await provisionForCases(new ApiClient('http://api.test', 't', { fetch }), caseIds, { onProgress: (n) => progress.push(n) });
+    expect(batch).toBe(true);
+    expect(calls.map((c) => c.length)).toEqual([1000, 1000, 500]);
+    expect(devices).toHaveLength(2500);
+    expect(devices.map((d) => d.caseId)).toEqual(caseIds);
+    expect(progress[progress.length - 1]).toBe(2500);
+  });
+
+  it('falls back to one request per device when the platform has no batch endpoint', async () => {
+    const { fetch, calls } = fakeFetch([
+      { status: 404, body: { statusCode: 404, message: 'Cannot POST /api/v1/devices/batch', error: 'Not Found' } },
+      { status: 201, body: { deviceId: 'dev-1', secret: 's1' } },
+      { status: 201, body: { deviceId: 'dev-2', secret: 's2' } },
+    ]);
+    const { devices, batch } = await provisionForCases(new ApiClient('http://api.test', 't', { fetch }), ['c1', 'c1'], { singleConcurrency: 1 });
+    expect(batch).toBe(false);
+    expect(devices).toEqual([
+      { caseId: 'c1', deviceId: 'dev-1', secret: 's1' },
+      { caseId: 'c1', deviceId: 'dev-2', secret: 's2' },
+    ]);
+    expect(calls.map((c) => c.url)).toEqual(['http://api.test/api/v1/devices/batch', 'http://api.test/api/v1/devices', 'http://api.test/api/v1/devices']);
+  });
+
+  it('does not take a missing case (404 from the endpoint itself) for a missing endpoint', async () => {
+    const { fetch } = fakeFetch([{ status: 404, body: { statusCode: 404, message: 'Case c9 not found' } }]);
+    await expect(provisionForCases(new ApiClient('http://api.test', 't', { fetch }), ['c9'])).rejects.toThrow('HTTP 404: Case c9 not found');
+  });
+
+  it('refuses a batch answer that does not hold one device per entry, without echoing secrets', async () => {
+    const { fetch } = fakeFetch([{ status: 201, body: [{ deviceId: 'dev-1', secret: 'leak-me' }] }]);
+    const failure = provisionForCases(new ApiClient('http://api.test', 't', { fetch }), ['c1', 'c2']);
+    await expect(failure).rejects.toThrow(/expected 2 devices, got 1/);
+    await expect(failure).rejects.not.toThrow(/leak-me/);
+  });
+});
+
+describe('createCases', () => {
+  it('creates the cases with bounded concurrency and returns their ids in order', async () => {
+    let inFlight = 0;
+    let most = 0;
+    let n = 0;
+    const fetch: FetchLike = async () => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      const id = `case-${n++}`;
+      await new Promise((r) => setTimeout(r, 2));
+      inFlight -= 1;
+      return new Response(JSON.stringify({ id }), { status: 201 });
+    };
+    const ids = await createCases(new ApiClient('http://api.test', 't', { fetch }), 40, { cicId: 'cic-antwerpen', concurrency: 4 });
+    expect(ids).toEqual(Array.from({ length: 40 }, (_, i) => `case-${i}`));
+    expect(most).toBe(4);
   });
 });

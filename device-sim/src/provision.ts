@@ -1,5 +1,6 @@
 /**
- * Provisioning through the real HTTP API (CONTRACT §4): a protection case, then a device for it.
+ * Provisioning through the real HTTP API (CONTRACT §4): protection cases, then devices for them —
+ * one request per device, or up to 1,000 per request through the batch endpoint.
  */
 import { isDeviceId } from '@amr/protocol';
 import { ApiError, type ApiClient } from './api.js';
@@ -19,6 +20,11 @@ export interface ProvisionOptions {
 
 /** `POST /api/v1/cases` → `{id}`, then `POST /api/v1/devices {caseId}` → `{deviceId, secret}`. */
 export async function provisionDevice(api: ApiClient, options: ProvisionOptions): Promise<ProvisionedDevice> {
+  return provisionForCase(api, await createCase(api, options));
+}
+
+/** `POST /api/v1/cases` → the new case's id. */
+export async function createCase(api: ApiClient, options: ProvisionOptions): Promise<string> {
   const created = await api.post<{ id?: unknown }>('/api/v1/cases', {
     homeCicId: options.cicId,
     reference: options.reference ?? 'device-sim',
@@ -28,37 +34,115 @@ export async function provisionDevice(api: ApiClient, options: ProvisionOptions)
   if (typeof caseId !== 'string' && typeof caseId !== 'number') {
     throw new ApiError(`POST /api/v1/cases: the answer has no case id: ${JSON.stringify(created.body)}`, created.status, created.body);
   }
+  return String(caseId);
+}
+
+/** `POST /api/v1/devices {caseId}` → a device granted to the case. */
+export async function provisionForCase(api: ApiClient, caseId: string): Promise<ProvisionedDevice> {
   const device = await api.post<{ deviceId?: unknown; secret?: unknown }>('/api/v1/devices', { caseId });
   const { deviceId, secret } = device.body ?? {};
   if (!isDeviceId(deviceId) || typeof secret !== 'string' || secret === '') {
     // never echo the body here: it may hold the secret
     throw new ApiError('POST /api/v1/devices: the answer has no valid deviceId and secret', device.status);
   }
-  return { caseId: String(caseId), deviceId, secret };
+  return { caseId, deviceId, secret };
 }
 
 /**
- * Provisions `count` devices with at most `concurrency` in flight (the platform hashes each
- * secret with scrypt: a few dozen ms of its CPU per device). Results keep their index order.
+ * Provisions `count` devices, each with a case of its own, with at most `concurrency` in flight.
+ * Results keep their index order.
  */
-export async function provisionFleet(
+export function provisionFleet(
   api: ApiClient,
   count: number,
   options: ProvisionOptions & { concurrency?: number; onProgress?: (done: number) => void; signal?: AbortSignal },
 ): Promise<ProvisionedDevice[]> {
-  const out: ProvisionedDevice[] = new Array(count);
-  let next = 0;
+  return times(count, { ...options, concurrency: options.concurrency ?? 8 }, (i) => provisionDevice(api, { ...options, reference: options.reference ?? `device-sim-${i}` }));
+}
+
+/** `task(i)` for every i below `count`, at most `concurrency` at once, each completion reported; results in order. */
+function times<T>(
+  count: number,
+  options: { concurrency: number; onProgress?: ((done: number) => void) | undefined; signal?: AbortSignal | undefined },
+  task: (i: number) => Promise<T>,
+): Promise<T[]> {
   let done = 0;
-  const worker = async (): Promise<void> => {
-    while (next < count && !options.signal?.aborted) {
-      const i = next++;
-      out[i] = await provisionDevice(api, { ...options, reference: options.reference ?? `device-sim-${i}` });
-      options.onProgress?.(++done);
+  return mapBounded(Array.from({ length: count }, (_, i) => i), options.concurrency, async (i) => {
+    if (options.signal?.aborted) throw new Error('interrupted while provisioning');
+    const out = await task(i);
+    options.onProgress?.(++done);
+    return out;
+  });
+}
+
+/** CONTRACT §4: at most this many devices per `POST /api/v1/devices/batch`. */
+export const BATCH_LIMIT = 1000;
+
+/**
+ * `POST /api/v1/devices/batch {caseIds}` → one device per entry, in one transaction. Null when
+ * the platform has no such route (HTTP 404 from the router, not from a missing case).
+ */
+export async function provisionBatch(api: ApiClient, caseIds: readonly string[]): Promise<ProvisionedDevice[] | null> {
+  let call;
+  try {
+    call = await api.post<unknown>('/api/v1/devices/batch', { caseIds });
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404 && /Cannot POST/i.test(error.message)) return null;
+    throw error;
+  }
+  const list = call.body;
+  if (!Array.isArray(list) || list.length !== caseIds.length) {
+    throw new ApiError(`POST /api/v1/devices/batch: expected ${caseIds.length} devices, got ${Array.isArray(list) ? list.length : typeof list}`, call.status);
+  }
+  return list.map((entry: { deviceId?: unknown; secret?: unknown; caseId?: unknown }, i) => {
+    const { deviceId, secret } = entry ?? {};
+    if (!isDeviceId(deviceId) || typeof secret !== 'string' || secret === '') {
+      throw new ApiError(`POST /api/v1/devices/batch: entry ${i} has no valid deviceId and secret`, call.status);
     }
+    return { caseId: typeof entry.caseId === 'string' ? entry.caseId : caseIds[i]!, deviceId, secret };
+  });
+}
+
+/**
+ * One device per entry of `caseIds` (an id may repeat: several devices for one case): through
+ * the batch endpoint, 1,000 per request, or one request per device when the platform has no
+ * batch endpoint. Results in the order of `caseIds`.
+ */
+export async function provisionForCases(
+  api: ApiClient,
+  caseIds: readonly string[],
+  options: { batchConcurrency?: number; singleConcurrency?: number; onProgress?: (done: number) => void; signal?: AbortSignal } = {},
+): Promise<{ devices: ProvisionedDevice[]; batch: boolean }> {
+  const chunks: string[][] = [];
+  for (let i = 0; i < caseIds.length; i += BATCH_LIMIT) chunks.push(caseIds.slice(i, i + BATCH_LIMIT));
+  let done = 0;
+  const progress = (n: number): void => {
+    done += n;
+    options.onProgress?.(done);
   };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, count) }, worker));
-  if (options.signal?.aborted) throw new Error('interrupted while provisioning');
-  return out;
+  const first = chunks.length ? await provisionBatch(api, chunks[0]!) : [];
+  if (first === null) {
+    const devices = await times(caseIds.length, { ...options, concurrency: options.singleConcurrency ?? 16 }, (i) => provisionForCase(api, caseIds[i]!));
+    return { devices, batch: false };
+  }
+  progress(first.length);
+  const rest = await mapBounded(chunks.slice(1), options.batchConcurrency ?? 2, async (chunk) => {
+    if (options.signal?.aborted) throw new Error('interrupted while provisioning');
+    const devices = await provisionBatch(api, chunk);
+    if (devices === null) throw new Error('POST /api/v1/devices/batch disappeared while provisioning');
+    progress(devices.length);
+    return devices;
+  });
+  return { devices: [first, ...rest].flat(), batch: true };
+}
+
+/** Creates `count` cases with at most `concurrency` in flight; their ids in order. */
+export function createCases(
+  api: ApiClient,
+  count: number,
+  options: ProvisionOptions & { concurrency?: number; onProgress?: (done: number) => void; signal?: AbortSignal },
+): Promise<string[]> {
+  return times(count, { ...options, concurrency: options.concurrency ?? 16 }, () => createCase(api, options));
 }
 
 /** Runs `task` over `items` with at most `concurrency` in flight; results in order. */

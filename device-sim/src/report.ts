@@ -4,22 +4,13 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { benchTables, type BenchSection } from './bench-report.js';
 import type { EnergyParams } from './energy.js';
 import { STAGE_LABELS, STAGES, pct, type GroupSummary, type Objective, type PressSample, type StageKey } from './measure.js';
 import type { NetworkProfile } from './network.js';
-import type { LatencySummary } from './stats.js';
+import { fmtMs } from './output.js';
 
-export interface BenchSection {
-  devices: number;
-  addresses: number;
-  provisioning: { provisioned: number; reused: number; ms: number };
-  connect: { ms: number; perSecond: number; failed: number };
-  load: { seconds: number; rate: number; heartbeatS: number; presses: number; heartbeats: number; pressesPerS: number; messagesPerS: number };
-  client: { receivedMs: LatencySummary; cicMs: LatencySummary };
-  server: { pressToReceivedMs: { p50?: number; p90?: number; p99?: number; count: number } };
-  rssMiB: { platformIdle?: number; platformPeak?: number; simulator: number };
-  baseline?: { url: string; echoMs: LatencySummary; withoutNoDelayMs?: LatencySummary; ratioP50: number | null; ratioP99: number | null; noDelay: boolean };
-}
+export type { BenchSection } from './bench-report.js';
 
 export interface RunReport {
   title: string;
@@ -70,7 +61,6 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-const fmtMs = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`);
 
 export function renderHtml(r: RunReport): string {
   const profiles = Object.keys(r.summary.profiles);
@@ -272,32 +262,19 @@ function legend(labels: string[], x: number, y: number): string {
 }
 
 function benchSection(b: BenchSection): string {
-  const rows: string[][] = [
-    ['connected devices', `${b.devices} over ${b.addresses} loopback source address(es)`],
-    ['provisioning', `${b.provisioning.provisioned} new (${fmtMs(b.provisioning.ms)}), ${b.provisioning.reused} reused from the state directory`],
-    ['connect phase', `${fmtMs(b.connect.ms)} (${b.connect.perSecond.toFixed(0)} CONNECTs/s, ${b.connect.failed} failed)`],
-    ['load', `${b.load.seconds} s: ${b.load.presses} presses (${b.load.pressesPerS.toFixed(1)}/s), ${b.load.heartbeats} heartbeats; ${b.load.messagesPerS.toFixed(0)} device messages/s`],
-    ['press → "received" on the device', `p50 ${fmtMs(b.client.receivedMs.p50)}, p90 ${fmtMs(b.client.receivedMs.p90)}, p99 ${fmtMs(b.client.receivedMs.p99)}, max ${fmtMs(b.client.receivedMs.max)}`],
-    ['press → visible at the CIC (SSE)', `p50 ${fmtMs(b.client.cicMs.p50)}, p90 ${fmtMs(b.client.cicMs.p90)}, p99 ${fmtMs(b.client.cicMs.p99)}, max ${fmtMs(b.client.cicMs.max)}`],
-    ['server: press → "received" (histogram bucket bounds)', `p50 ≤ ${fmtMs(b.server.pressToReceivedMs.p50)}, p90 ≤ ${fmtMs(b.server.pressToReceivedMs.p90)}, p99 ≤ ${fmtMs(b.server.pressToReceivedMs.p99)} (n=${b.server.pressToReceivedMs.count})`],
-    ['platform RSS', `${b.rssMiB.platformIdle ?? '—'} MiB connected and idle, ${b.rssMiB.platformPeak ?? '—'} MiB peak under load`],
-    ['simulator RSS', `${b.rssMiB.simulator} MiB`],
-  ];
-  if (b.baseline) {
-    rows.push([`baseline ${b.baseline.url}: QoS 1 echo`, `p50 ${fmtMs(b.baseline.echoMs.p50)}, p99 ${fmtMs(b.baseline.echoMs.p99)} (n=${b.baseline.echoMs.count})`]);
-    if (b.baseline.withoutNoDelayMs) {
-      rows.push(['baseline echo without TCP_NODELAY on the client', `p50 ${fmtMs(b.baseline.withoutNoDelayMs.p50)}, p99 ${fmtMs(b.baseline.withoutNoDelayMs.p99)} (n=${b.baseline.withoutNoDelayMs.count})`]);
-    }
-    rows.push(['ratio press → "received" / baseline echo', `p50 ×${b.baseline.ratioP50?.toFixed(1) ?? '—'}, p99 ×${b.baseline.ratioP99?.toFixed(1) ?? '—'}`]);
-  }
-  const bars = b.baseline
+  const main = b.phases[0];
+  const bars = b.baseline && main
     ? barMs([
-        { label: 'p50', values: [b.client.receivedMs.p50 ?? 0, b.baseline.echoMs.p50 ?? 0] },
-        { label: 'p90', values: [b.client.receivedMs.p90 ?? 0, b.baseline.echoMs.p90 ?? 0] },
-        { label: 'p99', values: [b.client.receivedMs.p99 ?? 0, b.baseline.echoMs.p99 ?? 0] },
+        { label: 'p50', values: [main.receivedMs.p50 ?? 0, b.baseline.echoMs.p50 ?? 0] },
+        { label: 'p90', values: [main.receivedMs.p90 ?? 0, b.baseline.echoMs.p90 ?? 0] },
+        { label: 'p99', values: [main.receivedMs.p99 ?? 0, b.baseline.echoMs.p99 ?? 0] },
       ], ['AMR press → received', 'baseline QoS 1 echo'])
     : '';
-  return `<h2>Bench: one platform node</h2>${table(['', ''], rows.map((row) => row.map(escapeHtml)))}${bars}`;
+  const verdicts = (t: { head: string[]; rows: string[][] }) =>
+    t.head[t.head.length - 1] === 'verdict'
+      ? table(t.head, t.rows.map((row) => [...row.slice(0, -1).map(escapeHtml), `<span class="${row[row.length - 1] === 'met' ? 'ok' : row[row.length - 1] === 'missed' ? 'miss' : 'meta'}">${escapeHtml(row[row.length - 1]!)}</span>`]), [t.head.length - 1])
+      : table(t.head, t.rows.map((row) => row.map(escapeHtml)));
+  return `<h2>Bench: one platform node</h2>${benchTables(b).map((t) => `<h3>${escapeHtml(t.title)}</h3>${verdicts(t)}`).join('\n')}${bars}`;
 }
 
 function barMs(groups: Array<{ label: string; values: number[] }>, seriesLabels: string[]): string {

@@ -54,11 +54,13 @@ describe('percentile (nearest rank)', () => {
 });
 
 describe('summarize', () => {
-  it('gives count, min, p50/p90/p99, max and mean', () => {
-    expect(summarize([4, 1, 3, 2])).toEqual({ count: 4, min: 1, p50: 2, p90: 4, p99: 4, max: 4, mean: 2.5 });
+  it('gives count, min, p50/p90/p99/p99.9, max and mean', () => {
+    expect(summarize([4, 1, 3, 2])).toEqual({ count: 4, min: 1, p50: 2, p90: 4, p99: 4, p999: 4, max: 4, mean: 2.5 });
+    const thousand = summarize(Array.from({ length: 1000 }, (_, i) => 1000 - i));
+    expect([thousand.p99, thousand.p999, thousand.max]).toEqual([990, 999, 1000]);
   });
 
   it('gives nulls for no samples', () => {
-    expect(summarize([])).toEqual({ count: 0, min: null, p50: null, p90: null, p99: null, max: null, mean: null });
+    expect(summarize([])).toEqual({ count: 0, min: null, p50: null, p90: null, p99: null, p999: null, max: null, mean: null });
   });
 });

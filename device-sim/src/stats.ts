@@ -21,13 +21,14 @@ export interface LatencySummary {
   p50: number | null;
   p90: number | null;
   p99: number | null;
+  p999: number | null;
   max: number | null;
   mean: number | null;
 }
 
-/** Count, min, p50/p90/p99 (nearest rank), max and mean of `samples`. */
+/** Count, min, p50/p90/p99/p99.9 (nearest rank), max and mean of `samples`. */
 export function summarize(samples: readonly number[]): LatencySummary {
-  if (samples.length === 0) return { count: 0, min: null, p50: null, p90: null, p99: null, max: null, mean: null };
+  if (samples.length === 0) return { count: 0, min: null, p50: null, p90: null, p99: null, p999: null, max: null, mean: null };
   const sorted = sortedCopy(samples);
   return {
     count: sorted.length,
@@ -35,6 +36,7 @@ export function summarize(samples: readonly number[]): LatencySummary {
     p50: percentileOfSorted(sorted, 50),
     p90: percentileOfSorted(sorted, 90),
     p99: percentileOfSorted(sorted, 99),
+    p999: percentileOfSorted(sorted, 99.9),
     max: sorted[sorted.length - 1]!,
     mean: sorted.reduce((sum, x) => sum + x, 0) / sorted.length,
   };

@@ -1,56 +1,85 @@
 /**
  * Scenario `bench`: one platform node under thousands of connected devices. Devices connect
  * directly (no network model: this measures the platform, not LTE-M), spread over several
- * loopback source addresses when one would run out of ephemeral ports, heartbeat at the chosen
- * interval and press at the chosen rate. Reported: press → "received" on the device and
- * press → visible at the CIC (SSE), the platform's own press → received histogram, throughput,
- * the platform's RSS; with --baseline, the same mqtt.js set-up's QoS 1 echo round trip against
- * a plain broker, and the ratio.
+ * loopback source addresses, heartbeat at the chosen interval and press at the chosen rate —
+ * up to thousands of presses per second from this one process (pacing.ts, press-tracker.ts).
+ * With --flood a second phase repeats the load while one more device floods; with --storm every
+ * connection drops a third into the load; with --idle N[,N…] no device presses and the memory
+ * per idle connection is measured instead (bench-idle.ts). With --baseline the same client
+ * set-up measures a plain broker: its QoS 1 echo, or its memory per idle connection.
  *
- * Provisioning thousands of devices costs minutes (one scrypt hash each), and so does their
- * first CONNECT (one scrypt verification each). The started platform therefore keeps its data
- * in the state directory (or --database-url) and the devices' secrets are kept next to it, so
- * a second run reuses them: only the connect cost is paid again.
+ * Devices are provisioned through the batch endpoint (CONTRACT §4, 1,000 per request, one
+ * request per device on a platform without it), several per protection case (--devices-per-case).
+ * Their ids and secrets are kept in the state directory with the platform's data, so a second
+ * run on the same data provisions nothing.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { connect as mqttConnect, MqttClient } from 'mqtt';
+import { MqttClient } from 'mqtt';
 import { connect as netConnect } from 'node:net';
-import { ApiClient } from '../api.js';
+import { UINT32_MAX } from '@amr/protocol';
+import { ApiClient, ApiError } from '../api.js';
+import type { BenchSection, IdleSection } from '../bench-report.js';
+import { benchTables } from '../bench-report.js';
+import { evaluateTargets } from '../bench-targets.js';
 import { SimulatedCic } from '../cic.js';
 import { SimDevice } from '../device.js';
 import type { FleetOptions } from '../fleet-args.js';
-import { evaluateObjectives, summarizeByProfile, type PressSample } from '../measure.js';
+import { evaluateObjectives, summarizeByProfile, type Objective, type PressSample } from '../measure.js';
 import { seededRandom } from '../network.js';
-import { ms } from '../output.js';
+import { ms, textTable, type Reporter } from '../output.js';
 import { brokerFor, externalPlatform, histogram, histogramPercentile, scrapeMetrics, startChildPlatform, type PlatformHandle } from '../platform-host.js';
 import { Progress } from '../progress.js';
-import { mapBounded, provisionFleet, type ProvisionedDevice } from '../provision.js';
-import { writeReport, type BenchSection, type RunReport } from '../report.js';
+import { createCases, mapBounded, provisionForCases, type ProvisionedDevice } from '../provision.js';
+import { writeReport, type RunReport } from '../report.js';
 import { summarize, type LatencySummary } from '../stats.js';
+import { idleLimits, planIdleSteps, runIdle } from './bench-idle.js';
+import { runLoad, type LoadResult } from './bench-load.js';
 import { platformFailed, sleep } from './fleet.js';
 import type { ScenarioContext, ScenarioOutcome } from './types.js';
 
-/** Connections per loopback source address: well under the 28k ephemeral ports of one address. */
-export const PER_ADDRESS = 20_000;
+/**
+ * Devices per loopback source address by default: the platform bounds unauthenticated
+ * connections per address (CONTRACT §2), and one address has about 28,000 ephemeral ports.
+ */
+export const DEVICES_PER_ADDRESS = 1000;
 
 export function sourceAddresses(devices: number, requested: number): string[] {
-  const n = requested > 0 ? requested : Math.max(1, Math.ceil(devices / PER_ADDRESS));
+  const n = requested > 0 ? requested : Math.min(250, Math.max(1, Math.ceil(devices / DEVICES_PER_ADDRESS)));
   return Array.from({ length: n }, (_, i) => `127.0.0.${i + 1}`);
 }
+
+/** The bench's presses use seqs from here up (above what earlier simulator runs used) … */
+export const SEQ_FLOOR = 1_000_000;
+/** … and a run reserves this many before it presses, so that a run that dies cannot reuse them. */
+export const SEQ_RESERVE = 100_000_000;
+
+/** Every device's first seq of a run, from the stored next one (wrapping below 2^32). */
+export function seqBaseFrom(stored: number | undefined): number {
+  const base = Math.max(stored ?? 0, SEQ_FLOOR);
+  return base + SEQ_RESERVE > UINT32_MAX ? SEQ_FLOOR : base;
+}
+
+/** Cases the bench creates at once (each is one HTTP request and one transaction). */
+const CASE_CONCURRENCY = 16;
+
+/** Samples kept in the report (every press is in the summaries). */
+const REPORT_SAMPLES = 2000;
 
 interface DeviceStore {
   platform: string;
   devices: ProvisionedDevice[];
+  /** The first seq of the next run (see SEQ_RESERVE). */
+  nextSeq?: number;
 }
 
 export async function runBench(options: FleetOptions, context: ScenarioContext): Promise<ScenarioOutcome> {
   const { reporter, signal } = context;
   const progress = new Progress(reporter.progressStream);
-  const random = seededRandom(options.seed);
   const startedAt = new Date();
   const notes: string[] = [];
 
@@ -83,41 +112,41 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
     reporter.line(`platform  started (pid ${platform.pid}) in ${ms(performance.now() - t0)} on ${options.databaseUrl ? 'PostgreSQL' : dataDir}`);
   }
   const storeFile = join(benchDir, `devices-${createHash('sha256').update(key).digest('hex').slice(0, 12)}.json`);
-  const api = new ApiClient(platform.apiUrl, platform.token, { timeoutMs: 60_000 });
+  const api = new ApiClient(platform.apiUrl, platform.token, { timeoutMs: 120_000 });
   const devices: SimDevice[] = [];
   let cic: SimulatedCic | undefined;
   try {
-    const broker = brokerFor(platform, options.tls);
-    // ---- devices: reuse, provision the missing ones -------------------------------------------
-    const store: DeviceStore = existsSync(storeFile) ? (JSON.parse(await readFile(storeFile, 'utf8')) as DeviceStore) : { platform: key, devices: [] };
-    const reused = Math.min(store.devices.length, options.devices);
-    const missing = options.devices - reused;
-    let provisionMs = 0;
-    if (missing > 0) {
-      reporter.line(`provision ${missing} devices (${reused} reused from ${storeFile})…`);
-      const t0 = performance.now();
-      const fresh = await provisionFleet(api, missing, {
-        cicId: 'cic-antwerpen',
-        concurrency: 8,
-        reference: 'device-sim-bench',
-        signal,
-        onProgress: (n) => progress.update('provision', n / missing, `${n}/${missing}  ${((n / (performance.now() - t0)) * 1000).toFixed(0)} devices/s`),
-      });
-      provisionMs = performance.now() - t0;
-      progress.done();
-      store.devices.push(...fresh);
-      await mkdir(benchDir, { recursive: true, mode: 0o700 });
-      await writeFile(`${storeFile}.tmp`, JSON.stringify(store), { mode: 0o600 });
-      await rename(`${storeFile}.tmp`, storeFile);
-      reporter.line(`provision ${missing} devices in ${ms(provisionMs)} (${((missing / provisionMs) * 1000).toFixed(1)} devices/s); secrets kept in ${storeFile}`);
+    const addresses = sourceAddresses(options.idle.length ? options.devices : options.devices + (options.flood ? 1 : 0), options.addresses);
+    // idle: only as many devices as the platform can hold connected (its open-files limit)
+    let wanted = options.devices + (options.flood ? 1 : 0);
+    if (options.idle.length) {
+      const plan = planIdleSteps(options.idle, await idleLimits(platform, undefined), false);
+      wanted = Math.max(0, ...plan.filter((s) => !s.platformSkipped).map((s) => s.devices));
     }
-    const creds = store.devices.slice(0, options.devices);
 
+    // ---- devices: reuse, provision the missing ones -------------------------------------------
+    const store = await loadStore(storeFile, key, api, (line) => reporter.line(line));
+    const reused = Math.min(store.devices.length, wanted);
+    const missing = wanted - reused;
+    const provisioning: BenchSection['provisioning'] = { provisioned: missing, reused, ms: 0, cases: 0, devicesPerCase: options.devicesPerCase, batch: null };
+    if (missing > 0) {
+      const fresh = await provision(api, missing, options, progress, signal, (line) => reporter.line(line));
+      Object.assign(provisioning, { ms: Math.round(fresh.ms), cases: fresh.cases, batch: fresh.batch });
+      store.devices.push(...fresh.devices);
+      await saveStore(storeFile, store);
+      reporter.line(`provision ${missing} devices in ${ms(fresh.ms)} (${((missing / fresh.ms) * 1000).toFixed(0)} devices/s${fresh.batch ? '' : '; the platform has no batch endpoint: one request per device'}); secrets kept in ${storeFile}`);
+    }
+
+    if (options.idle.length) {
+      const idle = await runIdle({ options, platform, creds: store.devices.slice(0, wanted), addresses, progress, log: (l) => reporter.line(l), signal });
+      return await finish(options, context, platform, { bench: idleBench(options, idle, addresses.length, provisioning), samples: [], objectives: idleObjectives(idle), notes: idleNotes(options, idle), startedAt });
+    }
+
+    // ---- the CIC and the devices -----------------------------------------------------------------
+    const broker = brokerFor(platform, options.tls);
     cic = new SimulatedCic(api, platform.token, options.operator);
     await cic.start();
-
-    // ---- connect ---------------------------------------------------------------------------------
-    const addresses = sourceAddresses(options.devices, options.addresses);
+    const creds = store.devices.slice(0, options.devices);
     for (const [i, c] of creds.entries()) {
       devices.push(
         new SimDevice({
@@ -126,125 +155,57 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
           profile: null,
           ...broker,
           encoding: options.encoding,
-          stateDir: join(options.stateDir, 'bench', 'seq'),
+          stateDir: join(benchDir, 'seq'),
           random: seededRandom(options.seed * 7919 + i),
           heartbeatMs: options.heartbeatS * 1000,
           locEveryMs: options.locEveryS * 1000,
           localAddress: addresses[i % addresses.length]!,
-          connectTimeoutMs: 600_000,
+          connectTimeoutMs: 60_000,
           keepaliveS: 300,
+          keepAckLog: false,
         }),
       );
     }
-    const tc = performance.now();
-    let connected = 0;
-    let failed = 0;
-    await mapBounded(devices, options.connectConcurrency, async (d) => {
-      if (signal.aborted) return;
-      try {
-        await d.start();
-        connected += 1;
-      } catch (error) {
-        failed += 1;
-        if (failed <= 3) reporter.error(`connect ${d.options.deviceId}: ${(error as Error).message}`);
-      }
-      const done = connected + failed;
-      if (done % 50 === 0 || done === devices.length) {
-        progress.update('connect', done / devices.length, `${connected}/${devices.length} connected, ${failed} failed, ${((done / (performance.now() - tc)) * 1000).toFixed(0)}/s`);
-      }
-    });
-    progress.done();
-    const connectMs = performance.now() - tc;
-    reporter.line(`connect   ${connected} devices in ${ms(connectMs)} (${((connected / connectMs) * 1000).toFixed(0)}/s; the platform verifies each secret with scrypt once), ${failed} failed, over ${addresses.length} source address(es)`);
+    const connect = await connectAll(devices, options.connectConcurrency, progress, signal, reporter);
+    reporter.line(`connect   ${connect.connected} devices in ${ms(connect.ms)} (${connect.perSecond.toFixed(0)}/s), ${connect.failed} failed, over ${addresses.length} source address(es)`);
     await sleep(2000, signal);
     const rssIdle = await platform.rssBytes();
-    if (rssIdle !== undefined) reporter.line(`memory    platform RSS ${(rssIdle / 2 ** 20).toFixed(0)} MiB with ${connected} idle connections`);
+    if (rssIdle !== undefined) reporter.line(`memory    platform RSS ${(rssIdle / 2 ** 20).toFixed(0)} MiB with ${connect.connected} idle connections`);
 
     // ---- load ------------------------------------------------------------------------------------
-    const before = histogram(await scrapeMetrics(platform.apiUrl, platform.token), 'amr_press_to_received_seconds');
-    const heartbeatsBefore = devices.reduce((s, d) => s + d.counters.heartbeats, 0);
-    const runMs = options.seconds * 1000;
-    const total = Math.floor(options.rate * options.seconds);
-    // presses go to devices in a shuffled order, so that each press opens a new alarm
-    const order = devices.map((_, i) => i).filter((i) => devices[i]!.button.connected);
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
-    const origin = performance.now();
-    const runs: Array<Promise<PressSample>> = [];
-    let rssPeak = rssIdle ?? 0;
-    let received = 0;
-    const rssTimer = setInterval(() => {
-      void platform.rssBytes().then((v) => {
-        if (v !== undefined) rssPeak = Math.max(rssPeak, v);
-      });
-    }, 1000);
-    for (let i = 0; i < total && !signal.aborted && order.length > 0; i++) {
-      const due = origin + (i / options.rate) * 1000;
-      const wait = due - performance.now();
-      if (wait > 1) await sleep(wait, signal);
-      const device = devices[order[i % order.length]!]!;
-      const atMs = performance.now() - origin;
-      runs.push(
-        device.press({ timeoutMs: options.timeoutS * 1000, retransmitMs: options.retransmitMs, signal }).then((r) => {
-          if (r.outcome === 'received') received += 1;
-          const alarmEvents = r.alarmId === undefined ? [] : (cic!.pressEvents.get(r.alarmId) ?? []);
-          return {
-            deviceId: device.options.deviceId,
-            profile: 'direct',
-            seq: r.seq,
-            atMs,
-            outcome: r.outcome,
-            retransmissions: r.retransmissions,
-            duplicated: (r.otherAlarmIds?.length ?? 0) > 0,
-            ...(r.latencyMs !== undefined ? { receivedMs: r.latencyMs } : {}),
-            ...(r.alarmId !== undefined ? { alarmId: r.alarmId } : {}),
-            ...(alarmEvents.length ? {} : {}),
-          } satisfies PressSample;
-        }),
-      );
-      if (i % 20 === 0) progress.update('bench', (performance.now() - origin) / runMs, `${received}/${i + 1} presses received, ${connected} connected`);
-    }
-    const remaining = origin + runMs - performance.now();
-    if (remaining > 0) await sleep(remaining, signal);
-    const samples = await Promise.all(runs);
-    const loadMs = performance.now() - origin;
-    clearInterval(rssTimer);
-    progress.done();
-    await sleep(500, signal);
-    // the CIC side: when the alarm.received of each press's alarm arrived
-    for (const s of samples) {
-      const events = s.alarmId === undefined ? [] : (cic.pressEvents.get(s.alarmId) ?? []);
-      const pressedAt = origin + s.atMs;
-      const at = events.find((t) => t >= pressedAt - 1);
-      if (at !== undefined) s.cicMs = at - pressedAt;
-    }
-    const after = histogram(await scrapeMetrics(platform.apiUrl, platform.token), 'amr_press_to_received_seconds');
-    const heartbeats = devices.reduce((s, d) => s + d.counters.heartbeats, 0) - heartbeatsBefore;
-    const server = {
-      count: after.count - before.count,
-      ...opt('p50', histogramPercentile(before, after, 50)),
-      ...opt('p90', histogramPercentile(before, after, 90)),
-      ...opt('p99', histogramPercentile(before, after, 99)),
-    };
+    const seqBase = seqBaseFrom(store.nextSeq);
+    store.nextSeq = seqBase + SEQ_RESERVE;
+    await saveStore(storeFile, store);
+    const before = histogram(await scrapeMetrics(platform.apiUrl, platform.token).catch(() => ''), 'amr_press_to_received_seconds');
+    const floodCreds = options.flood ? store.devices[options.devices]! : undefined;
+    const load = await runLoad({
+      options,
+      devices: devices.filter((d) => d.button.connected),
+      cic,
+      platform,
+      reporter,
+      progress,
+      signal,
+      random: seededRandom(options.seed),
+      seqBase,
+      ...(floodCreds
+        ? { flood: { ...broker.target, localAddress: addresses[options.devices % addresses.length]!, deviceId: floodCreds.deviceId, secret: floodCreds.secret, encoding: options.encoding } }
+        : {}),
+    });
+    store.nextSeq = load.maxSeq + 1;
+    await saveStore(storeFile, store);
+    const after = histogram(await scrapeMetrics(platform.apiUrl, platform.token).catch(() => ''), 'amr_press_to_received_seconds');
 
     // ---- baseline ----------------------------------------------------------------------------------
-    const receivedMs = summarize(samples.flatMap((s) => (s.receivedMs === undefined ? [] : [s.receivedMs])));
+    const main = load.phases[0];
     let baseline: BenchSection['baseline'];
     if (options.baseline) {
       reporter.line(`baseline  QoS 1 echo against ${options.baseline} (${options.baselineSamples} round trips, one in flight)…`);
       const echo = await echoRoundTrips(options.baseline, options.baselineSamples, true);
       // the same without TCP_NODELAY on our socket, to show what Nagle costs against this broker
       const nagle = await echoRoundTrips(options.baseline, Math.min(options.baselineSamples, 500), false);
-      baseline = {
-        url: options.baseline,
-        echoMs: echo,
-        withoutNoDelayMs: nagle,
-        noDelay: true,
-        ratioP50: receivedMs.p50 !== null && echo.p50 ? receivedMs.p50 / echo.p50 : null,
-        ratioP99: receivedMs.p99 !== null && echo.p99 ? receivedMs.p99 / echo.p99 : null,
-      };
+      const ratio = (a: number | null | undefined, b: number | null) => (a !== null && a !== undefined && b ? a / b : null);
+      baseline = { url: options.baseline, echoMs: echo, withoutNoDelayMs: nagle, noDelay: true, ratioP50: ratio(main?.receivedMs.p50, echo.p50), ratioP99: ratio(main?.receivedMs.p99, echo.p99) };
     }
 
     // ---- close the alarms the bench opened (so that the next run presses into closed ones) ------
@@ -253,54 +214,44 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
       await cic.stop(15_000);
     }
 
+    const server = {
+      count: after.count - before.count,
+      ...ms3('p50', histogramPercentile(before, after, 50)),
+      ...ms3('p90', histogramPercentile(before, after, 90)),
+      ...ms3('p99', histogramPercentile(before, after, 99)),
+    };
     const bench: BenchSection = {
-      devices: connected,
+      devices: connect.connected,
       addresses: addresses.length,
-      provisioning: { provisioned: missing, reused, ms: Math.round(provisionMs) },
-      connect: { ms: Math.round(connectMs), perSecond: (connected / connectMs) * 1000, failed },
-      load: {
-        seconds: options.seconds,
-        rate: options.rate,
-        heartbeatS: options.heartbeatS,
-        presses: samples.length,
-        heartbeats,
-        pressesPerS: (received / loadMs) * 1000,
-        messagesPerS: ((samples.length + heartbeats) / loadMs) * 1000,
-      },
-      client: { receivedMs, cicMs: summarize(samples.flatMap((s) => (s.cicMs === undefined ? [] : [s.cicMs]))) },
-      server: { pressToReceivedMs: { ...server, ...mapMs(server) } },
+      provisioning,
+      connect: { ms: Math.round(connect.ms), perSecond: connect.perSecond, failed: connect.failed },
+      connections: load.connections,
+      heartbeatS: options.heartbeatS,
+      phases: load.phases,
+      server: { pressToReceivedMs: server },
       rssMiB: {
         ...(rssIdle !== undefined ? { platformIdle: mib(rssIdle) } : {}),
-        ...(rssPeak ? { platformPeak: mib(rssPeak) } : {}),
+        ...(load.rssPeakBytes ? { platformPeak: mib(load.rssPeakBytes) } : {}),
         simulator: mib(process.memoryUsage().rss),
       },
       ...(baseline ? { baseline } : {}),
+      ...(load.flood ? { flood: load.flood } : {}),
+      ...(load.storm ? { storm: load.storm } : {}),
+      targets: evaluateTargets({
+        devices: connect.connected,
+        rate: options.rate,
+        operator: options.operator !== null,
+        ...(main ? { receivedMs: main.receivedMs, cicMs: main.cicMs, durablePerS: main.durablePerS, lost: main.lost, duplicated: main.duplicated } : {}),
+        ...(baseline ? { echoMs: baseline.echoMs } : {}),
+        ...(load.phases.length === 2 && load.flood
+          ? { flood: { quietP99: load.phases[0]!.receivedMs.p99, floodP99: load.phases[1]!.receivedMs.p99, flooded: load.flood.publishes > 0 } }
+          : {}),
+        ...(load.storm ? { storm: { devices: load.storm.devices, allConnectedMs: load.storm.allConnectedMs, reconnected: load.storm.reconnected } } : {}),
+      }),
     };
-    notes.push('Devices connect directly over loopback (no network model): the figures are the platform\'s, not LTE-M\'s.');
-    notes.push('The platform runs as its own process; its RSS is read from /proc/<pid>/status (VmRSS).');
-    if (options.baseline) notes.push(`Baseline: one mqtt.js client with TCP_NODELAY on its socket publishes QoS 1 to a topic it subscribes to (QoS 1), one message in flight; the broker's own socket options are its own.`);
-    const objectives = evaluateObjectives(samples, { cicWatched: true, minPresses: Math.min(total, 1) });
-    if (failed > 0) objectives.push({ name: 'devices connected', target: String(options.devices), actual: String(connected), ok: false });
-    const report: RunReport = {
-      title: `AMR 2.0 device simulator — bench, ${connected} devices`,
-      scenario: 'bench',
-      startedAt: startedAt.toISOString(),
-      settings: { devices: options.devices, seconds: options.seconds, rate: options.rate, heartbeatS: options.heartbeatS, operator: options.operator, platform: platform.kind, database: options.databaseUrl ? 'PostgreSQL' : 'embedded (PGlite)', encoding: options.encoding, cores: (await import('node:os')).cpus().length },
-      profiles: {},
-      summary: summarizeByProfile(samples),
-      samples: samples.map((s) => ({ ...s, atMs: Math.round(s.atMs), ...(s.receivedMs !== undefined ? { receivedMs: Math.round(s.receivedMs * 1000) / 1000 } : {}), ...(s.cicMs !== undefined ? { cicMs: Math.round(s.cicMs * 1000) / 1000 } : {}) })),
-      objectives,
-      ok: objectives.every((o) => o.ok),
-      bench,
-      notes,
-    };
-    for (const line of benchLines(bench)) reporter.line(line);
-    for (const o of objectives) reporter.line(`  ${o.ok ? 'ok  ' : 'MISS'} ${o.name}: ${o.actual} (target ${o.target})`);
-    if (options.report) {
-      const files = await writeReport(options.report, report);
-      reporter.line(`report    ${files.html}  (${files.json})`);
-    }
-    return { exitCode: signal.aborted ? 130 : report.ok ? 0 : 1, result: report };
+    const objectives = evaluateObjectives(load.samples, { cicWatched: true, minPresses: 1 });
+    if (connect.failed > 0) objectives.push({ name: 'devices connected', target: String(options.devices), actual: String(connect.connected), ok: false });
+    return await finish(options, context, platform, { bench, samples: load.samples, objectives, notes: loadNotes(options, load, notes), startedAt });
   } finally {
     await cic?.stop(0);
     await mapBounded(devices, 256, (d) => d.stop());
@@ -308,21 +259,134 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
   }
 }
 
-export function benchLines(b: BenchSection): string[] {
-  const f = (s: LatencySummary) => `p50 ${ms(s.p50)}  p90 ${ms(s.p90)}  p99 ${ms(s.p99)}  max ${ms(s.max)}`;
-  const lines = [
-    `bench     ${b.devices} devices, ${b.load.seconds} s at ${b.load.rate} presses/s, heartbeat ${b.load.heartbeatS} s: ${b.load.presses} presses, ${b.load.heartbeats} heartbeats, ${b.load.messagesPerS.toFixed(0)} msg/s`,
-    `  press → received (device)   ${f(b.client.receivedMs)}`,
-    `  press → CIC (SSE)           ${f(b.client.cicMs)}`,
-    `  server press → received     p50 ≤ ${ms(b.server.pressToReceivedMs.p50)}  p90 ≤ ${ms(b.server.pressToReceivedMs.p90)}  p99 ≤ ${ms(b.server.pressToReceivedMs.p99)} (histogram buckets, n=${b.server.pressToReceivedMs.count})`,
-    `  platform RSS                ${b.rssMiB.platformIdle ?? '—'} MiB idle, ${b.rssMiB.platformPeak ?? '—'} MiB peak; simulator ${b.rssMiB.simulator} MiB`,
-  ];
-  if (b.baseline) {
-    lines.push(`  baseline QoS 1 echo         ${f(b.baseline.echoMs)}  (${b.baseline.url})`);
-    if (b.baseline.withoutNoDelayMs) lines.push(`  … without TCP_NODELAY       ${f(b.baseline.withoutNoDelayMs)}`);
-    lines.push(`  ratio AMR / baseline        p50 ×${b.baseline.ratioP50?.toFixed(1) ?? '—'}  p99 ×${b.baseline.ratioP99?.toFixed(1) ?? '—'}`);
+/** Prints the tables and the objectives, writes the report. */
+async function finish(
+  options: FleetOptions,
+  context: ScenarioContext,
+  platform: PlatformHandle,
+  run: { bench: BenchSection; samples: PressSample[]; objectives: Objective[]; notes: string[]; startedAt: Date },
+): Promise<ScenarioOutcome> {
+  const { reporter, signal } = context;
+  const { bench, samples, objectives } = run;
+  const report: RunReport = {
+    title: `AMR 2.0 device simulator — bench, ${bench.devices} devices${options.idle.length ? ', idle memory' : ''}`,
+    scenario: 'bench',
+    startedAt: run.startedAt.toISOString(),
+    settings: {
+      devices: options.devices, seconds: options.seconds, rate: options.rate, heartbeatS: options.heartbeatS, operator: options.operator, flood: options.flood,
+      storm: options.storm, idle: options.idle, devicesPerCase: options.devicesPerCase, platform: platform.kind,
+      database: options.api ? 'the given platform\'s' : options.databaseUrl ? 'PostgreSQL' : 'embedded (PGlite)', encoding: options.encoding, cores: cpus().length,
+    },
+    profiles: {},
+    summary: summarizeByProfile(samples),
+    samples: reportSamples(samples, REPORT_SAMPLES),
+    objectives,
+    ok: objectives.every((o) => o.ok),
+    bench,
+    notes: run.notes,
+  };
+  for (const line of benchLines(bench)) reporter.line(line);
+  for (const o of objectives) reporter.line(`  ${o.ok ? 'ok  ' : 'MISS'} ${o.name}: ${o.actual} (target ${o.target})`);
+  if (options.report) {
+    const files = await writeReport(options.report, report);
+    reporter.line(`report    ${files.html}  (${files.json})`);
   }
-  return lines;
+  return { exitCode: signal.aborted ? 130 : report.ok ? 0 : 1, result: report };
+}
+
+/** The bench's tables as terminal lines. */
+export function benchLines(b: BenchSection): string[] {
+  return benchTables(b).flatMap((t) => ['', t.title, ...textTable(t.head, t.rows).map((l) => `  ${l}`)]);
+}
+
+/**
+ * The stored devices of this platform, unless the platform no longer knows them (its database
+ * was reset): then they are forgotten and provisioned again.
+ */
+async function loadStore(file: string, key: string, api: ApiClient, log: (line: string) => void): Promise<DeviceStore> {
+  const store: DeviceStore = existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as DeviceStore) : { platform: key, devices: [] };
+  const probe = [store.devices[0], store.devices[store.devices.length - 1]].filter((d) => d !== undefined);
+  for (const d of probe) {
+    try {
+      await api.get(`/api/v1/devices/${encodeURIComponent(d.deviceId)}`);
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 404) throw error;
+      log(`provision the ${store.devices.length} devices kept in ${file} are unknown to this platform (its data was reset): provisioning anew`);
+      return { platform: key, devices: [], ...(store.nextSeq !== undefined ? { nextSeq: store.nextSeq } : {}) };
+    }
+  }
+  return store;
+}
+
+async function saveStore(file: string, store: DeviceStore): Promise<void> {
+  await mkdir(join(file, '..'), { recursive: true, mode: 0o700 });
+  await writeFile(`${file}.tmp`, JSON.stringify(store), { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
+}
+
+/**
+ * `count` new devices: ⌈count / devicesPerCase⌉ cases (CASE_CONCURRENCY requests in flight),
+ * then the devices through the batch endpoint, each case id repeated devicesPerCase times.
+ */
+async function provision(
+  api: ApiClient,
+  count: number,
+  options: FleetOptions,
+  progress: Progress,
+  signal: AbortSignal,
+  log: (line: string) => void,
+): Promise<{ devices: ProvisionedDevice[]; cases: number; batch: boolean; ms: number }> {
+  const t0 = performance.now();
+  const cases = Math.ceil(count / options.devicesPerCase);
+  log(`provision ${count} devices: ${cases} cases (${options.devicesPerCase} devices each), then the devices in batches of 1,000…`);
+  const rate = (n: number) => `${((n / (performance.now() - t0)) * 1000).toFixed(0)}/s`;
+  const caseIds = await createCases(api, cases, {
+    cicId: 'cic-antwerpen',
+    reference: 'device-sim-bench',
+    concurrency: CASE_CONCURRENCY,
+    signal,
+    onProgress: (n) => progress.update('cases', n / cases, `${n}/${cases}  ${rate(n)}`),
+  });
+  progress.done();
+  const casesMs = performance.now() - t0;
+  const perDevice = Array.from({ length: count }, (_, i) => caseIds[Math.floor(i / options.devicesPerCase)]!);
+  const t1 = performance.now();
+  const { devices, batch } = await provisionForCases(api, perDevice, {
+    signal,
+    onProgress: (n) => progress.update('devices', n / count, `${n}/${count}  ${((n / (performance.now() - t1)) * 1000).toFixed(0)}/s`),
+  });
+  progress.done();
+  log(`provision ${cases} cases in ${ms(casesMs)}, ${count} devices in ${ms(performance.now() - t1)}`);
+  return { devices, cases, batch, ms: performance.now() - t0 };
+}
+
+async function connectAll(
+  devices: readonly SimDevice[],
+  concurrency: number,
+  progress: Progress,
+  signal: AbortSignal,
+  reporter: Reporter,
+): Promise<{ connected: number; failed: number; ms: number; perSecond: number }> {
+  const t0 = performance.now();
+  let connected = 0;
+  let failed = 0;
+  await mapBounded(devices, concurrency, async (d) => {
+    if (signal.aborted) return;
+    try {
+      await d.start();
+      connected += 1;
+    } catch (error) {
+      failed += 1;
+      if (failed <= 3) reporter.error(`connect ${d.options.deviceId}: ${(error as Error).message}`);
+    }
+    const done = connected + failed;
+    if (done % 100 === 0 || done === devices.length) {
+      progress.update('connect', done / devices.length, `${connected}/${devices.length} connected, ${failed} failed, ${((done / (performance.now() - t0)) * 1000).toFixed(0)}/s`);
+    }
+  });
+  progress.done();
+  const elapsed = performance.now() - t0;
+  return { connected, failed, ms: elapsed, perSecond: (connected / elapsed) * 1000 };
 }
 
 /**
@@ -333,6 +397,7 @@ export async function echoRoundTrips(url: string, samples: number, noDelay: bool
   const target = new URL(url);
   const host = target.hostname;
   const port = Number(target.port || 1883);
+  // the stream form sets noDelay before CONNECT, as the buttons' do
   const client = new MqttClient(() => netConnect({ host, port, noDelay }) as never, {
     protocolVersion: 4,
     clean: true,
@@ -340,7 +405,6 @@ export async function echoRoundTrips(url: string, samples: number, noDelay: bool
     reconnectPeriod: 0,
     connectTimeout: 10_000,
   });
-  void mqttConnect; // (the URL form is what the buttons use; the stream form sets noDelay before CONNECT)
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', reject);
@@ -363,14 +427,70 @@ export async function echoRoundTrips(url: string, samples: number, noDelay: bool
   return summarize(out);
 }
 
-function opt(key: string, seconds: number | undefined): Record<string, number> {
-  return seconds === undefined || !Number.isFinite(seconds) ? {} : { [key]: seconds };
+/** At most `max` samples for the report, evenly spread over the run, plus every press that was not received. */
+export function reportSamples(samples: readonly PressSample[], max: number): PressSample[] {
+  const step = Math.max(1, Math.ceil(samples.length / max));
+  const round = (v: number | undefined) => (v === undefined ? undefined : Math.round(v * 1000) / 1000);
+  return samples
+    .filter((s, i) => i % step === 0 || s.outcome !== 'received' || s.duplicated)
+    .map((s) => {
+      const out: PressSample = { ...s, atMs: Math.round(s.atMs) };
+      if (s.receivedMs !== undefined) out.receivedMs = round(s.receivedMs)!;
+      if (s.cicMs !== undefined) out.cicMs = round(s.cicMs)!;
+      return out;
+    });
 }
 
-function mapMs(s: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const k of ['p50', 'p90', 'p99']) if (s[k] !== undefined) out[k] = s[k]! * 1000;
-  return out;
+function loadNotes(options: FleetOptions, load: LoadResult, notes: string[]): string[] {
+  notes.push('Devices connect directly over loopback (no network model): the figures are the platform\'s, not LTE-M\'s.');
+  notes.push('Latencies run from the publish of the press to the arrival of its ack (or of its alarm on the CIC\'s event stream), on one clock in one process; the generator\'s own lag (how late a press went out against its schedule) is reported apart and not counted.');
+  notes.push('A press goes to the next device in a shuffled order that has no press waiting for its answer; a press is lost without "received" within the timeout, duplicated when its acks carried two alarm ids or the CIC got an alarm none of its device\'s presses was acked with.');
+  if (load.samples.length > REPORT_SAMPLES) notes.push(`The report keeps ${REPORT_SAMPLES} of the ${load.samples.length} presses (evenly spread, plus every one not received); the summaries cover all of them.`);
+  if (load.extraAlarms) notes.push(`${load.extraAlarms} alarm(s) reached the CIC that no press was acked with.`);
+  if (options.flood) notes.push('--flood: the quiet phase and the flood phase press at the same rate on the same devices; during the second, one more device publishes alarms (a new seq each, QoS 1, no wait for acks) and SUBSCRIBEs to its ack topic, in turn, as fast as its socket takes them, from its own thread; when dropped it reconnects after 1 s.');
+  if (options.storm) notes.push('--storm: a third into the load phase every device\'s socket is destroyed at once (as a lost network does) and each reconnects at once (clean session 0), then resubscribes; "connected again" is its SUBACK. Presses keep coming; those to a device still offline wait in its client and go out on reconnect.');
+  notes.push('The platform runs as its own process; its RSS is read from /proc/<pid>/status (VmRSS).');
+  if (options.baseline) notes.push('Baseline: one mqtt.js client with TCP_NODELAY on its socket publishes QoS 1 to a topic it subscribes to (QoS 1), one message in flight; the broker\'s own socket options are its own.');
+  return notes;
+}
+
+function idleBench(options: FleetOptions, idle: IdleSection, addresses: number, provisioning: BenchSection['provisioning']): BenchSection {
+  return {
+    devices: Math.max(0, ...idle.steps.map((s) => s.platform?.connected ?? 0)),
+    addresses,
+    provisioning,
+    phases: [],
+    rssMiB: { simulator: mib(process.memoryUsage().rss) },
+    idle,
+    targets: evaluateTargets({ devices: options.devices, idle: idle.steps.map((s) => ({ devices: s.devices, kibPerDevice: s.platform?.kibPerDevice ?? null })) }),
+  };
+}
+
+function idleObjectives(idle: IdleSection): Objective[] {
+  return idle.steps.flatMap((s) =>
+    s.platform ? [{ name: `idle devices connected (${s.devices})`, target: String(s.devices), actual: String(s.platform.connected), ok: s.platform.connected === s.devices }] : [],
+  );
+}
+
+function idleNotes(options: FleetOptions, idle: IdleSection): string[] {
+  const fd = (l: { soft: number; hard: number } | undefined) => (l ? `${l.soft} (hard ${l.hard})` : 'unknown');
+  const skipped = idle.steps.flatMap((s) => [
+    ...(s.platformSkipped ? [`Platform at ${s.devices}: ${s.platformSkipped}.`] : []),
+    ...(s.baselineSkipped ? [`Baseline at ${s.devices}: ${s.baselineSkipped}.`] : []),
+  ]);
+  return [
+    ...skipped,
+    `Idle devices are minimal MQTT 3.1.1 clients (one socket and one parser each, one keepalive timer for all): CONNECT with the device's credentials and clean session 0, SUBSCRIBE QoS 1 to its ack and cmd topics, PINGREQ every ${idle.keepaliveS} s. Counts are cumulative: each step adds devices to the ones already connected.`,
+    'KiB per device = (RSS with the step\'s devices connected − RSS before the first one) ÷ connected devices, both read once the figure had settled (two reads 1 s apart within 1 %). Heap: the platform\'s V8 heap in use (amr_nodejs_heap_size_used_bytes), which moves with garbage collection.',
+    `Open-files limits (ulimit -n): simulator ${fd(idle.openFiles.simulator)}, platform ${fd(idle.openFiles.platform)}${options.baseline ? `, plain broker ${fd(idle.openFiles.baseline)}` : ''}. A count that needs more descriptors than a process may open is reported as not measured.`,
+    ...(options.baseline
+      ? [`Baseline: the broker at ${options.baseline} (pid ${idle.baselinePid ?? 'not found'}), ${idle.baselineClientsBefore ?? 'an unknown number of'} client(s) connected before the run by its $SYS report; the same number of anonymous clients with the same session and subscriptions, its RSS from /proc/<pid>/status; their sessions are removed afterwards (a clean-session connect of each id).`]
+      : []),
+  ];
+}
+
+function ms3(key: string, seconds: number | undefined): Record<string, number> {
+  return seconds === undefined || !Number.isFinite(seconds) ? {} : { [key]: seconds * 1000 };
 }
 
 function mib(bytes: number): number {

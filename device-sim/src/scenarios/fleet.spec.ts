@@ -54,6 +54,10 @@ describe('scenario burst, end to end (in-process platform, PGlite in memory)', (
       addresses: 0,
       connectConcurrency: 8,
       baselineSamples: 10,
+      flood: false,
+      storm: false,
+      idle: [],
+      devicesPerCase: 1,
       verbose: false,
     };
     const outcome = await runFleet(options, {

@@ -10,7 +10,7 @@ import { SimulatedCic } from '../cic.js';
 import { SimDevice } from '../device.js';
 import { HEARTBEAT_AXIS_S, lifeCurve, ENERGY_DEFAULTS } from '../energy.js';
 import type { FleetOptions } from '../fleet-args.js';
-import { evaluateObjectives, pct, summarizeByProfile, type Objective, type PressSample } from '../measure.js';
+import { evaluateObjectives, markExtraAlarms, pct, summarizeByProfile, type Objective, type PressSample } from '../measure.js';
 import { PROFILES, seededRandom, type ProfileName, type Random } from '../network.js';
 import { ms } from '../output.js';
 import { brokerFor, externalPlatform, startChildPlatform, type PlatformHandle } from '../platform-host.js';
@@ -231,14 +231,7 @@ export async function runFleet(options: FleetOptions, context: ScenarioContext):
       };
       return sample;
     });
-    // a second alarm where one was expected: an alarm at the CIC that none of the device's presses was acked with
-    const acked = new Set(samples.flatMap((s) => (s.alarmId ? [s.alarmId] : [])));
-    const ours = new Set(devices.map((d) => d.options.deviceId));
-    const extraAlarms = [...cic.receivedAt.entries()].filter(([id, e]) => ours.has(e.deviceId) && !acked.has(id));
-    for (const [, e] of extraAlarms) {
-      const victim = samples.find((s) => s.deviceId === e.deviceId && !s.duplicated);
-      if (victim) victim.duplicated = true;
-    }
+    const extraAlarms = markExtraAlarms(samples, cic.receivedAt, new Set(devices.map((d) => d.options.deviceId)));
 
     const objectives: Objective[] = evaluateObjectives(samples, { cicWatched: true, minPresses: schedule.length, deadlines: options.scenario !== 'coverage' });
     if (options.scenario === 'coverage') {
@@ -282,7 +275,7 @@ export async function runFleet(options: FleetOptions, context: ScenarioContext):
         coverageCuts: sum(devices.map((d) => d.link?.stats.cutByGap ?? 0)),
         vibrations: mergeCounts(devices.map((d) => d.counters.vibrations)),
       },
-      cic: { events: cic.stats.events, swept: cic.stats.swept, reconnects: cic.stats.reconnects, closed: cic.stats.closed, extraAlarms: extraAlarms.length },
+      cic: { events: cic.stats.events, swept: cic.stats.swept, reconnects: cic.stats.reconnects, closed: cic.stats.closed, extraAlarms },
       energy: energySection(options, summary.profiles),
       ...(restart ? { restart: { ...restart, downMs: Math.round(restart.downMs) } } : {}),
       ...(platformRss !== undefined ? { platformRssMiB: round1(platformRss / 2 ** 20) } : {}),

@@ -220,5 +220,5 @@ function roundPress(p: PressRecord): PressRecord {
 
 function roundSummary(s: LatencySummary): LatencySummary {
   const r = (v: number | null) => (v === null ? null : round(v));
-  return { count: s.count, min: r(s.min), p50: r(s.p50), p90: r(s.p90), p99: r(s.p99), max: r(s.max), mean: r(s.mean) };
+  return { count: s.count, min: r(s.min), p50: r(s.p50), p90: r(s.p90), p99: r(s.p99), p999: r(s.p999), max: r(s.max), mean: r(s.mean) };
 }

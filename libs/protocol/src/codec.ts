@@ -118,12 +118,10 @@ function withoutUndefined(value: unknown, wideIntegersAsBigInt: boolean): unknow
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
       if (item === undefined) continue;
-      Object.defineProperty(out, key, {
-        value: withoutUndefined(item, wideIntegersAsBigInt),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      const copy = withoutUndefined(item, wideIntegersAsBigInt);
+      // `__proto__` as an own key, not the prototype setter; every other key by plain (fast) assignment
+      if (key === '__proto__') Object.defineProperty(out, key, { value: copy, enumerable: true, writable: true, configurable: true });
+      else out[key] = copy;
     }
     return out;
   }

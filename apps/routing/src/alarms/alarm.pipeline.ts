@@ -88,7 +88,7 @@ export class AlarmPipeline implements OnApplicationShutdown {
     switch (outcome.kind) {
       case 'new': {
         // Built from what was just written: the CICs see it without a read back.
-        const { protectionCase, timeline } = outcome;
+        const { alarm, protectionCase, timeline } = outcome;
         const view = buildAlarmView(alarm, {
           protectionCase,
           positions: press.loc ? [{ ...press.loc, acc: press.loc.acc ?? null, ts: press.loc.ts ?? press.ts ?? null, src: press.loc.src ?? null }] : [],

@@ -30,8 +30,16 @@ export class CicRouter {
 
   constructor(@Inject(AMR_CONFIG) private readonly config: AmrConfig) {}
 
-  /** Runs inside the press's transaction: `db` is its manager (the embedded database has one connection). */
-  async route(db: EntityManager, homeCicId: string, position: Position | undefined, pressTs: number | undefined, now: Date): Promise<RouteDecision> {
+  /** The coverage areas, read at most every few seconds; read them before a press's transaction opens. */
+  async coverage(db: EntityManager): Promise<CicArea[]> {
+    if (this.areas && Date.now() - this.areas.at < AREAS_TTL_MS) return this.areas.value;
+    const cics = await db.find(Cic, { select: { id: true, area: true } });
+    const value = cics.filter((c) => c.area).map((c) => ({ cicId: c.id, area: c.area as Geometry }));
+    this.areas = { at: Date.now(), value };
+    return value;
+  }
+
+  route(areas: readonly CicArea[], homeCicId: string, position: Position | undefined, pressTs: number | undefined, now: Date): RouteDecision {
     const home = (fallback: RouteDecision['fallback'], described?: RouteDecision['position']): RouteDecision => ({
       cicId: homeCicId,
       reason: 'home-cic',
@@ -44,16 +52,8 @@ export class CicRouter {
     const { routingMaxAccuracyM, positionMaxAgeS } = this.config.alarms;
     if (position.acc !== undefined && position.acc > routingMaxAccuracyM) return home('inaccurate-position', described);
     if (ageS !== null && ageS > positionMaxAgeS) return home('stale-position', described);
-    const cicId = locateCic(await this.coverage(db), position.lon, position.lat);
+    const cicId = locateCic(areas, position.lon, position.lat);
     if (!cicId) return home('outside-every-area', described);
     return { cicId, reason: 'position', position: described, ...(cicId !== homeCicId ? { homeCicId } : {}) };
-  }
-
-  private async coverage(db: EntityManager): Promise<CicArea[]> {
-    if (this.areas && Date.now() - this.areas.at < AREAS_TTL_MS) return this.areas.value;
-    const cics = await db.find(Cic, { select: { id: true, area: true } });
-    const value = cics.filter((c) => c.area).map((c) => ({ cicId: c.id, area: c.area as Geometry }));
-    this.areas = { at: Date.now(), value };
-    return value;
   }
 }

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { DataSource, QueryRunner } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { Alarm, ProtectionCase } from '@amr/persistence';
 import type { AlarmMessage, Encoding } from '@amr/protocol';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DATA_SOURCE, Metrics } from '@amr/runtime';
 import { chainEntries } from '@amr/alarms';
+import type { CicArea } from '@amr/geo';
 import { CicRouter, type RouteDecision } from './cic-router.js';
 
 /** A press as the pipeline hands it over: validated, with the time it reached the platform. */
@@ -16,13 +17,24 @@ export interface PressInput {
   readonly receivedAt: Date;
 }
 
+/** An existing alarm as a press that joins or repeats it needs it. */
+export type StoredAlarm = Pick<Alarm, 'id' | 'deviceId' | 'stage' | 'pressCount' | 'retransmissions' | 'lastSeq' | 'flags'>;
+
 /** What the stored press turned out to be. */
 export type PressOutcome =
   | { kind: 'new'; alarm: Alarm; seq: number; protectionCase: ProtectionCase; route: RouteDecision; timeline: TimelineRow[] }
-  | { kind: 'joined' | 'retransmission'; alarm: Alarm; seq: number }
+  | { kind: 'joined' | 'retransmission'; alarm: StoredAlarm; seq: number }
   | { kind: 'refused'; seq: number; reason: string };
 
 type TimelineRow = ReturnType<typeof chainEntries>[number];
+
+/** A statement on the batch's connection, prepared under `name` the first time. */
+type Sql = (name: string, text: string, values: unknown[]) => Promise<Record<string, unknown>[]>;
+
+/** What PressStore needs of a pg (or embedded-driver) connection. */
+interface PgClient {
+  query(config: string | { name?: string; text: string; values?: unknown[] }): Promise<{ rows: Record<string, unknown>[] }>;
+}
 
 /** Presses of an open alarm beyond this many are counted (pressCount), not each written to its timeline. */
 export const TIMELINE_PRESSES = 20;
@@ -101,7 +113,8 @@ export class PressStore {
   private async runBatch(batch: Pending[]): Promise<void> {
     this.metrics.pressBatch.observe(batch.length);
     try {
-      const outcomes = await this.transaction((runner) => this.write(runner, batch.map((p) => p.input), false));
+      const areas = await this.router.coverage(this.db.manager);
+      const outcomes = await this.transaction((sql) => this.write(sql, areas, batch.map((p) => p.input), false));
       batch.forEach((p, i) => {
         const outcome = outcomes[i]!;
         // Its device is locked by another transaction (another node, a telemetry write): that
@@ -117,23 +130,35 @@ export class PressStore {
   }
 
   /** One press in its own transaction, waiting for its device's lock if need be. */
-  private storeAlone(p: Pending): Promise<void> {
-    return this.transaction((runner) => this.write(runner, [p.input], true)).then((o) => p.resolve(o[0]! as PressOutcome), p.reject);
+  private async storeAlone(p: Pending): Promise<void> {
+    try {
+      const areas = await this.router.coverage(this.db.manager);
+      const [outcome] = await this.transaction((sql) => this.write(sql, areas, [p.input], true));
+      p.resolve(outcome as PressOutcome);
+    } catch (err) {
+      p.reject(err);
+    }
   }
 
-  private async transaction<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+  /**
+   * A transaction on one pooled connection, spoken to directly: the statements are prepared once
+   * per connection (named) and planned once, since planning them cost more than running them.
+   */
+  private async transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
     const runner = this.db.createQueryRunner();
-    await runner.connect();
+    const client = (await runner.connect()) as PgClient;
+    const sql: Sql = async (name, text, values) => (await client.query({ name, text, values })).rows;
     try {
-      await runner.startTransaction();
-      const result = await work(runner);
-      await runner.commitTransaction();
+      // Generic plans: the statements take arrays, so one plan fits every batch, made once.
+      await client.query('BEGIN; SET LOCAL plan_cache_mode = force_generic_plan');
+      const result = await work(sql);
+      await client.query('COMMIT');
       return result;
     } catch (err) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
-      await runner.release();
+      await runner.release().catch(() => undefined);
     }
   }
 
@@ -141,9 +166,9 @@ export class PressStore {
    * dedupe → route → persist for a batch of presses of distinct devices; outcomes in input order.
    * Without `wait`, a press whose device is locked elsewhere is left out (`busy`).
    */
-  private async write(runner: QueryRunner, inputs: readonly PressInput[], wait: boolean): Promise<(PressOutcome | Busy)[]> {
-    const found = await this.lockAndRead(runner, inputs, wait);
-    const existing = await this.lockAlarms(runner, found);
+  private async write(sql: Sql, areas: readonly CicArea[], inputs: readonly PressInput[], wait: boolean): Promise<(PressOutcome | Busy)[]> {
+    const found = await this.lockAndRead(sql, inputs, wait);
+    const existing = await this.lockAlarms(sql, found);
     const outcomes: (PressOutcome | Busy)[] = [];
     const writes = new Writes();
 
@@ -176,7 +201,6 @@ export class PressStore {
         // A new press while an alarm is open joins it.
         open.pressCount += 1;
         open.lastSeq = press.seq;
-        open.updatedAt = now;
         open.flags = [...new Set([...open.flags, ...flags])];
         if (open.pressCount <= TIMELINE_PRESSES) {
           writes.event(open.id, 'press', { seq: press.seq, pressCount: open.pressCount, ...(flags.length ? { flags } : {}) }, now);
@@ -195,7 +219,7 @@ export class PressStore {
         continue;
       }
       const protectionCase = caseEntity(row.case_row);
-      const route = await this.router.route(runner.manager, protectionCase.homeCicId, press.loc, press.ts, now);
+      const route = this.router.route(areas, protectionCase.homeCicId, press.loc, press.ts, now);
       const alarm = Object.assign(new Alarm(), {
         id: randomUUID(),
         deviceId,
@@ -230,8 +254,8 @@ export class PressStore {
       outcomes.push({ kind: 'new', alarm, seq: press.seq, protectionCase, route, timeline });
     }
 
-    await writes.chain(runner);
-    await writes.flush(runner);
+    await writes.chain(sql);
+    await writes.flush(sql);
     return outcomes;
   }
 
@@ -240,8 +264,9 @@ export class PressStore {
    * without `wait`, skipping those locked elsewhere) and reads each device's case, its open alarm
    * and the earlier press with the same seq.
    */
-  private async lockAndRead(runner: QueryRunner, inputs: readonly PressInput[], wait: boolean): Promise<Map<number, LookupRow>> {
-    const rows: LookupRow[] = await runner.query(
+  private async lockAndRead(sql: Sql, inputs: readonly PressInput[], wait: boolean): Promise<Map<number, LookupRow>> {
+    const rows = (await sql(
+      wait ? 'press-lookup-wait' : 'press-lookup',
       `SELECT x.ord::int AS ord, d.last_alarm_seq, d.case_id, to_jsonb(c) AS case_row,
               o.id AS open_id, r.alarm_id AS rt_alarm_id, r.device_ts AS rt_device_ts, r.received_at AS rt_received_at
          FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS x(device_id, seq, ord)
@@ -255,7 +280,7 @@ export class PressStore {
         ORDER BY d.id
         FOR UPDATE OF d ${wait ? '' : 'SKIP LOCKED'}`,
       [inputs.map((i) => i.deviceId), inputs.map((i) => i.press.seq)],
-    );
+    )) as unknown as LookupRow[];
     return new Map(rows.map((r) => [r.ord - 1, r]));
   }
 
@@ -263,16 +288,21 @@ export class PressStore {
    * Locks the alarms the presses may join or repeat, and reads them as they are now: an operator
    * may have closed one since it was seen open.
    */
-  private async lockAlarms(runner: QueryRunner, found: Map<number, LookupRow>): Promise<Map<string, Alarm>> {
+  private async lockAlarms(sql: Sql, found: Map<number, LookupRow>): Promise<Map<string, StoredAlarm>> {
     const ids = [...new Set([...found.values()].flatMap((r) => [r.open_id, r.rt_alarm_id]).filter((id): id is string => Boolean(id)))];
     if (ids.length === 0) return new Map();
-    const alarms = await runner.manager
-      .createQueryBuilder(Alarm, 'a')
-      .where('a.id IN (:...ids)', { ids })
-      .orderBy('a.id')
-      .setLock('pessimistic_write')
-      .getMany();
-    return new Map(alarms.map((a) => [a.id, a]));
+    const rows = (await sql(
+      'press-lock-alarms',
+      `SELECT id, device_id, stage, press_count, retransmissions, last_seq, flags FROM alarms
+        WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+      [ids],
+    )) as { id: string; device_id: string; stage: Alarm['stage']; press_count: number; retransmissions: number; last_seq: string | number; flags: string[] }[];
+    return new Map(
+      rows.map((r) => [
+        r.id,
+        { id: r.id, deviceId: r.device_id, stage: r.stage, pressCount: r.press_count, retransmissions: r.retransmissions, lastSeq: Number(r.last_seq), flags: r.flags },
+      ]),
+    );
   }
 
   /**
@@ -280,7 +310,7 @@ export class PressStore {
    * open, or within the retransmission window — unless both carry a device time and the times differ
    * (the counter was reset: that is a new press).
    */
-  private isRetransmission(row: LookupRow, alarm: Alarm, press: AlarmMessage, now: Date): boolean {
+  private isRetransmission(row: LookupRow, alarm: StoredAlarm, press: AlarmMessage, now: Date): boolean {
     const earlierTs = row.rt_device_ts == null ? null : Number(row.rt_device_ts);
     if (earlierTs != null && press.ts != null && earlierTs !== press.ts) return false;
     const windowStart = now.getTime() - this.config.alarms.retransmitWindowS * 1000;
@@ -361,13 +391,14 @@ class Writes {
   }
 
   /** Chains the entries appended to existing alarms after their last stored entry (the alarms are locked). */
-  async chain(runner: QueryRunner): Promise<void> {
+  async chain(sql: Sql): Promise<void> {
     if (this.appended.length === 0) return;
     const ids = [...new Set(this.appended.map((e) => e.alarmId))];
-    const heads: { alarm_id: string; hash: string | null }[] = await runner.query(
+    const heads = (await sql(
+      'press-timeline-heads',
       `SELECT DISTINCT ON (alarm_id) alarm_id, hash FROM alarm_events WHERE alarm_id = ANY($1::uuid[]) ORDER BY alarm_id, id DESC`,
       [ids],
-    );
+    )) as { alarm_id: string; hash: string | null }[];
     const head = new Map(heads.map((h) => [h.alarm_id, h.hash]));
     for (const e of this.appended) {
       const [row] = chainEntries(e.alarmId, head.get(e.alarmId) ?? null, [{ type: e.type, data: e.data }], e.at);
@@ -377,13 +408,14 @@ class Writes {
   }
 
   /** One statement for every row of the batch (foreign keys are checked at its end). */
-  async flush(runner: QueryRunner): Promise<void> {
+  async flush(sql: Sql): Promise<void> {
     const alarms = this.created.map((a) => ({
       id: a.id, device_id: a.deviceId, case_id: a.caseId, cic_id: a.cicId, kind: a.kind, first_seq: a.firstSeq, last_seq: a.lastSeq,
       flags: a.flags, received_at: a.receivedAt.toISOString(), home_cic_id: a.homeCicId, next_escalation_at: a.nextEscalationAt!.toISOString(),
     }));
     const events = this.events.map((e) => ({ alarm_id: e.alarmId, at: e.at.toISOString(), type: e.type, data: e.data, prev_hash: e.prevHash, hash: e.hash }));
-    await runner.query(
+    await sql(
+      'press-write',
       `WITH
         new_alarms AS (
           INSERT INTO alarms (id, device_id, case_id, cic_id, kind, stage, press_count, first_seq, last_seq, flags, received_at, updated_at, home_cic_id, next_escalation_at)

@@ -1,0 +1,87 @@
+import { describe, expect, it } from '@jest/globals';
+import { benchTables, type BenchSection } from './bench-report.js';
+import { evaluateTargets } from './bench-targets.js';
+import { BitSet } from './flood.js';
+import { fmtMs, textTable } from './output.js';
+import { renderHtml, type RunReport } from './report.js';
+import { summarize } from './stats.js';
+
+const latency = summarize([0.8, 1.1, 1.4, 2.2, 9.5]);
+
+function section(): BenchSection {
+  const phase = (name: string) => ({
+    name, seconds: 60, askedRate: 1000, achievedRate: 999.7, lagMs: summarize([0.1, 0.4]), heldBack: 0, presses: 60_000, received: 60_000,
+    lost: 0, rejected: 2, rejectReasons: [{ reason: 'platform unavailable: press again', presses: 2 }], duplicated: 0, aborted: 0, retransmissions: 0, durablePerS: 998.2, receivedMs: latency, cicMs: latency,
+    cpu: { simulatorPct: 35, platformPct: 120 },
+  });
+  return {
+    devices: 10_000,
+    addresses: 10,
+    provisioning: { provisioned: 10_000, reused: 0, ms: 21_000, cases: 1000, devicesPerCase: 10, batch: true },
+    connect: { ms: 9000, perSecond: 1111, failed: 0 },
+    heartbeatS: 60,
+    phases: [phase('quiet'), phase('flood')],
+    rssMiB: { platformIdle: 600, platformPeak: 700, simulator: 400 },
+    baseline: { url: 'mqtt://127.0.0.1:1883', echoMs: summarize([0.1, 0.2, 0.3]), ratioP50: 5.5, ratioP99: 31.7, noDelay: true },
+    flood: { deviceId: 'btn-flood', ms: 60_000, connects: 2, refusedConnects: 0, disconnects: 1, firstDisconnectMs: 812, publishes: 90_000, pubacks: 12, receivedSeqs: 10, receivedAcks: 11, rejectedAcks: 0, subscribes: 90_000, subacks: 3, lastSeq: 1_090_000 },
+    storm: { devices: 10_000, atS: 20, reconnected: 10_000, perDeviceMs: latency, allConnectedMs: 8200, during: { presses: 8000, received: 8000, lost: 0, receivedMs: latency } },
+    idle: {
+      keepaliveS: 300,
+      openFiles: { simulator: { soft: 20_000, hard: 20_000 } },
+      steps: [
+        { devices: 10_000, platform: { connected: 10_000, rssBeforeKiB: 400_000, rssAfterKiB: 600_000, kibPerDevice: 20, heapKibPerDevice: 9, connectMs: 5000, failed: 0 }, baseline: { connected: 10_000, rssBeforeKiB: 5000, rssAfterKiB: 12_000, kibPerDevice: 0.7, connectMs: 900, failed: 0 } },
+        { devices: 50_000, platformSkipped: 'not measured: ulimit -n', baselineSkipped: 'not measured: ulimit -n' },
+      ],
+    },
+    targets: evaluateTargets({ devices: 10_000, rate: 1000, receivedMs: latency, echoMs: summarize([0.1, 0.2, 0.3]), flood: { quietP99: 9.5, floodP99: 9.5, flooded: true } }),
+  };
+}
+
+describe('bench tables', () => {
+  const tables = benchTables(section());
+
+  it('gives every part of a run its table, the targets last', () => {
+    expect(tables.map((t) => t.title)).toEqual(['Run', 'Load', 'Rejected presses', 'Latency', 'Flooding device btn-flood', 'Reconnect storm', 'Idle memory per connected device (keepalive 300 s)', 'Targets (issue 8)']);
+    expect(tables.find((t) => t.title === 'Rejected presses')!.rows[0]).toEqual(['quiet', 'platform unavailable: press again', '2']);
+    for (const t of tables) for (const row of t.rows) expect(row).toHaveLength(t.head.length);
+  });
+
+  it('shows the quiet and the flooded phase, p99.9 and the ratio to the plain broker', () => {
+    const latencyRows = tables.find((t) => t.title === 'Latency')!.rows;
+    expect(latencyRows.map((r) => `${r[0]} ${r[1]}`)).toContain('flood press → received');
+    expect(tables.find((t) => t.title === 'Latency')!.head).toContain('p99.9');
+    expect(latencyRows.find((r) => r[1]!.startsWith('ratio'))).toEqual(['quiet', 'ratio press → received / echo', '', '×5.5', '', '×31.7', '', '']);
+  });
+
+  it('compares memory per idle device with the plain broker, and says why a count was not measured', () => {
+    const idle = tables.find((t) => t.title.startsWith('Idle'))!;
+    expect(idle.rows[0]).toEqual(['10,000', '10,000', '390.6 MiB → 585.9 MiB', '20.0', '9.0', '10,000', '4.9 MiB → 11.7 MiB', '0.7', '×28.6']);
+    expect(idle.rows[1]![1]).toBe('not measured: ulimit -n');
+  });
+
+  it('prints as aligned columns on the terminal; facts without a header', () => {
+    const lines = textTable(['phase', 'p99'], [['quiet', fmtMs(4.2)], ['flood', fmtMs(1234)]]);
+    expect(lines).toEqual(['phase  p99', '─────  ───────', 'quiet  4.20 ms', 'flood   1.23 s']);
+    expect(textTable(['', ''], [['connect', '9.00 s']])).toEqual(['connect  9.00 s']);
+  });
+
+  it('renders the verdicts in report.html', () => {
+    const report: RunReport = {
+      title: 'bench', scenario: 'bench', startedAt: '2026-12-01T00:00:00.000Z', settings: {}, profiles: {},
+      summary: { all: { presses: 0 } as never, profiles: {} }, samples: [], objectives: [], ok: true, bench: section(), notes: [],
+    };
+    const html = renderHtml(report);
+    expect(html).toContain('<h3>Targets (issue 8)</h3>');
+    expect(html).toContain('<span class="ok">met</span>');
+    expect(html).toContain('data-chart="bench"');
+    expect(html).not.toMatch(/<script|https?:\/\//);
+  });
+});
+
+describe(BitSet.name, () => {
+  it('counts distinct numbers and grows as needed', () => {
+    const set = new BitSet();
+    for (const n of [0, 7, 7, 8, 100_000, 0]) set.add(n);
+    expect(set.size).toBe(4);
+  });
+});

@@ -1,0 +1,220 @@
+/**
+ * What a bench run measured (the `bench` part of result.json) and the tables it is shown in —
+ * the same tables on the terminal (output.ts textTable) and in report.html. Pure.
+ */
+import type { TargetRow } from './bench-targets.js';
+import type { FloodStats } from './flood.js';
+import { fmtMs } from './output.js';
+import type { LatencySummary } from './stats.js';
+
+/** One phase of the load: quiet, flood, or the whole load phase of a run with a storm in it. */
+export interface BenchPhase {
+  name: string;
+  seconds: number;
+  askedRate: number;
+  /** Presses per second the generator actually sent. */
+  achievedRate: number;
+  /** How late presses went out against their schedule (the generator's own lag), ms. */
+  lagMs: LatencySummary;
+  /** Presses that went out late because every device still waited for an answer. */
+  heldBack: number;
+  presses: number;
+  received: number;
+  lost: number;
+  rejected: number;
+  /** The `rejected` acks' reasons, most frequent first. */
+  rejectReasons: Array<{ reason: string; presses: number }>;
+  duplicated: number;
+  aborted: number;
+  retransmissions: number;
+  /** `received` presses per second: received ÷ (last `received` − first press). */
+  durablePerS: number;
+  receivedMs: LatencySummary;
+  cicMs: LatencySummary;
+  /** CPU used over the phase, % of one core: the simulator's (this process) and the platform's. */
+  cpu: { simulatorPct: number; platformPct?: number };
+}
+
+export interface StormSection {
+  devices: number;
+  /** Seconds into the load phase when every connection was dropped. */
+  atS: number;
+  reconnected: number;
+  /** Per device: its drop → connected again (CONNACK and SUBACK), ms. */
+  perDeviceMs: LatencySummary;
+  /** First drop → the last device connected again, ms (null: not all came back within the wait). */
+  allConnectedMs: number | null;
+  /** Presses sent from the drop until every device was back (or the wait ended). */
+  during: { presses: number; received: number; lost: number; receivedMs: LatencySummary };
+}
+
+export interface MemoryFigure {
+  connected: number;
+  rssBeforeKiB: number;
+  rssAfterKiB: number;
+  kibPerDevice: number;
+  heapBeforeKiB?: number;
+  heapAfterKiB?: number;
+  heapKibPerDevice?: number;
+  /** Connecting the step's devices took, ms. */
+  connectMs: number;
+  failed: number;
+}
+
+export interface IdleStep {
+  devices: number;
+  platform?: MemoryFigure;
+  /** Why the platform was not measured at this count. */
+  platformSkipped?: string;
+  baseline?: MemoryFigure;
+  baselineSkipped?: string;
+}
+
+export interface IdleSection {
+  keepaliveS: number;
+  /** `ulimit -n` of the simulator, the platform and the plain broker. */
+  openFiles: { simulator?: { soft: number; hard: number }; platform?: { soft: number; hard: number }; baseline?: { soft: number; hard: number } };
+  baselinePid?: number;
+  /** Clients the plain broker reported connected before the run ($SYS), when it says. */
+  baselineClientsBefore?: number;
+  steps: IdleStep[];
+}
+
+export interface FloodSection extends FloodStats {
+  deviceId: string;
+}
+
+export interface BenchSection {
+  devices: number;
+  addresses: number;
+  provisioning: { provisioned: number; reused: number; ms: number; cases: number; devicesPerCase: number; batch: boolean | null };
+  /** The press bench's devices connecting (mqtt.js clients); absent for --idle. */
+  connect?: { ms: number; perSecond: number; failed: number };
+  /** The measuring devices' connections during the load: lost (either side), set up again, undecodable acks. */
+  connections?: { lost: number; reconnected: number; invalidMessages: number };
+  heartbeatS?: number;
+  phases: BenchPhase[];
+  server?: { pressToReceivedMs: { p50?: number; p90?: number; p99?: number; count: number } };
+  rssMiB: { platformIdle?: number; platformPeak?: number; simulator: number };
+  baseline?: { url: string; echoMs: LatencySummary; withoutNoDelayMs?: LatencySummary; ratioP50: number | null; ratioP99: number | null; noDelay: boolean };
+  flood?: FloodSection;
+  storm?: StormSection;
+  idle?: IdleSection;
+  targets: TargetRow[];
+}
+
+export interface BenchTable {
+  title: string;
+  head: string[];
+  rows: string[][];
+}
+
+const n0 = (v: number): string => Math.round(v).toLocaleString('en-US');
+const mibOfKib = (v: number | undefined): string => (v === undefined ? '—' : `${(v / 1024).toFixed(1)} MiB`);
+
+/** Every table of a bench section, in reading order. */
+export function benchTables(b: BenchSection): BenchTable[] {
+  const tables: BenchTable[] = [];
+  const p = b.provisioning;
+  tables.push({
+    title: 'Run',
+    head: ['', ''],
+    rows: [
+      ['connected devices', `${n0(b.devices)} over ${b.addresses} loopback source address(es)`],
+      [
+        'provisioning',
+        p.provisioned
+          ? `${n0(p.provisioned)} new in ${fmtMs(p.ms)} (${n0((p.provisioned / Math.max(p.ms, 1)) * 1000)}/s; ${p.batch === false ? 'one request per device: no batch endpoint' : 'batch endpoint'}; ${n0(p.cases)} cases, ${p.devicesPerCase} devices per case), ${n0(p.reused)} reused`
+          : `none: ${n0(p.reused)} reused from the state directory`,
+      ],
+      ...(b.connect ? [['connect', `${fmtMs(b.connect.ms)} (${n0(b.connect.perSecond)}/s), ${b.connect.failed} failed`]] : []),
+      ...(b.connections
+        ? [['during the load', `${n0(b.connections.lost)} connections lost, ${n0(b.connections.reconnected)} set up again, ${n0(b.connections.invalidMessages)} undecodable acks`]]
+        : []),
+      ...(b.heartbeatS !== undefined ? [['heartbeat', `every ${b.heartbeatS} s per device`]] : []),
+      ...(b.rssMiB.platformIdle !== undefined || b.rssMiB.platformPeak !== undefined
+        ? [['platform RSS', `${b.rssMiB.platformIdle ?? '—'} MiB connected and idle, ${b.rssMiB.platformPeak ?? '—'} MiB peak under load`]]
+        : []),
+      ['simulator RSS', `${b.rssMiB.simulator} MiB`],
+    ],
+  });
+  if (b.phases.length) {
+    tables.push({
+      title: 'Load',
+      head: ['phase', 's', 'asked/s', 'sent/s', 'lag p99', 'held back', 'received/s', 'presses', 'lost', 'dup', 'rejected', 'retransmitted', 'CPU sim', 'CPU platform'],
+      rows: b.phases.map((ph) => [
+        ph.name, String(ph.seconds), n0(ph.askedRate), ph.achievedRate.toFixed(1), fmtMs(ph.lagMs.p99), n0(ph.heldBack), ph.durablePerS.toFixed(1),
+        n0(ph.presses), String(ph.lost), String(ph.duplicated), String(ph.rejected), String(ph.retransmissions),
+        `${ph.cpu.simulatorPct.toFixed(0)} %`, ph.cpu.platformPct === undefined ? '—' : `${ph.cpu.platformPct.toFixed(0)} %`,
+      ]),
+    });
+    const reasons = b.phases.flatMap((ph) => ph.rejectReasons.slice(0, 5).map((r) => [ph.name, r.reason, n0(r.presses)]));
+    if (reasons.length) tables.push({ title: 'Rejected presses', head: ['phase', 'reason', 'presses'], rows: reasons });
+    const lat = (what: string, s: LatencySummary): string[] => [what, String(s.count), fmtMs(s.p50), fmtMs(s.p90), fmtMs(s.p99), fmtMs(s.p999), fmtMs(s.max)];
+    const rows = b.phases.flatMap((ph) => [
+      [ph.name, ...lat('press → received', ph.receivedMs)],
+      [ph.name, ...lat('press → CIC (SSE)', ph.cicMs)],
+    ]);
+    if (b.server?.pressToReceivedMs.count) {
+      const s = b.server.pressToReceivedMs;
+      const bound = (v: number | undefined) => (v === undefined ? '—' : `≤ ${fmtMs(v)}`);
+      rows.push(['all', 'server histogram (bucket bounds)', String(s.count), bound(s.p50), bound(s.p90), bound(s.p99), '—', '—']);
+    }
+    if (b.baseline) {
+      const e = b.baseline.echoMs;
+      rows.push(['baseline', `QoS 1 echo ${b.baseline.url}`, ...lat('', e).slice(1)]);
+      if (b.baseline.withoutNoDelayMs) rows.push(['baseline', 'echo, Nagle on (no TCP_NODELAY)', ...lat('', b.baseline.withoutNoDelayMs).slice(1)]);
+      rows.push([b.phases[0]!.name, 'ratio press → received / echo', '', `×${b.baseline.ratioP50?.toFixed(1) ?? '—'}`, '', `×${b.baseline.ratioP99?.toFixed(1) ?? '—'}`, '', '']);
+    }
+    tables.push({ title: 'Latency', head: ['phase', 'from the press to', 'n', 'p50', 'p90', 'p99', 'p99.9', 'max'], rows });
+  }
+  if (b.flood) {
+    const f = b.flood;
+    tables.push({
+      title: `Flooding device ${f.deviceId}`,
+      head: ['', ''],
+      rows: [
+        ['flooded for', fmtMs(f.ms)],
+        ['alarms published / PUBACKs', `${n0(f.publishes)} / ${n0(f.pubacks)}`],
+        ['presses acked "received" (distinct seqs) / received acks', `${n0(f.receivedSeqs)} / ${n0(f.receivedAcks)}${f.rejectedAcks ? `; ${n0(f.rejectedAcks)} rejected` : ''}`],
+        ['SUBSCRIBEs / SUBACKs', `${n0(f.subscribes)} / ${n0(f.subacks)}`],
+        ['disconnected by the platform', f.connects === 0 ? 'never connected' : f.disconnects ? `${f.disconnects}×, first after ${fmtMs(f.firstDisconnectMs)}` : 'never'],
+        ['connections / refused or unanswered CONNECTs', `${f.connects} / ${f.refusedConnects}${f.error ? ` (${f.error})` : ''}`],
+      ],
+    });
+  }
+  if (b.storm) {
+    const s = b.storm;
+    tables.push({
+      title: 'Reconnect storm',
+      head: ['', ''],
+      rows: [
+        ['every connection dropped', `${n0(s.devices)} devices at ${s.atS.toFixed(1)} s`],
+        ['connected again (CONNACK + SUBACK)', `${n0(s.reconnected)} of ${n0(s.devices)}; all after ${fmtMs(s.allConnectedMs)}`],
+        ['per device, drop → connected', `p50 ${fmtMs(s.perDeviceMs.p50)}, p99 ${fmtMs(s.perDeviceMs.p99)}, max ${fmtMs(s.perDeviceMs.max)}`],
+        [
+          'presses sent meanwhile → received',
+          `${s.during.presses} presses, ${s.during.lost} lost: p50 ${fmtMs(s.during.receivedMs.p50)}, p99 ${fmtMs(s.during.receivedMs.p99)}, max ${fmtMs(s.during.receivedMs.max)}`,
+        ],
+      ],
+    });
+  }
+  if (b.idle) {
+    const fig = (m: MemoryFigure | undefined, skipped: string | undefined): string[] =>
+      // a skipped count shows the reason's first clause here; the whole of it is in the run's lines and notes
+      m ? [n0(m.connected), `${mibOfKib(m.rssBeforeKiB)} → ${mibOfKib(m.rssAfterKiB)}`, m.kibPerDevice.toFixed(1)] : [skipped?.split(';')[0] ?? '—', '', ''];
+    tables.push({
+      title: `Idle memory per connected device (keepalive ${b.idle.keepaliveS} s)`,
+      head: ['devices', 'platform connected', 'RSS before → after', 'KiB/device', 'heap KiB/device', 'baseline connected', 'RSS before → after', 'KiB/device', 'platform / baseline'],
+      rows: b.idle.steps.map((s) => [
+        n0(s.devices),
+        ...fig(s.platform, s.platformSkipped),
+        s.platform?.heapKibPerDevice === undefined ? '—' : s.platform.heapKibPerDevice.toFixed(1),
+        ...fig(s.baseline, s.baselineSkipped),
+        s.platform && s.baseline && s.baseline.kibPerDevice > 0 ? `×${(s.platform.kibPerDevice / s.baseline.kibPerDevice).toFixed(1)}` : '—',
+      ]),
+    });
+  }
+  tables.push({ title: 'Targets (issue 8)', head: ['target', 'measured', 'verdict'], rows: b.targets.map((t) => [t.target, t.measured, t.verdict]) });
+  return tables;
+}

@@ -1,0 +1,294 @@
+/**
+ * The load phases of the bench: presses at the asked rate over the connected devices (a paced
+ * generator, a press tracker, one sweep timer for retransmissions and timeouts), optionally a
+ * flooding device in a second phase and a reconnect storm a third into the load; then what each
+ * phase measured: rates, press → `received` and press → CIC percentiles, lost and duplicated
+ * presses.
+ */
+import { performance } from 'node:perf_hooks';
+import type { BenchPhase, FloodSection, StormSection } from '../bench-report.js';
+import type { SimulatedCic } from '../cic.js';
+import type { SimDevice } from '../device.js';
+import { startFlood, type FloodHandle, type FloodOptions } from '../flood.js';
+import type { FleetOptions } from '../fleet-args.js';
+import { cicArrivalTimes, markExtraAlarms, type PressSample } from '../measure.js';
+import type { Random } from '../network.js';
+import type { Reporter } from '../output.js';
+import { runPaced, type PacingResult } from '../pacing.js';
+import { metricValue, scrapeMetrics, type PlatformHandle } from '../platform-host.js';
+import { DeviceRotation, PressTracker, shuffled, type TrackedPress } from '../press-tracker.js';
+import { procCpuSeconds } from '../procfs.js';
+import type { Progress } from '../progress.js';
+import { summarize } from '../stats.js';
+import { sleep, waitFor } from './fleet.js';
+
+export interface LoadSetup {
+  options: FleetOptions;
+  /** The measuring devices, connected. */
+  devices: SimDevice[];
+  cic: SimulatedCic;
+  platform: PlatformHandle;
+  reporter: Reporter;
+  progress: Progress;
+  signal: AbortSignal;
+  random: Random;
+  /** Every device's first seq of this run (above any seq it used before). */
+  seqBase: number;
+  /** The flooding device (--flood): everything but the seq base. */
+  flood?: Omit<FloodOptions, 'seqBase'>;
+}
+
+export interface LoadResult {
+  phases: BenchPhase[];
+  /** Every press of the measuring devices, in send order. */
+  samples: PressSample[];
+  storm?: StormSection;
+  flood?: FloodSection;
+  rssPeakBytes: number;
+  /** The measuring devices' connections over the load: lost (by either side), set up again, undecodable acks. */
+  connections: { lost: number; reconnected: number; invalidMessages: number };
+  /** The highest seq this run used (the next run starts above it). */
+  maxSeq: number;
+  extraAlarms: number;
+}
+
+/** How long after the load phase a storm's stragglers are still waited for. */
+const STORM_GRACE_MS = 60_000;
+
+export async function runLoad(setup: LoadSetup): Promise<LoadResult> {
+  const { options, devices, cic, platform, progress, signal } = setup;
+  const tracker = new PressTracker(devices.length, { timeoutMs: options.timeoutS * 1000, retransmitMs: options.retransmitMs });
+  const counted = () => devices.reduce((c, d) => ({ lost: c.lost + d.counters.offline, reconnected: c.reconnected + d.counters.reconnects, invalidMessages: c.invalidMessages + d.counters.invalid }), { lost: 0, reconnected: 0, invalidMessages: 0 });
+  const countsBefore = counted();
+  const nextSeq = devices.map(() => setup.seqBase);
+  devices.forEach((d, i) => d.button.on('ack', (e) => tracker.ack(i, e.ack, e.at)));
+  const rotation = new DeviceRotation(shuffled(devices.map((_, i) => i), setup.random), (i) => tracker.unanswered(i) > 0);
+  const sweeper = setInterval(() => tracker.sweep(performance.now(), (p) => devices[p.device]!.sendPress(p.seq, p.ts)), 50);
+
+  let rssPeakBytes = (await platform.rssBytes()) ?? 0;
+  const rssTimer = setInterval(() => {
+    void platform.rssBytes().then((v) => {
+      if (v !== undefined) rssPeakBytes = Math.max(rssPeakBytes, v);
+    });
+  }, 1000);
+
+  // ---- the reconnect storm: every connection dropped at once, a third into the (first) phase ----
+  const storm = options.storm ? new Storm(devices) : undefined;
+
+  const names = options.flood ? ['quiet', 'flood'] : ['load'];
+  const pacing = new Map<string, PacingResult>();
+  const cpu = new Map<string, BenchPhase['cpu']>();
+  const origin = performance.now();
+  let flood: FloodHandle | undefined;
+  let floodStats: FloodSection | undefined;
+  try {
+    for (const name of names) {
+      if (signal.aborted) break;
+      if (name === 'flood' && setup.flood) {
+        flood = startFlood({ ...setup.flood, seqBase: setup.seqBase });
+        setup.reporter.error(`flood     ${setup.flood.deviceId} floods alarms and SUBSCRIBEs while the others press`);
+      }
+      const stormTimer = storm && name === names[0] ? setTimeout(() => storm.drop(), (options.seconds * 1000) / 3) : undefined;
+      const cpuBefore = { at: performance.now(), own: process.cpuUsage(), platform: await platformCpuSeconds(platform) };
+      let lastDraw = 0;
+      const result = await runPaced({
+        rate: options.rate,
+        durationMs: options.seconds * 1000,
+        signal,
+        send: (n) => {
+          let sent = 0;
+          for (; sent < n; sent++) {
+            const i = rotation.next();
+            if (i < 0) break;
+            const seq = nextSeq[i]!;
+            nextSeq[i] = seq + 1;
+            const ts = Math.floor(Date.now() / 1000);
+            devices[i]!.sendPress(seq, ts);
+            tracker.sent(i, seq, ts, performance.now(), name);
+          }
+          return sent;
+        },
+        onTick: (elapsed, pacer) => {
+          if (elapsed - lastDraw < 250) return;
+          lastDraw = elapsed;
+          const answered = tracker.presses.length - tracker.pending;
+          const f = flood?.stats;
+          progress.update(name, elapsed / (options.seconds * 1000), `${(elapsed / 1000).toFixed(0)}/${options.seconds} s  sent ${pacer.sent}/${pacer.total}  answered ${answered}  in flight ${tracker.pending}${storm ? `  ${storm.status()}` : ''}${f ? `  flood ${f.publishes} sent, ${f.pubacks} acked, ${f.disconnects} disconnects` : ''}`);
+        },
+      });
+      clearTimeout(stormTimer);
+      pacing.set(name, result);
+      const wallS = (performance.now() - cpuBefore.at) / 1000;
+      const own = process.cpuUsage(cpuBefore.own);
+      const platformAfter = await platformCpuSeconds(platform);
+      cpu.set(name, {
+        simulatorPct: ((own.user + own.system) / 1e6 / wallS) * 100,
+        ...(platformAfter !== undefined && cpuBefore.platform !== undefined ? { platformPct: ((platformAfter - cpuBefore.platform) / wallS) * 100 } : {}),
+      });
+      if (flood) {
+        const stats = await flood.stop();
+        floodStats = { ...stats, deviceId: setup.flood!.deviceId };
+        flood = undefined;
+      }
+      progress.done();
+    }
+    // presses still in flight finish or time out (the sweeper declares them lost)
+    await waitFor(() => tracker.pending === 0 && (!storm || storm.settled()), Math.max(options.timeoutS * 1000 + 1000, storm ? STORM_GRACE_MS : 0), signal);
+  } finally {
+    await flood?.stop();
+    clearInterval(sweeper);
+    clearInterval(rssTimer);
+  }
+  if (signal.aborted) tracker.abortPending();
+  await quiet(() => cic.stats.events, 1000, 15_000, signal); // late events at the CIC
+
+  // ---- what was measured -----------------------------------------------------------------------
+  const presses = tracker.presses;
+  const cicAt = cicArrivalTimes(presses.map((p) => ({ alarmId: p.alarmId, sentAt: p.sentAt, received: p.outcome === 'received' })), cic.arrivals);
+  const samples: PressSample[] = presses.map((p, i) => ({
+    deviceId: devices[p.device]!.options.deviceId,
+    profile: 'direct',
+    seq: p.seq,
+    atMs: p.sentAt - origin,
+    outcome: p.outcome === 'pending' ? 'lost' : p.outcome,
+    retransmissions: p.retransmissions,
+    duplicated: (p.otherAlarmIds?.length ?? 0) > 0,
+    ...(p.outcome === 'received' ? { receivedMs: p.answeredAt! - p.sentAt } : {}),
+    ...(cicAt[i] !== undefined ? { cicMs: cicAt[i]! - p.sentAt } : {}),
+    ...(p.alarmId !== undefined ? { alarmId: p.alarmId } : {}),
+    ...(p.reason !== undefined ? { reason: p.reason } : {}),
+  }));
+  const extraAlarms = markExtraAlarms(samples, cic.receivedAt, new Set(devices.map((d) => d.options.deviceId)));
+  const phases = names.filter((n) => pacing.has(n)).map((name) => ({ ...phaseOf(name, options, pacing.get(name)!, presses, samples), cpu: cpu.get(name)! }));
+  const maxSeq = nextSeq.reduce((m, s) => Math.max(m, s - 1), Math.max(setup.seqBase - 1, floodStats?.lastSeq ?? 0));
+  return {
+    phases,
+    samples,
+    ...(storm ? { storm: storm.section(presses, samples, origin) } : {}),
+    ...(floodStats ? { flood: floodStats } : {}),
+    rssPeakBytes,
+    connections: (({ lost, reconnected, invalidMessages }) => ({ lost: lost - countsBefore.lost, reconnected: reconnected - countsBefore.reconnected, invalidMessages: invalidMessages - countsBefore.invalidMessages }))(counted()),
+    maxSeq,
+    extraAlarms,
+  };
+}
+
+/** CPU seconds the platform has used: its process's /proc figures, or its own metric when it runs elsewhere. */
+async function platformCpuSeconds(platform: PlatformHandle): Promise<number | undefined> {
+  if (platform.pid !== undefined) return procCpuSeconds(platform.pid);
+  if (platform.kind !== 'external') return undefined;
+  return metricValue(await scrapeMetrics(platform.apiUrl, platform.token).catch(() => ''), 'amr_process_cpu_seconds_total');
+}
+
+function phaseOf(name: string, options: FleetOptions, pacing: PacingResult, presses: readonly TrackedPress[], samples: readonly PressSample[]): Omit<BenchPhase, 'cpu'> {
+  const idx = presses.flatMap((p, i) => (p.phase === name ? [i] : []));
+  const mine = idx.map((i) => samples[i]!);
+  const received = idx.filter((i) => presses[i]!.outcome === 'received');
+  const first = idx.reduce((m, i) => Math.min(m, presses[i]!.sentAt), Infinity);
+  const last = received.reduce((m, i) => Math.max(m, presses[i]!.answeredAt!), -Infinity);
+  return {
+    name,
+    seconds: options.seconds,
+    askedRate: options.rate,
+    achievedRate: pacing.achievedRate,
+    lagMs: pacing.lagMs,
+    heldBack: pacing.heldBack,
+    presses: mine.length,
+    received: received.length,
+    lost: mine.filter((s) => s.outcome === 'lost').length,
+    rejected: mine.filter((s) => s.outcome === 'rejected').length,
+    rejectReasons: countReasons(mine),
+    duplicated: mine.filter((s) => s.duplicated).length,
+    aborted: mine.filter((s) => s.outcome === 'aborted').length,
+    retransmissions: mine.reduce((sum, s) => sum + s.retransmissions, 0),
+    durablePerS: received.length && last > first ? (received.length * 1000) / (last - first) : 0,
+    receivedMs: summarize(mine.flatMap((s) => (s.receivedMs === undefined ? [] : [s.receivedMs]))),
+    cicMs: summarize(mine.flatMap((s) => (s.cicMs === undefined ? [] : [s.cicMs]))),
+  };
+}
+
+/** The reasons of the rejected presses, most frequent first. */
+export function countReasons(samples: readonly PressSample[]): Array<{ reason: string; presses: number }> {
+  const counts = new Map<string, number>();
+  for (const s of samples) if (s.outcome === 'rejected') counts.set(s.reason ?? '(none given)', (counts.get(s.reason ?? '(none given)') ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([reason, presses]) => ({ reason, presses }));
+}
+
+/** Every connected device drops its connection at once and reconnects; when each is back. */
+class Storm {
+  private droppedAt: Array<number | undefined> = [];
+  private backAt: Array<number | undefined> = [];
+  private firstDrop: number | undefined;
+  private dropped = 0;
+  private back = 0;
+
+  constructor(private readonly devices: readonly SimDevice[]) {
+    devices.forEach((d, i) =>
+      d.button.on('connect', ({ reconnect }) => {
+        if (reconnect && this.droppedAt[i] !== undefined && this.backAt[i] === undefined) {
+          this.backAt[i] = performance.now();
+          this.back += 1;
+        }
+      }),
+    );
+  }
+
+  drop(): void {
+    this.firstDrop = performance.now();
+    this.devices.forEach((d, i) => {
+      if (!d.button.connected) return;
+      this.droppedAt[i] = performance.now();
+      this.dropped += 1;
+      d.drop();
+    });
+  }
+
+  settled(): boolean {
+    return this.firstDrop !== undefined && this.back >= this.dropped;
+  }
+
+  status(): string {
+    return this.firstDrop === undefined ? 'storm to come' : `storm: ${this.back}/${this.dropped} back`;
+  }
+
+  section(presses: readonly TrackedPress[], samples: readonly PressSample[], origin: number): StormSection {
+    const per: number[] = [];
+    let lastBack = -Infinity;
+    this.droppedAt.forEach((at, i) => {
+      const back = this.backAt[i];
+      if (at === undefined || back === undefined) return;
+      per.push(back - at);
+      lastBack = Math.max(lastBack, back);
+    });
+    const all = this.firstDrop !== undefined && this.back >= this.dropped && this.dropped > 0;
+    const until = all ? lastBack : Infinity;
+    const during = samples.filter((_, i) => this.firstDrop !== undefined && presses[i]!.sentAt >= this.firstDrop && presses[i]!.sentAt <= until);
+    return {
+      devices: this.dropped,
+      atS: this.firstDrop === undefined ? 0 : (this.firstDrop - origin) / 1000,
+      reconnected: this.back,
+      perDeviceMs: summarize(per),
+      allConnectedMs: all ? lastBack - this.firstDrop! : null,
+      during: {
+        presses: during.length,
+        received: during.filter((s) => s.outcome === 'received').length,
+        lost: during.filter((s) => s.outcome === 'lost').length,
+        receivedMs: summarize(during.flatMap((s) => (s.receivedMs === undefined ? [] : [s.receivedMs]))),
+      },
+    };
+  }
+}
+
+/** Waits until `count()` has not moved for `stillMs` (at most `maxMs`). */
+async function quiet(count: () => number, stillMs: number, maxMs: number, signal: AbortSignal): Promise<void> {
+  const deadline = performance.now() + maxMs;
+  let last = count();
+  let since = performance.now();
+  while (!signal.aborted && performance.now() < deadline && performance.now() - since < stillMs) {
+    await sleep(100, signal);
+    if (count() !== last) {
+      last = count();
+      since = performance.now();
+    }
+  }
+}
