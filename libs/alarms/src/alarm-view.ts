@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { Alarm, AlarmEvent, AlarmPosition, AlarmPress, ProtectionCase } from '@amr/persistence';
+import { Alarm, AlarmEvent, AlarmPosition, ProtectionCase } from '@amr/persistence';
 
 export type AlarmStage = 'received' | 'accepted' | 'dispatched' | 'closed';
 export const ALARM_STAGES: readonly AlarmStage[] = ['received', 'accepted', 'dispatched', 'closed'];
@@ -92,21 +92,56 @@ export function caseView(c: ProtectionCase): CaseView {
 /** The newest positions an alarm view carries; `positionCount` tells how many are stored. */
 export const VIEW_POSITIONS = 50;
 
-/** Reads one alarm with its case, its newest positions (device-time order) and timeline (append order). */
+/**
+ * Reads what an alarm view shows besides the alarm row, in one statement: its case, its newest
+ * positions (device-time order), how many positions it has, its timeline (append order) and its
+ * first press's device time.
+ */
+const VIEW_PARTS = `
+  SELECT to_jsonb(c) AS case_row,
+         (SELECT coalesce(jsonb_agg(jsonb_build_object('lat', p.lat, 'lon', p.lon, 'acc', p.acc, 'ts', p.ts, 'src', p.src)
+                                    ORDER BY p.ts ASC NULLS LAST, p.id ASC), '[]'::jsonb)
+            FROM (SELECT * FROM alarm_positions WHERE alarm_id = $1 ORDER BY ts DESC, id DESC LIMIT ${VIEW_POSITIONS}) p) AS positions,
+         (SELECT count(*)::int FROM alarm_positions WHERE alarm_id = $1) AS position_count,
+         (SELECT coalesce(jsonb_agg(jsonb_build_object('type', e.type, 'at', e.at, 'data', e.data) ORDER BY e.id), '[]'::jsonb)
+            FROM alarm_events e WHERE e.alarm_id = $1) AS events,
+         (SELECT p.device_ts FROM alarm_presses p WHERE p.alarm_id = $1 ORDER BY p.id LIMIT 1) AS first_press_ts
+    FROM (SELECT 1) AS one LEFT JOIN cases c ON c.id = $2`;
+
+/** Reads one alarm's view: its case, newest positions and timeline, in one round trip. */
 export async function loadAlarmView(db: EntityManager, alarm: Alarm): Promise<AlarmView> {
-  const [protectionCase, newest, positionCount, events, firstPress] = await Promise.all([
-    alarm.caseId ? db.findOne(ProtectionCase, { where: { id: alarm.caseId } }) : Promise.resolve(null),
-    db.find(AlarmPosition, { where: { alarmId: alarm.id }, order: { ts: 'DESC', id: 'DESC' }, take: VIEW_POSITIONS }),
-    db.count(AlarmPosition, { where: { alarmId: alarm.id } }),
-    db.find(AlarmEvent, { where: { alarmId: alarm.id }, order: { id: 'ASC' } }),
-    db.findOne(AlarmPress, { where: { alarmId: alarm.id }, order: { id: 'ASC' }, select: { id: true, deviceTs: true } }),
-  ]);
+  const [row] = (await db.query(VIEW_PARTS, [alarm.id, alarm.caseId])) as {
+    case_row: Record<string, unknown> | null;
+    positions: PositionView[];
+    position_count: number;
+    events: { type: string; at: string; data: Record<string, unknown> }[];
+    first_press_ts: string | number | null;
+  }[];
   return buildAlarmView(alarm, {
-    protectionCase,
-    positions: newest.reverse(),
-    positionCount,
-    events,
-    firstPressTs: firstPress?.deviceTs ?? null,
+    protectionCase: row?.case_row ? caseFromRow(row.case_row) : null,
+    positions: row?.positions ?? [],
+    positionCount: row?.position_count ?? 0,
+    events: (row?.events ?? []).map((e) => ({ type: e.type, at: new Date(e.at), data: e.data })),
+    firstPressTs: row?.first_press_ts == null ? null : Number(row.first_press_ts),
+  });
+}
+
+/** A case row as PostgreSQL names it (snake_case, e.g. from `to_jsonb`), as the entity. */
+export function caseFromRow(row: Record<string, unknown>): ProtectionCase {
+  const at = (v: unknown) => (v == null ? null : new Date(String(v)));
+  return Object.assign(new ProtectionCase(), {
+    id: row.id,
+    homeCicId: row.home_cic_id,
+    reference: row.reference ?? null,
+    riskLevel: row.risk_level ?? null,
+    responderNotes: row.responder_notes ?? null,
+    perpetrator: row.perpetrator ?? null,
+    protectionOrders: row.protection_orders ?? null,
+    victim: row.victim ?? null,
+    heartbeatS: row.heartbeat_s ?? null,
+    graceS: row.grace_s ?? null,
+    createdAt: at(row.created_at),
+    closedAt: at(row.closed_at),
   });
 }
 

@@ -3,11 +3,11 @@ import { Brackets, type DataSource, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { Alarm, AlarmEvent, Device } from '@amr/persistence';
 import { makeAck, type AckStage, type Encoding } from '@amr/protocol';
-import type { AmrConfig } from '@amr/config';
-import { AMR_CONFIG, DATA_SOURCE, DeviceLink, PlatformEvents, type PlatformEventType } from '@amr/runtime';
+import { DATA_SOURCE, DeviceLink, PlatformEvents, type PlatformEventType } from '@amr/runtime';
 import { alarmAudience, loadAlarmView, type AlarmStage, type AlarmView } from './alarm-view.js';
 import { appendEvent, verifyChain, type ChainVerification } from './timeline.js';
 import { recordCaseRead } from './case-reads.js';
+import { DeliveryRecorder } from './delivery-recorder.js';
 import { actorOf, type Scope } from './scope.js';
 
 /** Stage changes an operator may make, and from which stages (CONTRACT §3 ack). */
@@ -41,9 +41,9 @@ export class AlarmService {
 
   constructor(
     @Inject(DATA_SOURCE) private readonly db: DataSource,
-    @Inject(AMR_CONFIG) private readonly config: AmrConfig,
     private readonly link: DeviceLink,
     private readonly events: PlatformEvents,
+    private readonly recorder: DeliveryRecorder,
   ) {}
 
   async list(scope: Scope, filter: { state?: 'open' | 'closed'; limit?: number }): Promise<AlarmView[]> {
@@ -99,16 +99,8 @@ export class AlarmService {
    * dispatched). Returns whether this call recorded the delivery.
    */
   async markDelivered(alarmId: string, via: { channel: 'sse' | 'webhook'; integrationId: string }): Promise<boolean> {
-    const delivered = await this.db.transaction(async (tx) => {
-      const alarm = await tx.findOne(Alarm, { where: { id: alarmId }, lock: { mode: 'pessimistic_write' } });
-      if (!alarm || alarm.deliveredAt || alarm.stage === 'closed') return null;
-      const at = new Date();
-      const accepting = alarm.stage === 'received' && alarm.kind !== 'test';
-      const nextEscalationAt = accepting ? new Date(at.getTime() + this.config.alarms.acceptTimeoutS * 1000) : null;
-      await tx.update(Alarm, { id: alarm.id }, { deliveredAt: at, nextEscalationAt });
-      await appendEvent(tx, alarm.id, 'delivered', { via: via.channel, integrationId: via.integrationId, cicId: alarm.cicId }, at);
-      return Object.assign(alarm, { deliveredAt: at, nextEscalationAt });
-    });
+    // Written with the other deliveries and case reads of the moment (group commit).
+    const delivered = await this.recorder.delivery({ alarmId, ...via });
     if (!delivered) return false;
     if (delivered.kind === 'test') {
       await this.advance({ kind: 'platform' }, delivered.id, 'closed', { outcome: 'self-test delivered' });
@@ -131,10 +123,10 @@ export class AlarmService {
 
   /** An SSE stream wrote an alarm to an integration: a case read, and a delivery if it is the responsible CIC. */
   async deliveredOverStream(alarm: Pick<AlarmView, 'id' | 'caseId' | 'cicId' | 'stage' | 'deliveredAt'>, scope: Extract<Scope, { kind: 'integration' }>): Promise<void> {
-    await recordCaseRead(this.db.manager, { caseId: alarm.caseId, integrationId: scope.integrationId, alarmId: alarm.id, via: 'sse' });
-    if (alarm.cicId === scope.cicId && alarm.stage !== 'closed' && !alarm.deliveredAt) {
-      await this.markDelivered(alarm.id, { channel: 'sse', integrationId: scope.integrationId });
-    }
+    // Both join the recorder's next batch: one transaction for every stream write of the moment.
+    const read = this.recorder.caseRead({ caseId: alarm.caseId, integrationId: scope.integrationId, alarmId: alarm.id, via: 'sse' });
+    const responsible = alarm.cicId === scope.cicId && alarm.stage !== 'closed' && !alarm.deliveredAt;
+    await Promise.all([read, responsible ? this.markDelivered(alarm.id, { channel: 'sse', integrationId: scope.integrationId }) : undefined]);
   }
 
   /**

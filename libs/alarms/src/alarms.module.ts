@@ -1,11 +1,12 @@
 import { forwardRef, Module } from '@nestjs/common';
 import { DeviceLinkModule } from '@amr/runtime';
 import { AlarmService } from './alarm.service.js';
+import { DeliveryRecorder } from './delivery-recorder.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 @Module({
   imports: [DeviceLinkModule, forwardRef(() => WebhooksModule)],
-  providers: [AlarmService],
+  providers: [AlarmService, DeliveryRecorder],
   exports: [AlarmService, DeviceLinkModule],
 })
 export class AlarmsModule {}

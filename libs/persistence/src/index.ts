@@ -21,3 +21,4 @@ export {
   type PgQueryResult,
   type PgQueryConfig,
 } from './pglite/pglite-pg-driver.js';
+export { GroupCommit, inTransaction, preparedQuery, type Sql } from './group-commit.js';

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { Alarm, ProtectionCase } from '@amr/persistence';
+import { Alarm, GroupCommit, inTransaction, type ProtectionCase, type Sql } from '@amr/persistence';
 import type { AlarmMessage, Encoding } from '@amr/protocol';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DATA_SOURCE, Metrics } from '@amr/runtime';
-import { chainEntries } from '@amr/alarms';
+import { caseFromRow, chainEntries } from '@amr/alarms';
 import type { CicArea } from '@amr/geo';
 import { CicRouter, type RouteDecision } from './cic-router.js';
 
@@ -27,14 +27,6 @@ export type PressOutcome =
   | { kind: 'refused'; seq: number; reason: string };
 
 type TimelineRow = ReturnType<typeof chainEntries>[number];
-
-/** A statement on the batch's connection, prepared under `name` the first time. */
-type Sql = (name: string, text: string, values: unknown[]) => Promise<Record<string, unknown>[]>;
-
-/** What PressStore needs of a pg (or embedded-driver) connection. */
-interface PgClient {
-  query(config: string | { name?: string; text: string; values?: unknown[] }): Promise<{ rows: Record<string, unknown>[] }>;
-}
 
 /** Presses of an open alarm beyond this many are counted (pressCount), not each written to its timeline. */
 export const TIMELINE_PRESSES = 20;
@@ -62,11 +54,7 @@ interface Pending {
 @Injectable()
 export class PressStore {
   private readonly logger = new Logger('PressStore');
-  private readonly pending: Pending[] = [];
-  private inFlight = 0;
-  private pumpScheduled = false;
-  /** Concurrent transactions: the embedded database has one connection. */
-  private readonly maxInFlight: number;
+  private readonly batches: GroupCommit<Pending>;
 
   constructor(
     @Inject(AMR_CONFIG) private readonly config: AmrConfig,
@@ -74,47 +62,20 @@ export class PressStore {
     private readonly router: CicRouter,
     private readonly metrics: Metrics,
   ) {
-    this.maxInFlight = config.database.url ? 2 : 1;
+    // two transactions at a time on PostgreSQL; the embedded database has one connection
+    this.batches = new GroupCommit((batch) => this.runBatch(batch), { maxBatch: MAX_BATCH, maxInFlight: config.database.url ? 2 : 1 });
   }
 
   /** Resolves after the commit (or rejects: nothing of this press was stored). */
   store(input: PressInput): Promise<PressOutcome> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ input, resolve, reject });
-      this.schedulePump();
-    });
-  }
-
-  /**
-   * Batches start after the I/O of the current turn of the event loop, so that every press read
-   * from the sockets in that turn joins the same transaction (the embedded database works on
-   * this thread: without the turn, nothing new would have been read when the previous commit ends).
-   */
-  private schedulePump(): void {
-    if (this.pumpScheduled) return;
-    this.pumpScheduled = true;
-    setImmediate(() => {
-      this.pumpScheduled = false;
-      this.pump();
-    });
-  }
-
-  private pump(): void {
-    while (this.inFlight < this.maxInFlight && this.pending.length > 0) {
-      const batch = this.pending.splice(0, MAX_BATCH);
-      this.inFlight++;
-      void this.runBatch(batch).finally(() => {
-        this.inFlight--;
-        this.schedulePump();
-      });
-    }
+    return new Promise((resolve, reject) => this.batches.add({ input, resolve, reject }));
   }
 
   private async runBatch(batch: Pending[]): Promise<void> {
     this.metrics.pressBatch.observe(batch.length);
     try {
       const areas = await this.router.coverage(this.db.manager);
-      const outcomes = await this.transaction((sql) => this.write(sql, areas, batch.map((p) => p.input), false));
+      const outcomes = await inTransaction(this.db, (sql) => this.write(sql, areas, batch.map((p) => p.input), false));
       batch.forEach((p, i) => {
         const outcome = outcomes[i]!;
         // Its device is locked by another transaction (another node, a telemetry write): that
@@ -133,32 +94,10 @@ export class PressStore {
   private async storeAlone(p: Pending): Promise<void> {
     try {
       const areas = await this.router.coverage(this.db.manager);
-      const [outcome] = await this.transaction((sql) => this.write(sql, areas, [p.input], true));
+      const [outcome] = await inTransaction(this.db, (sql) => this.write(sql, areas, [p.input], true));
       p.resolve(outcome as PressOutcome);
     } catch (err) {
       p.reject(err);
-    }
-  }
-
-  /**
-   * A transaction on one pooled connection, spoken to directly: the statements are prepared once
-   * per connection (named) and planned once, since planning them cost more than running them.
-   */
-  private async transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
-    const runner = this.db.createQueryRunner();
-    const client = (await runner.connect()) as PgClient;
-    const sql: Sql = async (name, text, values) => (await client.query({ name, text, values })).rows;
-    try {
-      // Generic plans: the statements take arrays, so one plan fits every batch, made once.
-      await client.query('BEGIN; SET LOCAL plan_cache_mode = force_generic_plan');
-      const result = await work(sql);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      await runner.release().catch(() => undefined);
     }
   }
 
@@ -218,7 +157,7 @@ export class PressStore {
         outcomes.push({ kind: 'refused', seq: press.seq, reason: 'device not assigned to a protection case' });
         continue;
       }
-      const protectionCase = caseEntity(row.case_row);
+      const protectionCase = caseFromRow(row.case_row);
       const route = this.router.route(areas, protectionCase.homeCicId, press.loc, press.ts, now);
       const alarm = Object.assign(new Alarm(), {
         id: randomUUID(),
@@ -332,25 +271,6 @@ interface LookupRow {
   rt_alarm_id: string | null;
   rt_device_ts: string | number | null;
   rt_received_at: Date | string | null;
-}
-
-/** A case row (snake_case jsonb) as the entity the alarm views are built from. */
-function caseEntity(row: Record<string, unknown>): ProtectionCase {
-  const at = (v: unknown) => (v == null ? null : new Date(String(v)));
-  return Object.assign(new ProtectionCase(), {
-    id: row.id,
-    homeCicId: row.home_cic_id,
-    reference: row.reference ?? null,
-    riskLevel: row.risk_level ?? null,
-    responderNotes: row.responder_notes ?? null,
-    perpetrator: row.perpetrator ?? null,
-    protectionOrders: row.protection_orders ?? null,
-    victim: row.victim ?? null,
-    heartbeatS: row.heartbeat_s ?? null,
-    graceS: row.grace_s ?? null,
-    createdAt: at(row.created_at),
-    closedAt: at(row.closed_at),
-  });
 }
 
 /** Everything a batch writes, gathered while deciding and then written in one statement. */

@@ -1,13 +1,12 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { DownChannel, UpChannel } from '@amr/protocol';
 import { DeviceFlooding, IngestPort, Metrics, type DeviceIngest } from '@amr/runtime';
-import { AlarmService } from '@amr/alarms';
 import { AlarmPipeline } from '../alarms/alarm.pipeline.js';
 import { TelemetryService } from '../telemetry/telemetry.service.js';
-import { PendingCommands } from '../devices/pending-commands.js';
 import { FloodingAlerts } from '../supervision/flooding-alerts.js';
 import { DeviceLanes } from './device-lanes.js';
 import { KeyedThrottle } from './keyed-throttle.js';
+import { Reminders } from './reminders.js';
 
 /**
  * Messages queued per device at most, the one in progress included. A real button has a press, a
@@ -47,8 +46,7 @@ export class DeviceIntake implements DeviceIngest, OnModuleInit, OnModuleDestroy
     private readonly port: IngestPort,
     private readonly alarms: AlarmPipeline,
     private readonly telemetry: TelemetryService,
-    private readonly lifecycle: AlarmService,
-    private readonly commands: PendingCommands,
+    private readonly owed: Reminders,
     private readonly flooding: FloodingAlerts,
     private readonly metrics: Metrics,
   ) {}
@@ -87,10 +85,7 @@ export class DeviceIntake implements DeviceIngest, OnModuleInit, OnModuleDestroy
 
   private remind(deviceId: string, channels: readonly DownChannel[]): void {
     this.lanes
-      .run(deviceId, async () => {
-        if (channels.includes('ack')) await this.lifecycle.remindDevice(deviceId);
-        if (channels.includes('cmd')) await this.commands.resend(deviceId);
-      })
+      .run(deviceId, () => this.owed.remind(deviceId, channels))
       .catch((err: unknown) => {
         if (!(err instanceof DeviceFlooding)) this.logger.error(`${deviceId}: reminder not sent: ${String(err)}`);
       });

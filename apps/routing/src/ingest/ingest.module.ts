@@ -4,9 +4,11 @@ import { AlarmPipeline } from '../alarms/alarm.pipeline.js';
 import { PressStore } from '../alarms/press-store.js';
 import { CicRouter } from '../alarms/cic-router.js';
 import { TelemetryService } from '../telemetry/telemetry.service.js';
+import { TelemetryStore } from '../telemetry/telemetry-store.js';
 import { PendingCommands } from '../devices/pending-commands.js';
 import { FloodingAlerts } from '../supervision/flooding-alerts.js';
 import { DeviceIntake } from './device-intake.js';
+import { Reminders } from './reminders.js';
 
 /**
  * Device traffic into the platform: the alarm pipeline, telemetry and reminders, fed by the broker
@@ -14,7 +16,7 @@ import { DeviceIntake } from './device-intake.js';
  */
 @Module({
   imports: [AlarmsModule],
-  providers: [DeviceIntake, AlarmPipeline, PressStore, CicRouter, TelemetryService, PendingCommands, FloodingAlerts],
+  providers: [DeviceIntake, AlarmPipeline, PressStore, CicRouter, TelemetryService, TelemetryStore, PendingCommands, Reminders, FloodingAlerts],
   exports: [FloodingAlerts],
 })
 export class IngestModule {}

@@ -10,6 +10,8 @@ export interface SupervisionRule {
   readonly type: TechnicalAlertType;
   /** true when the device is in trouble; `$1` = now, `$2` = `param` */
   readonly overdue: string;
+  /** true while an open alert still holds (default: `overdue`); a wider condition gives hysteresis */
+  readonly holds?: string;
   /** jsonb of what the operator should know when it is raised */
   readonly details: string;
   /** why an open alert no longer holds (jsonb text), knowing it was raised at `a.raised_at` */
@@ -40,6 +42,7 @@ export function supervisionRules(settings: { lowBatteryPct: number; selfTestEver
     {
       type: 'low-battery',
       overdue: `${SUPERVISED} AND d.battery < $2::int`,
+      holds: `${SUPERVISED} AND d.battery < $2::int + 5`,
       details: `jsonb_build_object('battery', d.battery, 'thresholdPct', $2::int)`,
       // hysteresis: a battery hovering at the threshold does not raise and clear all day
       clearedBecause: `CASE WHEN d.battery >= $2::int + 5 THEN 'recharged' WHEN NOT ${SUPERVISED} THEN 'not-supervised' ELSE 'unknown-battery' END`,
@@ -86,7 +89,7 @@ export function clearSql(rule: SupervisionRule): string {
           details = a.details || jsonb_build_object('clearedBecause', ${rule.clearedBecause})
       FROM devices d LEFT JOIN cases c ON c.id = d.case_id
       WHERE a.device_id = d.id AND a.type = '${rule.type}' AND a.cleared_at IS NULL
-        AND NOT COALESCE(${rule.overdue}, false)
+        AND NOT COALESCE(${rule.holds ?? rule.overdue}, false)
       RETURNING a.id, a.device_id AS "deviceId", a.type, a.raised_at AS "raisedAt", a.cleared_at AS "clearedAt", a.details)
     SELECT * FROM cleared`;
 }

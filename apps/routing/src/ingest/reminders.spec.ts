@@ -1,0 +1,65 @@
+import { describe, expect, it, jest } from '@jest/globals';
+import type { DataSource } from 'typeorm';
+import type { AlarmService } from '@amr/alarms';
+import type { PendingCommands } from '../devices/pending-commands.js';
+import { Reminders } from './reminders.js';
+
+/** A database whose open alarms are `alarms`, recording each statement's parameters. */
+function fakeDb(alarms: Record<string, unknown>[], fail = false) {
+  const statements: { name: string; values: unknown[] }[] = [];
+  const client = {
+    query: async ({ name, values }: { name: string; values: unknown[] }) => {
+      statements.push({ name, values });
+      if (fail) throw new Error('connection terminated');
+      const ids = values[0] as string[];
+      return { rows: alarms.filter((a) => ids.includes(String(a.device_id))) };
+    },
+  };
+  const db = { createQueryRunner: () => ({ connect: async () => client, release: async () => undefined }) } as unknown as DataSource;
+  return { db, statements };
+}
+
+function remindersWith(db: DataSource) {
+  const notifyDevice = jest.fn<AlarmService['notifyDevice']>(async () => undefined);
+  const resendAll = jest.fn<PendingCommands['resendAll']>(async () => undefined);
+  const reminders = new Reminders(db, { notifyDevice } as unknown as AlarmService, { resendAll } as unknown as PendingCommands);
+  return { reminders, notifyDevice, resendAll };
+}
+
+describe(Reminders.name, () => {
+  it('reminds the devices that subscribe together with one read of open alarms and one of commands', async () => {
+    const { db, statements } = fakeDb([
+      { id: 'alarm-1', device_id: 'btn-a', stage: 'accepted', last_seq: '12', encoding: 'json' },
+      { id: 'alarm-2', device_id: 'btn-c', stage: 'received', last_seq: 3, encoding: 'cbor' },
+    ]);
+    const { reminders, notifyDevice, resendAll } = remindersWith(db);
+    await Promise.all([
+      reminders.remind('btn-a', ['ack', 'cmd']),
+      reminders.remind('btn-b', ['ack']),
+      reminders.remind('btn-c', ['ack']),
+      reminders.remind('btn-d', ['cmd']),
+    ]);
+    expect(statements).toEqual([{ name: 'reminder-open-alarms', values: [['btn-a', 'btn-b', 'btn-c']] }]);
+    expect(resendAll.mock.calls).toEqual([[['btn-a', 'btn-d']]]);
+    expect(notifyDevice.mock.calls).toEqual([
+      [{ id: 'alarm-1', deviceId: 'btn-a', lastSeq: 12 }, 'accepted', 'json'],
+      [{ id: 'alarm-2', deviceId: 'btn-c', lastSeq: 3 }, 'received', 'cbor'],
+    ]);
+  });
+
+  it('serves the devices that subscribe during a batch in the next one', async () => {
+    const { db, statements } = fakeDb([]);
+    const { reminders } = remindersWith(db);
+    const first = reminders.remind('btn-a', ['ack']);
+    await new Promise((resolve) => setImmediate(resolve)); // the first batch has started
+    await Promise.all([first, reminders.remind('btn-b', ['ack']), reminders.remind('btn-c', ['ack'])]);
+    expect(statements.map((s) => s.values[0])).toEqual([['btn-a'], ['btn-b', 'btn-c']]);
+  });
+
+  it('tells every device of a batch that its reminder failed when the database does', async () => {
+    const { db } = fakeDb([], true);
+    const { reminders } = remindersWith(db);
+    const results = await Promise.allSettled([reminders.remind('btn-a', ['ack']), reminders.remind('btn-b', ['ack'])]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  });
+});

@@ -1,0 +1,75 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import type { AckStage, DownChannel, Encoding } from '@amr/protocol';
+import { DATA_SOURCE } from '@amr/runtime';
+import { GroupCommit, preparedQuery } from '@amr/persistence';
+import { AlarmService } from '@amr/alarms';
+import { PendingCommands } from '../devices/pending-commands.js';
+
+/** Devices reminded together at most. */
+const MAX_BATCH = 500;
+
+interface OpenAlarmRow {
+  id: string;
+  device_id: string;
+  stage: AckStage;
+  last_seq: string | number;
+  encoding: Encoding;
+}
+
+interface Waiting {
+  readonly deviceId: string;
+  readonly channels: readonly DownChannel[];
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/**
+ * Gives devices that listen again what the database says they are owed: on `ack`, the current
+ * stage of their open alarm; on `cmd`, their unacknowledged commands (PendingCommands). The devices
+ * of the moment are served together, so a reconnect storm costs one read of open alarms and one of
+ * commands per batch instead of several queries per device. One batch is in flight at a time; the
+ * devices that subscribe meanwhile go into the next.
+ */
+@Injectable()
+export class Reminders {
+  private readonly batches = new GroupCommit<Waiting>((batch) => this.run(batch), { maxBatch: MAX_BATCH });
+
+  constructor(
+    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    private readonly alarms: AlarmService,
+    private readonly commands: PendingCommands,
+  ) {}
+
+  /** Resolves once the device has been sent what it is owed on those channels (or rejects: the database failed). */
+  remind(deviceId: string, channels: readonly DownChannel[]): Promise<void> {
+    return new Promise((resolve, reject) => this.batches.add({ deviceId, channels, resolve, reject }));
+  }
+
+  private async run(batch: Waiting[]): Promise<void> {
+    const wanting = (channel: DownChannel) => [...new Set(batch.filter((w) => w.channels.includes(channel)).map((w) => w.deviceId))];
+    try {
+      await Promise.all([this.remindStages(wanting('ack')), this.commands.resendAll(wanting('cmd'))]);
+      for (const w of batch) w.resolve();
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    }
+  }
+
+  /** Each device's open alarm, told again at its current stage (AlarmService sends every stage's ack). */
+  private async remindStages(deviceIds: readonly string[]): Promise<void> {
+    if (deviceIds.length === 0) return;
+    const open = (await preparedQuery(
+      this.db,
+      'reminder-open-alarms',
+      `SELECT a.id, a.device_id, a.stage, a.last_seq, d.encoding
+         FROM alarms a JOIN devices d ON d.id = a.device_id
+        WHERE a.device_id = ANY($1::text[]) AND a.stage <> 'closed'`,
+      [deviceIds],
+    )) as unknown as OpenAlarmRow[];
+    await Promise.all(
+      open.map((a) => this.alarms.notifyDevice({ id: a.id, deviceId: a.device_id, lastSeq: Number(a.last_seq) }, a.stage, a.encoding)),
+    );
+  }
+
+}

@@ -1,0 +1,86 @@
+import type { DataSource } from 'typeorm';
+
+/** A statement on a connection, prepared under `name` the first time that connection runs it. */
+export type Sql = (name: string, text: string, values: unknown[]) => Promise<Record<string, unknown>[]>;
+
+/** What the hot paths need of a pg (or embedded-driver) connection. */
+interface PgClient {
+  query(config: string | { name?: string; text: string; values?: unknown[] }): Promise<{ rows: Record<string, unknown>[] }>;
+}
+
+/**
+ * A transaction on one pooled connection, spoken to directly rather than through TypeORM: the
+ * statements are prepared once per connection (named) and planned once (generic plans: they take
+ * arrays, so one plan fits every batch), since planning them cost more than running them.
+ */
+export async function inTransaction<T>(db: DataSource, work: (sql: Sql) => Promise<T>): Promise<T> {
+  const runner = db.createQueryRunner();
+  const client = (await runner.connect()) as PgClient;
+  const sql: Sql = async (name, text, values) => (await client.query({ name, text, values })).rows;
+  try {
+    await client.query('BEGIN; SET LOCAL plan_cache_mode = force_generic_plan');
+    const result = await work(sql);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    await runner.release().catch(() => undefined);
+  }
+}
+
+/** One prepared statement on a pooled connection, outside a transaction. */
+export async function preparedQuery(db: DataSource, name: string, text: string, values: unknown[]): Promise<Record<string, unknown>[]> {
+  const runner = db.createQueryRunner();
+  try {
+    const client = (await runner.connect()) as PgClient;
+    return (await client.query({ name, text, values })).rows;
+  } finally {
+    await runner.release().catch(() => undefined);
+  }
+}
+
+/**
+ * Group commit: items are handed to `run` in batches. A batch starts after the I/O of the current
+ * turn of the event loop, so that everything read from the sockets in that turn joins it (the
+ * embedded database works on this thread: without the turn, nothing new would have been read when
+ * the previous batch ends); what arrives while `maxInFlight` batches run goes into the next one.
+ */
+export class GroupCommit<T> {
+  private readonly pending: T[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+
+  constructor(
+    private readonly run: (batch: T[]) => Promise<void>,
+    private readonly options: { maxBatch: number; maxInFlight?: number },
+  ) {}
+
+  add(item: T): void {
+    this.pending.push(item);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < (this.options.maxInFlight ?? 1) && this.pending.length > 0) {
+      const batch = this.pending.splice(0, this.options.maxBatch);
+      this.inFlight++;
+      void this.run(batch)
+        .catch(() => undefined) // `run` settles its items itself
+        .finally(() => {
+          this.inFlight--;
+          if (this.pending.length > 0) this.schedule();
+        });
+    }
+  }
+}
