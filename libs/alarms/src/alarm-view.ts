@@ -93,36 +93,82 @@ export function caseView(c: ProtectionCase): CaseView {
 export const VIEW_POSITIONS = 50;
 
 /**
- * Reads what an alarm view shows besides the alarm row, in one statement: its case, its newest
- * positions (device-time order), how many positions it has, its timeline (append order) and its
- * first press's device time.
+ * Reads alarms with everything their views show, in one statement for any number of them: the
+ * alarm, its case, its newest positions (device-time order), how many positions it has, its
+ * timeline (append order) and its first press's device time.
  */
-const VIEW_PARTS = `
-  SELECT to_jsonb(c) AS case_row,
+const VIEWS = `
+  SELECT to_jsonb(a) AS alarm_row, to_jsonb(c) AS case_row,
          (SELECT coalesce(jsonb_agg(jsonb_build_object('lat', p.lat, 'lon', p.lon, 'acc', p.acc, 'ts', p.ts, 'src', p.src)
                                     ORDER BY p.ts ASC NULLS LAST, p.id ASC), '[]'::jsonb)
-            FROM (SELECT * FROM alarm_positions WHERE alarm_id = $1 ORDER BY ts DESC, id DESC LIMIT ${VIEW_POSITIONS}) p) AS positions,
-         (SELECT count(*)::int FROM alarm_positions WHERE alarm_id = $1) AS position_count,
+            FROM (SELECT * FROM alarm_positions WHERE alarm_id = a.id ORDER BY ts DESC, id DESC LIMIT ${VIEW_POSITIONS}) p) AS positions,
+         (SELECT count(*)::int FROM alarm_positions WHERE alarm_id = a.id) AS position_count,
          (SELECT coalesce(jsonb_agg(jsonb_build_object('type', e.type, 'at', e.at, 'data', e.data) ORDER BY e.id), '[]'::jsonb)
-            FROM alarm_events e WHERE e.alarm_id = $1) AS events,
-         (SELECT p.device_ts FROM alarm_presses p WHERE p.alarm_id = $1 ORDER BY p.id LIMIT 1) AS first_press_ts
-    FROM (SELECT 1) AS one LEFT JOIN cases c ON c.id = $2`;
+            FROM alarm_events e WHERE e.alarm_id = a.id) AS events,
+         (SELECT p.device_ts FROM alarm_presses p WHERE p.alarm_id = a.id ORDER BY p.id LIMIT 1) AS first_press_ts
+    FROM alarms a LEFT JOIN cases c ON c.id = a.case_id
+   WHERE a.id = ANY($1::uuid[])`;
 
-/** Reads one alarm's view: its case, newest positions and timeline, in one round trip. */
-export async function loadAlarmView(db: EntityManager, alarm: Alarm): Promise<AlarmView> {
-  const [row] = (await db.query(VIEW_PARTS, [alarm.id, alarm.caseId])) as {
-    case_row: Record<string, unknown> | null;
-    positions: PositionView[];
-    position_count: number;
-    events: { type: string; at: string; data: Record<string, unknown> }[];
-    first_press_ts: string | number | null;
-  }[];
-  return buildAlarmView(alarm, {
-    protectionCase: row?.case_row ? caseFromRow(row.case_row) : null,
-    positions: row?.positions ?? [],
-    positionCount: row?.position_count ?? 0,
-    events: (row?.events ?? []).map((e) => ({ type: e.type, at: new Date(e.at), data: e.data })),
-    firstPressTs: row?.first_press_ts == null ? null : Number(row.first_press_ts),
+interface ViewRow {
+  alarm_row: Record<string, unknown>;
+  case_row: Record<string, unknown> | null;
+  positions: PositionView[];
+  position_count: number;
+  events: { type: string; at: string; data: Record<string, unknown> }[];
+  first_press_ts: string | number | null;
+}
+
+/** The views of the given alarms as stored now, in the order asked (an id not found is left out). */
+export async function loadAlarmViews(db: EntityManager, ids: readonly string[]): Promise<AlarmView[]> {
+  if (ids.length === 0) return [];
+  const rows = (await db.query(VIEWS, [[...new Set(ids)]])) as ViewRow[];
+  const byId = new Map(
+    rows.map((row) => {
+      const view = buildAlarmView(alarmFromRow(row.alarm_row), {
+        protectionCase: row.case_row ? caseFromRow(row.case_row) : null,
+        positions: row.positions,
+        positionCount: row.position_count,
+        events: row.events.map((e) => ({ type: e.type, at: new Date(e.at), data: e.data })),
+        firstPressTs: row.first_press_ts == null ? null : Number(row.first_press_ts),
+      });
+      return [view.id, view] as const;
+    }),
+  );
+  return ids.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : []));
+}
+
+/** One alarm's view, as stored now. */
+export async function loadAlarmView(db: EntityManager, alarm: Pick<Alarm, 'id'>): Promise<AlarmView> {
+  const [view] = await loadAlarmViews(db, [alarm.id]);
+  if (!view) throw new Error(`alarm ${alarm.id} is gone`);
+  return view;
+}
+
+/** An alarm row as PostgreSQL names it (snake_case, e.g. from `to_jsonb`), as the entity. */
+export function alarmFromRow(row: Record<string, unknown>): Alarm {
+  const at = (v: unknown) => (v == null ? null : new Date(String(v)));
+  return Object.assign(new Alarm(), {
+    id: row.id,
+    deviceId: row.device_id,
+    caseId: row.case_id ?? null,
+    cicId: row.cic_id,
+    kind: row.kind,
+    stage: row.stage,
+    pressCount: row.press_count,
+    retransmissions: row.retransmissions ?? 0,
+    firstSeq: Number(row.first_seq),
+    lastSeq: Number(row.last_seq),
+    flags: row.flags ?? [],
+    receivedAt: at(row.received_at),
+    updatedAt: at(row.updated_at),
+    closedAt: at(row.closed_at),
+    outcome: row.outcome ?? null,
+    homeCicId: row.home_cic_id ?? null,
+    deliveredAt: at(row.delivered_at),
+    acceptedAt: at(row.accepted_at),
+    dispatchedAt: at(row.dispatched_at),
+    escalationLevel: row.escalation_level ?? 0,
+    nextEscalationAt: at(row.next_escalation_at),
   });
 }
 

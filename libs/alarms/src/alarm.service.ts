@@ -1,10 +1,10 @@
 import { ConflictException, ForbiddenException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { Brackets, type DataSource, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
-import { Alarm, AlarmEvent, Device } from '@amr/persistence';
+import { Alarm, AlarmEvent, Device, GroupCommit } from '@amr/persistence';
 import { makeAck, type AckStage, type Encoding } from '@amr/protocol';
 import { DATA_SOURCE, DeviceLink, PlatformEvents, type PlatformEventType } from '@amr/runtime';
-import { alarmAudience, loadAlarmView, type AlarmStage, type AlarmView } from './alarm-view.js';
+import { alarmAudience, loadAlarmView, loadAlarmViews, type AlarmStage, type AlarmView } from './alarm-view.js';
 import { appendEvent, verifyChain, type ChainVerification } from './timeline.js';
 import { recordCaseRead } from './case-reads.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
@@ -20,6 +20,20 @@ const TRANSITIONS: Record<Exclude<AlarmStage, 'received'>, readonly AlarmStage[]
 export interface DispatchDetails {
   unit?: string;
   etaMin?: number;
+}
+
+interface Announcement {
+  readonly id: string;
+  readonly type: PlatformEventType;
+  readonly resolve: (view: AlarmView) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/** An alarm to announce was not found (deleted in the meantime). */
+class AlarmGone extends Error {
+  constructor(id: string) {
+    super(`alarm ${id} is gone`);
+  }
 }
 
 export interface EvidenceExport {
@@ -46,6 +60,8 @@ export class AlarmService {
     private readonly recorder: DeliveryRecorder,
   ) {}
 
+  private readonly announcements = new GroupCommit<Announcement>((batch) => this.announceBatch(batch), { maxBatch: 200 });
+
   async list(scope: Scope, filter: { state?: 'open' | 'closed'; limit?: number }): Promise<AlarmView[]> {
     const query = this.db.getRepository(Alarm).createQueryBuilder('a').orderBy('a.receivedAt', 'DESC').take(filter.limit ?? 100);
     if (scope.kind === 'integration') {
@@ -55,7 +71,7 @@ export class AlarmService {
     if (filter.state === 'open') query.andWhere(`a.stage <> 'closed'`);
     if (filter.state === 'closed') query.andWhere(`a.stage = 'closed'`);
     const alarms = await query.getMany();
-    const views = await Promise.all(alarms.map((a) => loadAlarmView(this.db.manager, a)));
+    const views = await loadAlarmViews(this.db.manager, alarms.map((a) => a.id));
     await this.recordReads(scope, alarms, 'api');
     return views;
   }
@@ -118,7 +134,7 @@ export class AlarmService {
       .andWhere('a.deliveredAt IS NULL')
       .orderBy('a.receivedAt', 'ASC')
       .getMany();
-    return Promise.all(alarms.map((a) => loadAlarmView(this.db.manager, a)));
+    return loadAlarmViews(this.db.manager, alarms.map((a) => a.id));
   }
 
   /** An SSE stream wrote an alarm to an integration: a case read, and a delivery if it is the responsible CIC. */
@@ -127,17 +143,6 @@ export class AlarmService {
     const read = this.recorder.caseRead({ caseId: alarm.caseId, integrationId: scope.integrationId, alarmId: alarm.id, via: 'sse' });
     const responsible = alarm.cicId === scope.cicId && alarm.stage !== 'closed' && !alarm.deliveredAt;
     await Promise.all([read, responsible ? this.markDelivered(alarm.id, { channel: 'sse', integrationId: scope.integrationId }) : undefined]);
-  }
-
-  /**
-   * A device (re)subscribed to its acks — after a loss of coverage, or a broker restart that lost its
-   * queued messages: it is told the current stage of its open alarm again, so its last vibration
-   * is never stale. The database, not the broker, is the source of truth.
-   */
-  async remindDevice(deviceId: string): Promise<void> {
-    const alarm = await this.db.getRepository(Alarm).createQueryBuilder('a').where('a.deviceId = :deviceId', { deviceId }).andWhere(`a.stage <> 'closed'`).getOne();
-    if (!alarm) return;
-    await this.notifyDevice(alarm, alarm.stage as AlarmStage, await this.encodingOf(deviceId));
   }
 
   /** Sends the device the ack of the alarm's current stage; a failure is logged, the stage stands. */
@@ -150,17 +155,36 @@ export class AlarmService {
     }
   }
 
-  /** Publishes an alarm change to every CIC that may see it (the responsible one, the home one). */
-  async announce(alarm: Alarm, type: PlatformEventType): Promise<AlarmView> {
-    const view = await loadAlarmView(this.db.manager, alarm);
-    this.events.publish({ type, cicIds: alarmAudience(alarm), data: view });
-    return view;
+  /**
+   * Publishes an alarm change, with the alarm as stored now, to every CIC that may see it (the
+   * responsible one, the home one). The changes of the moment are read together, in one statement.
+   */
+  announce(alarm: Pick<Alarm, 'id'>, type: PlatformEventType): Promise<AlarmView> {
+    return new Promise((resolve, reject) => this.announcements.add({ id: alarm.id, type, resolve, reject }));
   }
 
   /** Announces an alarm as it is stored now (nothing, if it is gone). */
   async announceById(id: string, type: PlatformEventType): Promise<void> {
-    const alarm = await this.db.getRepository(Alarm).findOne({ where: { id } });
-    if (alarm) await this.announce(alarm, type);
+    await this.announce({ id }, type).catch((err: unknown) => {
+      if (!(err instanceof AlarmGone)) throw err;
+    });
+  }
+
+  private async announceBatch(batch: Announcement[]): Promise<void> {
+    try {
+      const views = new Map((await loadAlarmViews(this.db.manager, batch.map((a) => a.id))).map((v) => [v.id, v]));
+      for (const { id, type, resolve, reject } of batch) {
+        const view = views.get(id);
+        if (!view) {
+          reject(new AlarmGone(id));
+          continue;
+        }
+        this.events.publish({ type, cicIds: alarmAudience(view), data: view });
+        resolve(view);
+      }
+    } catch (err) {
+      for (const a of batch) a.reject(err);
+    }
   }
 
   private async advance(scope: Scope, id: string, to: keyof typeof TRANSITIONS, data: Record<string, unknown>): Promise<AlarmView> {

@@ -132,7 +132,8 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     url,
     connectTimeoutMS: CONNECT_TIMEOUT_MS,
     applicationName: 'amr',
-    extra: { types: PG_TYPES },
+    // the hot paths (presses, telemetry, deliveries, views) take one connection each, in turn
+    extra: { types: PG_TYPES, max: 20 },
   });
   try {
     await ds.initialize();
