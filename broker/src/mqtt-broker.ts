@@ -60,6 +60,9 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
     const aedes = await Aedes.createBroker({
       id: this.config.nodeId,
       drainTimeout: 5000, // STACK_NOTES: one stalled subscriber must not block everyone for 60 s
+      // Messages being delivered at once, over all clients. aedes' default (100) makes one queue for
+      // the whole broker: a hundred slow sockets (buttons in poor coverage) would hold every ack.
+      concurrency: 65_536,
       maxClientsIdLength: 128,
       authenticate: this.auth.authenticate,
       authorizePublish: this.policy.authorizePublish,

@@ -151,7 +151,12 @@ export class PressStore {
         continue;
       }
 
-      // route — by position when it is usable, else the case's home CIC.
+      // route — by position when it is usable, else the case's home CIC. (The case is read with the
+      // device unless it had an open alarm: that alarm was closed in between, so read it now.)
+      if (row.case_id && !row.case_row) {
+        const [found] = await sql('press-case', `SELECT to_jsonb(c) AS case_row FROM cases c WHERE c.id = $1`, [row.case_id]);
+        row.case_row = (found?.case_row as Record<string, unknown> | undefined) ?? null;
+      }
       if (!row.case_id || !row.case_row) {
         this.logger.error(`${deviceId}: press ${press.seq} refused: the device is not assigned to a protection case`);
         outcomes.push({ kind: 'refused', seq: press.seq, reason: 'device not assigned to a protection case' });
@@ -206,7 +211,7 @@ export class PressStore {
   private async lockAndRead(sql: Sql, inputs: readonly PressInput[], wait: boolean): Promise<Map<number, LookupRow>> {
     const rows = (await sql(
       wait ? 'press-lookup-wait' : 'press-lookup',
-      `SELECT x.ord::int AS ord, d.last_alarm_seq, d.case_id, to_jsonb(c) AS case_row,
+      `SELECT x.ord::int AS ord, d.last_alarm_seq, d.case_id, CASE WHEN o.id IS NULL THEN to_jsonb(c) END AS case_row,
               o.id AS open_id, r.alarm_id AS rt_alarm_id, r.device_ts AS rt_device_ts, r.received_at AS rt_received_at
          FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS x(device_id, seq, ord)
          JOIN devices d ON d.id = x.device_id
