@@ -6,7 +6,6 @@ import { makeAck, type AckStage, type Encoding } from '@amr/protocol';
 import { DATA_SOURCE, DeviceLink, PlatformEvents, type PlatformEventType } from '@amr/runtime';
 import { alarmAudience, loadAlarmView, loadAlarmViews, type AlarmStage, type AlarmView } from './alarm-view.js';
 import { appendEvent, verifyChain, type ChainVerification } from './timeline.js';
-import { recordCaseRead } from './case-reads.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
 import { actorOf, type Scope } from './scope.js';
 
@@ -229,7 +228,8 @@ export class AlarmService {
 
   private async recordReads(scope: Scope, alarms: readonly Alarm[], via: 'api'): Promise<void> {
     if (scope.kind !== 'integration') return;
-    for (const alarm of alarms) await recordCaseRead(this.db.manager, { caseId: alarm.caseId, integrationId: scope.integrationId, alarmId: alarm.id, via });
+    // Recorded together with the stream's reads of the moment, in one statement.
+    await Promise.all(alarms.map((alarm) => this.recorder.caseRead({ caseId: alarm.caseId, integrationId: scope.integrationId, alarmId: alarm.id, via })));
   }
 
   private async findVisible(db: EntityManager, scope: Scope, id: string, lock = false): Promise<Alarm> {

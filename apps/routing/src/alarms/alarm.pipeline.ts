@@ -3,7 +3,7 @@ import { makeAck, parseAlarm } from '@amr/protocol';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DeviceLink, Metrics, PlatformEvents } from '@amr/runtime';
 import { AlarmService, alarmAudience, buildAlarmView, type AlarmStage } from '@amr/alarms';
-import { PressStore, type PressOutcome } from './press-store.js';
+import { PressStore, positionOf, type PressOutcome } from './press-store.js';
 import { KeyedThrottle } from '../ingest/keyed-throttle.js';
 
 /** An open alarm collecting presses is announced at most this often (the CIC sees the count grow). */
@@ -89,10 +89,11 @@ export class AlarmPipeline implements OnApplicationShutdown {
       case 'new': {
         // Built from what was just written: the CICs see it without a read back.
         const { alarm, protectionCase, timeline } = outcome;
+        const positions = [positionOf(press)].filter((p) => p !== null);
         const view = buildAlarmView(alarm, {
           protectionCase,
-          positions: press.loc ? [{ ...press.loc, acc: press.loc.acc ?? null, ts: press.loc.ts ?? press.ts ?? null, src: press.loc.src ?? null }] : [],
-          positionCount: press.loc ? 1 : 0,
+          positions,
+          positionCount: positions.length,
           events: timeline,
           firstPressTs: press.ts ?? null,
         });

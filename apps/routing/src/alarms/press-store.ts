@@ -5,7 +5,7 @@ import { Alarm, GroupCommit, inTransaction, type ProtectionCase, type Sql } from
 import type { AlarmMessage, Encoding } from '@amr/protocol';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DATA_SOURCE, Metrics } from '@amr/runtime';
-import { caseFromRow, chainEntries } from '@amr/alarms';
+import { caseFromRow, chainEntries, type PositionView } from '@amr/alarms';
 import type { CicArea } from '@amr/geo';
 import { CicRouter, type RouteDecision } from './cic-router.js';
 
@@ -278,6 +278,13 @@ interface LookupRow {
   rt_received_at: Date | string | null;
 }
 
+/** The position a press carries, as stored on its alarm (its time defaults to the press's). */
+export function positionOf(press: AlarmMessage): PositionView | null {
+  if (!press.loc) return null;
+  const { lat, lon, acc, ts, src } = press.loc;
+  return { lat, lon, acc: acc ?? null, ts: ts ?? press.ts ?? null, src: src ?? null };
+}
+
 /** Everything a batch writes, gathered while deciding and then written in one statement. */
 class Writes {
   readonly created: Alarm[] = [];
@@ -296,10 +303,8 @@ class Writes {
 
   press(alarmId: string, { deviceId, press, receivedAt }: PressInput): void {
     this.presses.push({ alarm_id: alarmId, device_id: deviceId, seq: press.seq, device_ts: press.ts ?? null, received_at: receivedAt.toISOString(), message: press });
-    if (press.loc) {
-      const { lat, lon, acc, ts, src } = press.loc;
-      this.positions.push({ alarm_id: alarmId, lat, lon, acc: acc ?? null, ts: ts ?? press.ts ?? null, src: src ?? null, received_at: receivedAt.toISOString() });
-    }
+    const position = positionOf(press);
+    if (position) this.positions.push({ alarm_id: alarmId, ...position, received_at: receivedAt.toISOString() });
   }
 
   /** What a press tells about its device: it is alive, where it is, its battery and signal. */

@@ -27,10 +27,6 @@ export class PendingCommands {
     private readonly link: DeviceLink,
   ) {}
 
-  async resend(deviceId: string): Promise<void> {
-    await this.resendAll([deviceId]);
-  }
-
   /**
    * Sends every device its unacknowledged commands, oldest first, and marks the queued ones sent.
    * A device whose commands cannot be sent is logged and left for its next subscription; the
