@@ -1,44 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { deviceTopic, encodePayload } from '@amr/protocol';
 import { ADMIN_TOKEN, BOOT_TIMEOUT_MS, closeDatabase, openTestDatabase } from './support/platform.js';
 import { TestDevice } from './support/device.js';
+import { ChildApp, MAINS, freePort } from './support/processes.js';
 
-const MAIN = fileURLToPath(new URL('../dist/apps/platform/src/main.js', import.meta.url));
 const postgresUrl = process.env.TEST_DATABASE_URL || undefined;
-
-/** A free TCP port on the loopback (bound, then released for the platform to take). */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The compiled all-in-one platform in a child process, so that it can be killed with SIGKILL. */
 async function startChild(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`platform did not start: ${output}`)), 60_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      output += d.toString();
-      if (output.includes('is running')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    child.once('exit', (code) => reject(new Error(`platform exited with ${code}: ${output}`)));
-  });
-  child.removeAllListeners('exit');
-  return child;
+  const app = await ChildApp.spawn(MAINS.platform, env).until((a) => a.output.includes('is running'), 'platform start-up');
+  return app.child;
 }
 
 async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {

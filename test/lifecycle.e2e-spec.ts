@@ -104,7 +104,7 @@ describe('the alarm lifecycle', () => {
     }
   });
 
-  it('sends an undelivered alarm to an integration as soon as it connects, and records the delivery', async () => {
+  it('sends an undelivered alarm to an integration as soon as it connects; it is delivered when the integration confirms it', async () => {
     const { platform } = suite;
     const { deviceId, secret } = await platform.provision('cic-west-vlaanderen');
     const device = await TestDevice.connect(platform.mqttUrl, deviceId, secret);
@@ -117,11 +117,24 @@ describe('the alarm lifecycle', () => {
       const stream = new SseClient(`${platform.httpUrl}/api/v1/events`, token);
       try {
         await stream.next((e) => e.event === 'alarm.received' && e.data.id === alarm);
-        const view = await eventually(() => platform.api().get(`/alarms/${alarm}`).then((r) => r.body), (v) => v.deliveredAt !== null);
-        expect(view.timeline.find((t: { event?: string }) => t.event === 'delivered')).toMatchObject({ via: 'sse', cicId: 'cic-west-vlaanderen' });
+        // Written to the stream is sent, not delivered: the integration may never have read it.
+        const reads = await eventually(() => suite.db.query(`SELECT via FROM case_reads WHERE alarm_id = $1`, [alarm]), (r) => r.length > 0);
+        expect((await platform.api().get(`/alarms/${alarm}`).expect(200)).body.deliveredAt).toBeNull();
+
+        // Only an integration of the responsible CIC confirms delivery.
+        const admin = await platform.api().post(`/alarms/${alarm}/delivered`).expect(403);
+        expect(admin.body.message).toMatch(/integration/);
+        await platform.api(await platform.integrationToken('cic-limburg')).post(`/alarms/${alarm}/delivered`).expect(404);
+
+        const confirmed = await platform.api(token).post(`/alarms/${alarm}/delivered`).expect(200);
+        expect(confirmed.body).toMatchObject({ id: alarm, stage: 'received', deliveredAt: expect.any(String) });
+        await platform.api(token).post(`/alarms/${alarm}/delivered`).expect(200); // idempotent
+        const view = (await platform.api().get(`/alarms/${alarm}`).expect(200)).body;
+        expect(view.timeline.filter((t: { event?: string }) => t.event === 'delivered')).toEqual([
+          expect.objectContaining({ via: 'confirmation', cicId: 'cic-west-vlaanderen' }),
+        ]);
         expect(view.serviceLevels.deliveredS).toBeGreaterThanOrEqual(0);
         // Giving the integration the alarm gave it the case: that read is on record.
-        const reads = await suite.db.query(`SELECT via FROM case_reads WHERE alarm_id = $1`, [alarm]);
         expect(reads.map((r: { via: string }) => r.via)).toContain('sse');
       } finally {
         stream.close();
@@ -146,6 +159,7 @@ describe('the alarm lifecycle', () => {
       try {
         const shown = await stream.next((e) => e.event === 'alarm.received' && e.data.id === alarm);
         expect(shown.data.kind).toBe('test');
+        await platform.api(token).post(`/alarms/${alarm}/delivered`).expect(200);
         expect((await device.stage('closed')).alarm).toBe(alarm);
         const view = (await platform.api().get(`/alarms/${alarm}`).expect(200)).body;
         expect(view).toMatchObject({ kind: 'test', stage: 'closed', outcome: 'self-test delivered' });
@@ -215,13 +229,16 @@ describe('escalation when nobody takes the alarm', () => {
     await suite.db.query(`UPDATE cics SET backup_cic_id = 'cic-namur' WHERE id = 'cic-luxembourg'`);
     const namur = await platform.integrationToken('cic-namur');
     const backupStream = new SseClient(`${platform.httpUrl}/api/v1/events`, namur);
-    await backupStream.opened;
+    // Luxembourg's stream is open and gets the alarm, but nobody there confirms it.
+    const silentStream = new SseClient(`${platform.httpUrl}/api/v1/events`, await platform.integrationToken('cic-luxembourg'));
+    await Promise.all([backupStream.opened, silentStream.opened]);
     const { deviceId, secret } = await platform.provision('cic-luxembourg');
     const device = await TestDevice.connect(platform.mqttUrl, deviceId, secret);
     try {
       await device.press({ seq: 1 });
       const { alarm } = await device.stage('received', 1);
-      // Nobody at Luxembourg receives it: after two deadlines Namur has it.
+      await silentStream.next((e) => e.event === 'alarm.received' && e.data.id === alarm);
+      // Nobody at Luxembourg confirms it: after two delivery deadlines Namur has it.
       const handed = await backupStream.next((e) => e.event === 'alarm.received' && e.data.id === alarm, 10_000);
       expect(handed.data.cicId).toBe('cic-namur');
       const view = (await platform.api(namur).get(`/alarms/${alarm}`).expect(200)).body;
@@ -230,12 +247,13 @@ describe('escalation when nobody takes the alarm', () => {
         { step: 're-notify', reason: 'not-delivered', cicId: 'cic-luxembourg', level: 1 },
         { step: 'hand-over', reason: 'not-delivered', from: 'cic-luxembourg', to: 'cic-namur', level: 2 },
       ]);
-      // Namur's stream received it: delivered there; an operator accepts before the next deadline.
-      await eventually(() => platform.api(namur).get(`/alarms/${alarm}`).then((r) => r.body), (v) => v.deliveredAt !== null);
+      // Namur confirms it, and an operator accepts before the next deadline.
+      await platform.api(namur).post(`/alarms/${alarm}/delivered`).expect(200);
       await platform.api(namur).post(`/alarms/${alarm}/accept`).expect(200);
       expect((await device.stage('accepted')).alarm).toBe(alarm);
     } finally {
       backupStream.close();
+      silentStream.close();
       await device.close();
       await suite.db.query(`UPDATE cics SET backup_cic_id = NULL WHERE id = 'cic-luxembourg'`);
     }

@@ -15,7 +15,7 @@ import { BrokerModule } from './broker.module.js';
 runMain(async () => {
   const config = loadConfig();
   const dataSource = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir });
-  @Module({ imports: [RuntimeModule.forRoot({ config, dataSource }), BrokerModule, IngestModule] })
+  @Module({ imports: [RuntimeModule.forRoot({ config, dataSource, roles: ['broker'] }), BrokerModule, IngestModule] })
   class BrokerApp {}
   const app = await NestFactory.createApplicationContext(BrokerApp, { abortOnError: false });
   app.enableShutdownHooks();

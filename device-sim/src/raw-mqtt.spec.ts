@@ -66,7 +66,8 @@ describe(RawMqttClient.name, () => {
     await expect(client.connect({ host: '127.0.0.1', port: broker.port, clientId: 'btn-1', username: 'btn-1', password: 'pw', clean: false, keepaliveS: 300 })).resolves.toEqual({ sessionPresent: false });
     expect(client.connected).toBe(true);
     await expect(client.subscribe(['amr/v1/dev/btn-1/ack', 'amr/v1/dev/btn-1/cmd'])).resolves.toEqual([1, 1]);
-    await new Promise((r) => setTimeout(r, 50));
+    // The broker's publish follows the SUBACK: wait for it (and for the client's PUBACK) rather than a fixed time.
+    for (let waited = 0; !broker.seen.some((p) => p.cmd === 'puback') && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10));
     expect(packets.map((p) => p.cmd)).toEqual(['connack', 'suback', 'publish']);
     expect(broker.seen.find((p) => p.cmd === 'puback')).toMatchObject({ messageId: 9 });
     const connect = broker.seen[0] as Extract<Packet, { cmd: 'connect' }>;

@@ -2,6 +2,8 @@
 export interface SseEvent {
   event: string;
   data: any;
+  /** The event's `id:` (log position), when it has one. */
+  id?: string;
 }
 
 export class SseClient {
@@ -10,12 +12,19 @@ export class SseClient {
   private readonly abort = new AbortController();
   readonly opened: Promise<void>;
 
-  constructor(url: string, token: string) {
-    this.opened = this.run(url, token);
+  constructor(url: string, token: string, options: { lastEventId?: string } = {}) {
+    this.opened = this.run(url, token, options.lastEventId);
   }
 
-  private async run(url: string, token: string): Promise<void> {
-    const res = await fetch(url, { headers: { Authorization: `Bearer ${token}`, Accept: 'text/event-stream' }, signal: this.abort.signal });
+  /** The id of the last event received that had one: what a reconnecting client sends. */
+  get lastEventId(): string | undefined {
+    return this.events.findLast((e) => e.id !== undefined)?.id;
+  }
+
+  private async run(url: string, token: string, lastEventId: string | undefined): Promise<void> {
+    const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: 'text/event-stream' };
+    if (lastEventId) headers['Last-Event-ID'] = lastEventId;
+    const res = await fetch(url, { headers, signal: this.abort.signal });
     if (!res.ok || !res.body) throw new Error(`SSE ${url}: HTTP ${res.status}`);
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = '';
@@ -39,13 +48,15 @@ export class SseClient {
 
   private dispatch(block: string): void {
     let event = 'message';
+    let id: string | undefined;
     const data: string[] = [];
     for (const line of block.split('\n')) {
       if (line.startsWith('event:')) event = line.slice(6).trim();
+      else if (line.startsWith('id:')) id = line.slice(3).trim();
       else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
     }
     if (!data.length) return;
-    const parsed: SseEvent = { event, data: JSON.parse(data.join('\n')) };
+    const parsed: SseEvent = { event, data: JSON.parse(data.join('\n')), ...(id !== undefined ? { id } : {}) };
     this.events.push(parsed);
     this.waiters = this.waiters.filter((w) => (w.match(parsed) ? (w.resolve(parsed), false) : true));
   }

@@ -1,4 +1,6 @@
+import type { Server } from 'node:http';
 import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import type { AmrConfig } from '@amr/config';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 
 /** Global prefix, validation and the OpenAPI document, shared by every app that serves the API. */
@@ -22,4 +24,22 @@ export function configureHttpApp(app: INestApplication): void {
       .build(),
   );
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+}
+
+/** The HTTP listener could not start: the one line an operator needs. */
+export class HttpListenError extends Error {}
+
+/** Listens on HTTP_HOST:HTTP_PORT; a port in use stops start-up with one clear line (CONTRACT §5). */
+export async function listenHttp(app: INestApplication, config: AmrConfig): Promise<Server> {
+  const { host, port } = config.http;
+  try {
+    await app.listen(port, host);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE'
+      ? `port ${port} is already in use: stop the other process or set HTTP_PORT to a free port`
+      : `${code ?? String(err)}: check HTTP_PORT`;
+    throw new HttpListenError(`Cannot start the HTTP listener on ${host}:${port}: ${why}`);
+  }
+  return app.getHttpServer() as Server;
 }

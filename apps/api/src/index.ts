@@ -1,2 +1,2 @@
 export { ApiModule } from './api.module.js';
-export { configureHttpApp } from './http-app.js';
+export { configureHttpApp, listenHttp, HttpListenError } from './http-app.js';

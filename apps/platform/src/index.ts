@@ -1,2 +1,3 @@
-export { startPlatform, HttpListenError } from './platform.js';
+export { startPlatform } from './platform.js';
+export { HttpListenError } from '@amr/api';
 export type { RunningPlatform, StartOptions } from './platform.js';

@@ -4,17 +4,17 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { DataSource } from 'typeorm';
 import type { AmrConfig } from '@amr/config';
 import { openDatabase, closeDatabase } from '@amr/persistence';
-import { Metrics, PlatformEvents, PlatformLogger, RuntimeModule } from '@amr/runtime';
+import { Metrics, PlatformLogger, RuntimeModule } from '@amr/runtime';
 import { BrokerModule, MqttBroker } from '@amr/broker';
 import { RoutingModule } from '@amr/routing';
-import { ApiModule, configureHttpApp } from '@amr/api';
+import { ApiModule, configureHttpApp, listenHttp } from '@amr/api';
 
 @Module({})
 class PlatformModule {
-  static forRoot(config: AmrConfig, dataSource: DataSource, metrics: Metrics, events: PlatformEvents): DynamicModule {
+  static forRoot(config: AmrConfig, dataSource: DataSource, metrics: Metrics): DynamicModule {
     return {
       module: PlatformModule,
-      imports: [RuntimeModule.forRoot({ config, dataSource, metrics, events }), BrokerModule, RoutingModule, ApiModule],
+      imports: [RuntimeModule.forRoot({ config, dataSource, metrics, roles: ['broker', 'routing', 'api'] }), BrokerModule, RoutingModule, ApiModule],
     };
   }
 }
@@ -27,8 +27,6 @@ export interface RunningPlatform {
   readonly ports: { http: number; mqtt: number; mqtts?: number };
   close(): Promise<void>;
 }
-
-export class HttpListenError extends Error {}
 
 export interface StartOptions {
   logger?: LogLevel[] | false;
@@ -47,7 +45,7 @@ export async function startPlatform(config: AmrConfig, options: StartOptions = {
   let app: NestExpressApplication | undefined;
   try {
     app = await NestFactory.create<NestExpressApplication>(
-      PlatformModule.forRoot(config, db, metrics, new PlatformEvents()),
+      PlatformModule.forRoot(config, db, metrics),
       { logger: options.logger ?? new PlatformLogger(), abortOnError: false },
     );
     app.enableShutdownHooks();
@@ -74,18 +72,4 @@ export async function startPlatform(config: AmrConfig, options: StartOptions = {
     if (ownsDb) await closeDatabase(db).catch(() => undefined);
     throw err;
   }
-}
-
-async function listenHttp(app: NestExpressApplication, config: AmrConfig) {
-  const { host, port } = config.http;
-  try {
-    await app.listen(port, host);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'EADDRINUSE'
-      ? `port ${port} is already in use: stop the other process or set HTTP_PORT to a free port`
-      : `${code ?? String(err)}: check HTTP_PORT`;
-    throw new HttpListenError(`Cannot start the HTTP listener on ${host}:${port}: ${why}`);
-  }
-  return app.getHttpServer() as import('node:http').Server;
 }

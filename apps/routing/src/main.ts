@@ -13,7 +13,7 @@ import { RoutingModule } from './routing.module.js';
 runMain(async () => {
   const config = loadConfig();
   const dataSource = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir });
-  @Module({ imports: [RuntimeModule.forRoot({ config, dataSource }), RoutingModule] })
+  @Module({ imports: [RuntimeModule.forRoot({ config, dataSource, roles: ['routing'] }), RoutingModule] })
   class RoutingApp {}
   const app = await NestFactory.createApplicationContext(RoutingApp, { abortOnError: false });
   app.enableShutdownHooks();

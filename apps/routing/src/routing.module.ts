@@ -3,14 +3,16 @@ import { AlarmsModule } from '@amr/alarms';
 import { IngestModule } from './ingest/ingest.module.js';
 import { EscalationService } from './alarms/escalation.service.js';
 import { SupervisionService } from './supervision/supervision.service.js';
+import { EventRetention } from './events/event-retention.js';
 
 /**
  * The routing service: the device ingest (IngestModule, run by a broker in the same process) and
- * the sweeps over stored state — escalation of alarms no CIC has taken, and device supervision.
+ * the sweeps over stored state — escalation of alarms no CIC has taken, device supervision, and
+ * the event log's retention.
  * Needs RuntimeModule.
  */
 @Module({
   imports: [AlarmsModule, IngestModule],
-  providers: [EscalationService, SupervisionService],
+  providers: [EscalationService, SupervisionService, EventRetention],
 })
 export class RoutingModule {}

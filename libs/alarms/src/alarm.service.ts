@@ -1,4 +1,4 @@
-import { ConflictException, ForbiddenException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { ConflictException, ForbiddenException, Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { Brackets, type DataSource, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { Alarm, AlarmEvent, Device, GroupCommit } from '@amr/persistence';
@@ -15,6 +15,9 @@ const TRANSITIONS: Record<Exclude<AlarmStage, 'received'>, readonly AlarmStage[]
   dispatched: ['received', 'accepted'],
   closed: ['received', 'accepted', 'dispatched'],
 };
+
+/** How an alarm reached its CIC: a confirmation, a webhook's 2xx, or an operator acting on it. */
+export type DeliveryChannel = 'confirmation' | 'webhook' | 'operator';
 
 export interface DispatchDetails {
   unit?: string;
@@ -108,12 +111,12 @@ export class AlarmService {
   }
 
   /**
-   * An integration of the alarm's responsible CIC has received it (an SSE stream wrote it, or a
-   * webhook answered 2xx). The first delivery is recorded and moves the escalation deadline to the
-   * accept timeout; later ones are no-ops. A self-test is closed once delivered (it is never
-   * dispatched). Returns whether this call recorded the delivery.
+   * An integration of the alarm's responsible CIC has received it: it confirmed it, or its webhook
+   * answered 2xx (CONTRACT §4: an SSE write alone is not delivery). The first delivery is recorded
+   * and moves the escalation deadline to the accept timeout; later ones are no-ops. A self-test is
+   * closed once delivered (it is never dispatched). Returns whether this call recorded the delivery.
    */
-  async markDelivered(alarmId: string, via: { channel: 'sse' | 'webhook'; integrationId: string }): Promise<boolean> {
+  async markDelivered(alarmId: string, via: { channel: Exclude<DeliveryChannel, 'operator'>; integrationId: string }): Promise<boolean> {
     // Written with the other deliveries and case reads of the moment (group commit).
     const delivered = await this.recorder.delivery({ alarmId, ...via });
     if (!delivered) return false;
@@ -136,12 +139,33 @@ export class AlarmService {
     return loadAlarmViews(this.db.manager, alarms.map((a) => a.id));
   }
 
-  /** An SSE stream wrote an alarm to an integration: a case read, and a delivery if it is the responsible CIC. */
-  async deliveredOverStream(alarm: Pick<AlarmView, 'id' | 'caseId' | 'cicId' | 'stage' | 'deliveredAt'>, scope: Extract<Scope, { kind: 'integration' }>): Promise<void> {
-    // Both join the recorder's next batch: one transaction for every stream write of the moment.
-    const read = this.recorder.caseRead({ caseId: alarm.caseId, integrationId: scope.integrationId, alarmId: alarm.id, via: 'sse' });
-    const responsible = alarm.cicId === scope.cicId && alarm.stage !== 'closed' && !alarm.deliveredAt;
-    await Promise.all([read, responsible ? this.markDelivered(alarm.id, { channel: 'sse', integrationId: scope.integrationId }) : undefined]);
+  /**
+   * `POST /alarms/{id}/delivered`: an integration of the responsible CIC says it has the alarm.
+   * Idempotent; answers with the alarm as it is now.
+   */
+  async confirmDelivered(scope: Scope, id: string): Promise<AlarmView> {
+    if (scope.kind !== 'integration') {
+      throw new ForbiddenException('Delivery is confirmed by an integration of the CIC, with its own token: the admin token cannot say that a CIC has an alarm');
+    }
+    const alarm = await this.findVisible(this.db.manager, scope, id);
+    if (alarm.cicId !== scope.cicId) {
+      throw new ForbiddenException(`Alarm ${id} is handled by ${alarm.cicId}; your CIC (${scope.cicId}) has an informational copy, whose delivery is not tracked`);
+    }
+    if (!alarm.deliveredAt && alarm.stage !== 'closed') {
+      await this.markDelivered(id, { channel: 'confirmation', integrationId: scope.integrationId });
+      const now = await this.db.getRepository(Alarm).findOne({ where: { id }, select: { id: true, deliveredAt: true, stage: true } });
+      if (now && !now.deliveredAt && now.stage !== 'closed') {
+        throw new ServiceUnavailableException(`The delivery of alarm ${id} could not be recorded just now: confirm it again`);
+      }
+    }
+    await this.recordReads(scope, [alarm], 'api');
+    return loadAlarmView(this.db.manager, alarm);
+  }
+
+  /** An SSE stream wrote an alarm to an integration: the case's data was sent (a case read), not yet delivered. */
+  async sentOverStream(alarm: Pick<AlarmView, 'id' | 'caseId'>, scope: Extract<Scope, { kind: 'integration' }>): Promise<void> {
+    // Joins the recorder's next batch: one transaction for every stream write of the moment.
+    await this.recorder.caseRead({ caseId: alarm.caseId, integrationId: scope.integrationId, alarmId: alarm.id, via: 'sse' });
   }
 
   /** Sends the device the ack of the alarm's current stage; a failure is logged, the stage stands. */
@@ -156,7 +180,9 @@ export class AlarmService {
 
   /**
    * Publishes an alarm change, with the alarm as stored now, to every CIC that may see it (the
-   * responsible one, the home one). The changes of the moment are read together, in one statement.
+   * responsible one, the home one). The changes of the moment are read together, in one statement,
+   * and written to the event log together. For changes that are not themselves a transaction of
+   * this service (a press joining an alarm); a stage change writes its event with the change.
    */
   announce(alarm: Pick<Alarm, 'id'>, type: PlatformEventType): Promise<AlarmView> {
     return new Promise((resolve, reject) => this.announcements.add({ id: alarm.id, type, resolve, reject }));
@@ -172,22 +198,26 @@ export class AlarmService {
   private async announceBatch(batch: Announcement[]): Promise<void> {
     try {
       const views = new Map((await loadAlarmViews(this.db.manager, batch.map((a) => a.id))).map((v) => [v.id, v]));
-      for (const { id, type, resolve, reject } of batch) {
-        const view = views.get(id);
-        if (!view) {
-          reject(new AlarmGone(id));
-          continue;
-        }
-        this.events.publish({ type, cicIds: alarmAudience(view), data: view });
-        resolve(view);
-      }
+      await Promise.all(
+        batch.map(async ({ id, type, resolve, reject }) => {
+          const view = views.get(id);
+          if (!view) return reject(new AlarmGone(id));
+          await this.events.publish({ type, cicIds: alarmAudience(view), data: view });
+          resolve(view);
+        }),
+      );
     } catch (err) {
       for (const a of batch) a.reject(err);
     }
   }
 
+  /**
+   * An operator's stage change: the stage, its timeline entry and its event in one transaction;
+   * then the device is told. An integration of the responsible CIC acting on an alarm has it: if
+   * it was not yet delivered, that is its delivery.
+   */
   private async advance(scope: Scope, id: string, to: keyof typeof TRANSITIONS, data: Record<string, unknown>): Promise<AlarmView> {
-    const alarm = await this.db.transaction(async (tx) => {
+    const { alarm, view } = await this.db.transaction(async (tx) => {
       const alarm = await this.findVisible(tx, scope, id, true);
       if (scope.kind === 'integration' && alarm.cicId !== scope.cicId) {
         throw new ForbiddenException(`Alarm ${id} is handled by ${alarm.cicId}; your CIC (${scope.cicId}) has an informational copy and cannot act on it`);
@@ -203,14 +233,21 @@ export class AlarmService {
       if (to === 'accepted') changes.acceptedAt = now;
       if (to === 'dispatched') Object.assign(changes, { dispatchedAt: now, acceptedAt: alarm.acceptedAt ?? now });
       if (to === 'closed') Object.assign(changes, { closedAt: now, outcome: String(data.outcome) });
+      const delivering = scope.kind === 'integration' && !alarm.deliveredAt;
+      if (delivering) changes.deliveredAt = now;
       await tx.update(Alarm, { id: alarm.id }, changes as QueryDeepPartialEntity<Alarm>);
+      if (delivering) await appendEvent(tx, alarm.id, 'delivered', { via: 'operator', integrationId: scope.integrationId, cicId: alarm.cicId }, now);
       await appendEvent(tx, alarm.id, to, { ...data, by: actorOf(scope) }, now);
-      return Object.assign(alarm, changes);
+      Object.assign(alarm, changes);
+      const view = await loadAlarmView(tx, alarm);
+      await PlatformEvents.append((text, values) => tx.query(text, values), [{ type: `alarm.${to}`, cicIds: alarmAudience(view), data: view }]);
+      return { alarm, view };
     });
+    this.events.committed();
     const encoding = await this.encodingOf(alarm.deviceId);
     await this.notifyDevice(alarm, to, encoding);
     if (to === 'closed') await this.stopLocationReports(alarm.deviceId, encoding);
-    return this.announce(alarm, `alarm.${to}`);
+    return view;
   }
 
   /** CONTRACT §3 cmd: the in-alarm location period ends with the alarm (locEvery 0 = off). */

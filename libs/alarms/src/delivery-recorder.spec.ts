@@ -66,7 +66,7 @@ describe(DeliveryRecorder.name, () => {
     return id;
   }
 
-  const sse = (alarmId: string) => ({ alarmId, channel: 'sse' as const, integrationId: INTEGRATION });
+  const confirmed = (alarmId: string) => ({ alarmId, channel: 'confirmation' as const, integrationId: INTEGRATION });
   const read = (alarmId: string) => ({ caseId: CASE, integrationId: INTEGRATION, alarmId, via: 'sse' as const });
 
   it('records the deliveries and case reads arriving together in one transaction, each delivery once', async () => {
@@ -75,8 +75,8 @@ describe(DeliveryRecorder.name, () => {
 
     const results = await Promise.all([
       ...ids.map((id) => recorder.caseRead(read(id))),
-      ...ids.map((id) => recorder.delivery(sse(id))),
-      recorder.delivery(sse(ids[0]!)),
+      ...ids.map((id) => recorder.delivery(confirmed(id))),
+      recorder.delivery(confirmed(ids[0]!)),
     ]);
 
     expect(transactions).toBe(1);
@@ -91,7 +91,7 @@ describe(DeliveryRecorder.name, () => {
       expect(row!.next_escalation_at.getTime() - row!.delivered_at.getTime()).toBe(config.alarms.acceptTimeoutS * 1000);
       const events = await db.getRepository(AlarmEvent).find({ where: { alarmId: id }, order: { id: 'ASC' } });
       expect(events.map((e) => e.type)).toEqual(['received', 'delivered']);
-      expect(events[1]!.data).toEqual({ via: 'sse', integrationId: INTEGRATION, cicId: 'cic-a' });
+      expect(events[1]!.data).toEqual({ via: 'confirmation', integrationId: INTEGRATION, cicId: 'cic-a' });
       expect(verifyChain(events).valid).toBe(true);
     }
   });
@@ -100,9 +100,9 @@ describe(DeliveryRecorder.name, () => {
     const delivered = await alarm(1);
     const closed = await alarm(2, 'panic', 'closed');
     const test = await alarm(3, 'test');
-    await recorder.delivery(sse(delivered));
+    await recorder.delivery(confirmed(delivered));
 
-    const results = await Promise.all([recorder.delivery(sse(delivered)), recorder.delivery(sse(closed)), recorder.delivery(sse(test))]);
+    const results = await Promise.all([recorder.delivery(confirmed(delivered)), recorder.delivery(confirmed(closed)), recorder.delivery(confirmed(test))]);
 
     expect(results).toEqual([null, null, { id: test, kind: 'test' }]);
     const [row] = (await db.query(`SELECT delivered_at, next_escalation_at FROM alarms WHERE id = $1`, [test])) as { delivered_at: Date | null; next_escalation_at: Date | null }[];
@@ -116,7 +116,7 @@ describe(DeliveryRecorder.name, () => {
     const id = await alarm(1);
     const unknownCase = { caseId: '00000000-0000-4000-8000-00000000dead', integrationId: INTEGRATION, alarmId: id, via: 'sse' as const };
 
-    const [, , delivered] = await Promise.all([recorder.caseRead(unknownCase), recorder.caseRead(read(id)), recorder.delivery(sse(id))]);
+    const [, , delivered] = await Promise.all([recorder.caseRead(unknownCase), recorder.caseRead(read(id)), recorder.delivery(confirmed(id))]);
 
     expect(delivered).toEqual({ id, kind: 'panic' });
     const reads = (await db.query(`SELECT case_id FROM case_reads`)) as { case_id: string }[];

@@ -17,7 +17,7 @@ export interface CaseReadInput {
 /** An integration of the alarm's responsible CIC received the alarm. */
 export interface DeliveryInput {
   readonly alarmId: string;
-  readonly channel: 'sse' | 'webhook';
+  readonly channel: 'confirmation' | 'webhook';
   readonly integrationId: string;
 }
 

@@ -5,8 +5,9 @@ import { DefaultCoverageAreas1795600000000 } from './migrations/1795600000000-De
 import { FleetSupervision1795700000000 } from './migrations/1795700000000-FleetSupervision.js';
 import { CaseSupervisionDefaults1795800000000 } from './migrations/1795800000000-CaseSupervisionDefaults.js';
 import { IngestBounds1795900000000 } from './migrations/1795900000000-IngestBounds.js';
+import { EventLog1796000000000 } from './migrations/1796000000000-EventLog.js';
 
 export { ENTITIES };
 
 /** Every migration class, oldest first, for the DataSource `migrations` option. */
-export const MIGRATIONS = [Initial1795400000000, AlarmLifecycle1795500000000, DefaultCoverageAreas1795600000000, FleetSupervision1795700000000, CaseSupervisionDefaults1795800000000, IngestBounds1795900000000];
+export const MIGRATIONS = [Initial1795400000000, AlarmLifecycle1795500000000, DefaultCoverageAreas1795600000000, FleetSupervision1795700000000, CaseSupervisionDefaults1795800000000, IngestBounds1795900000000, EventLog1796000000000];

@@ -1,7 +1,11 @@
-export { AMR_CONFIG, DATA_SOURCE } from './tokens.js';
+export { AMR_CONFIG, DATA_SOURCE, NODE_ROLES } from './tokens.js';
+export { NodeRegistry } from './node-registry.js';
+export type { NodeProcess } from './node-registry.js';
+export { RedisProbe } from './redis-probe.js';
+export type { RedisState } from './redis-probe.js';
 export { Metrics } from './metrics.js';
-export { PlatformEvents } from './events.js';
-export type { PlatformEvent, PlatformEventType } from './events.js';
+export { PlatformEvents, isEventId, insertEventsSql, eventRows } from './events.js';
+export type { PlatformEvent, PlatformEventType, LoggedEvent, Execute } from './events.js';
 export { DeviceLink, KICK_TOPIC_PREFIX } from './device-link.js';
 export { DeviceLinkModule } from './device-link.module.js';
 export { RuntimeModule } from './runtime.module.js';

@@ -1,7 +1,9 @@
-import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { Global, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { AmrConfig } from '@amr/config';
-import { AMR_CONFIG, DATA_SOURCE } from './tokens.js';
+import { AMR_CONFIG, DATA_SOURCE, NODE_ROLES } from './tokens.js';
+import { NodeRegistry } from './node-registry.js';
+import { RedisProbe } from './redis-probe.js';
 import { Metrics } from './metrics.js';
 import { PlatformEvents } from './events.js';
 import { BrokerAddress } from './broker-address.js';
@@ -12,13 +14,21 @@ export interface RuntimeOptions {
   /** Opened (and migrated) before the Nest application is created; the caller closes it. */
   readonly dataSource: DataSource;
   readonly metrics?: Metrics;
-  readonly events?: PlatformEvents;
+  /** What this process runs: `broker`, `routing`, `api` (shown by /health to every node). */
+  readonly roles: readonly string[];
 }
 
 /** What every app of the platform is given: its configuration, database, metrics, event bus, broker address and device ingest port. */
 @Global()
 @Module({})
-export class RuntimeModule {
+export class RuntimeModule implements OnApplicationShutdown {
+  constructor(private readonly events: PlatformEvents) {}
+
+  /** After every other module's shutdown: their last events are written. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.events.close();
+  }
+
   static forRoot(options: RuntimeOptions): DynamicModule {
     return {
       module: RuntimeModule,
@@ -26,11 +36,14 @@ export class RuntimeModule {
         { provide: AMR_CONFIG, useValue: options.config },
         { provide: DATA_SOURCE, useValue: options.dataSource },
         { provide: Metrics, useValue: options.metrics ?? new Metrics() },
-        { provide: PlatformEvents, useValue: options.events ?? new PlatformEvents() },
+        { provide: PlatformEvents, useValue: new PlatformEvents(options.dataSource, options.config) },
         { provide: BrokerAddress, useValue: new BrokerAddress(options.config) },
         { provide: IngestPort, useValue: new IngestPort() },
+        { provide: NODE_ROLES, useValue: options.roles },
+        NodeRegistry,
+        RedisProbe,
       ],
-      exports: [AMR_CONFIG, DATA_SOURCE, Metrics, PlatformEvents, BrokerAddress, IngestPort],
+      exports: [AMR_CONFIG, DATA_SOURCE, Metrics, PlatformEvents, BrokerAddress, IngestPort, NodeRegistry, RedisProbe],
     };
   }
 }

@@ -49,6 +49,17 @@ export class AlarmsController {
     return this.alarms.evidence(scope, id);
   }
 
+  /**
+   * The integration has the alarm (CONTRACT §4): an SSE write alone is not delivery. An integration
+   * of the responsible CIC confirms it once it holds the alarm (shown, stored); until then the
+   * alarm is escalated after the delivery timeout. Idempotent. Accepting it also counts.
+   */
+  @Post(':id/delivered')
+  @HttpCode(200)
+  delivered(@CallerScope() scope: Scope, @Param('id', uuidParam()) id: string) {
+    return this.alarms.confirmDelivered(scope, id);
+  }
+
   /** An operator takes the alarm → the device vibrates `double`. */
   @Post(':id/accept')
   @HttpCode(200)

@@ -55,7 +55,7 @@ export class AlertsService {
         .execute();
       const stored = await this.db.getRepository(TechnicalAlert).findOneByOrFail({ id });
       const view = alertView(stored);
-      if (view.cicId) this.events.publish({ type: 'alert.acknowledged', cicIds: [view.cicId], data: view });
+      if (view.cicId) await this.events.publish({ type: 'alert.acknowledged', cicIds: [view.cicId], data: view });
       return view;
     }
     return alertView(alert);

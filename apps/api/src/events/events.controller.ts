@@ -1,15 +1,19 @@
-import { Controller, Logger, Sse, type MessageEvent } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { defer, filter, from, interval, map, merge, mergeMap, tap, type Observable } from 'rxjs';
-import { PlatformEvents, type PlatformEvent } from '@amr/runtime';
+import { BadRequestException, Controller, Headers, Logger, Sse, type MessageEvent } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
+import { defer, filter, from, interval, map, merge, mergeMap, switchMap, tap, type Observable } from 'rxjs';
+import { PlatformEvents, isEventId, type PlatformEvent } from '@amr/runtime';
 import { AlarmService, type AlarmView, type Scope } from '@amr/alarms';
 import { CallerScope } from '../auth/auth.guard.js';
 
 /**
- * Server-Sent Events: every alarm and alert change the caller may see, as it happens (CONTRACT §4).
- * A stream of an integration is a delivery channel: when it writes an alarm to an integration of
- * the responsible CIC, the alarm counts as delivered. On connecting, an integration first gets the
- * open alarms of its CIC that no integration has received yet, so an alarm never sits unseen.
+ * Server-Sent Events: every alarm and alert change the caller may see, as it happens (CONTRACT §4),
+ * from the platform's event log, so a stream on any node carries the changes made on every node.
+ * Each event carries its `id:`; a client reconnecting with `Last-Event-ID` (to this node or any
+ * other) first gets what it missed, then the live events, without a gap.
+ *
+ * Writing an alarm to a stream is "sent", not delivered: the integration confirms delivery
+ * (`POST /alarms/{id}/delivered`). On connecting, an integration first gets the open alarms of its
+ * CIC that are not yet delivered, so an alarm never sits unseen.
  */
 @ApiTags('events')
 @ApiBearerAuth()
@@ -20,27 +24,45 @@ export class EventsController {
   constructor(private readonly events: PlatformEvents, private readonly alarms: AlarmService) {}
 
   @Sse()
-  stream(@CallerScope() scope: Scope): Observable<MessageEvent> {
-    const live = this.events.stream.pipe(filter((e) => visibleTo(scope, e)));
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'the id of the last event received: the stream continues after it' })
+  stream(@CallerScope() scope: Scope, @Headers('last-event-id') lastEventId?: string): Observable<MessageEvent> {
+    if (lastEventId !== undefined && !isEventId(lastEventId)) {
+      throw new BadRequestException(`Last-Event-ID must be the id of an event of this stream (two numbers joined by "-", e.g. 812-4711), got "${lastEventId.slice(0, 40)}"`);
+    }
+    return defer(async () => lastEventId ?? (await this.events.head())).pipe(switchMap((start) => this.from(scope, start)));
+  }
+
+  /**
+   * The stream after log position `start`. Every message carries an id a client may resume from:
+   * an event its own; the undelivered alarms sent on connecting and the keep-alives, which are not
+   * events of the log, the id of the last event before them (resuming from it misses nothing).
+   */
+  private from(scope: Scope, start: string): Observable<MessageEvent> {
+    let last = start;
+    const live = this.events.since(start).pipe(
+      filter((e) => visibleTo(scope, e)),
+      tap((e) => (last = e.id)),
+    );
     const pending = defer(() => from(scope.kind === 'integration' ? this.alarms.undelivered(scope.cicId) : Promise.resolve([]))).pipe(
       mergeMap((views) => from(views.map((data): PlatformEvent => ({ type: 'alarm.received', cicIds: [data.cicId], data })))),
     );
     const changes = merge(pending, live).pipe(
-      tap((e) => this.onWritten(scope, e)),
-      map((e): MessageEvent => ({ type: e.type, data: e.data as object })),
+      tap((e) => this.onSent(scope, e)),
+      map((e): MessageEvent => ({ type: e.type, data: e.data as object, id: 'id' in e ? String(e.id) : last })),
     );
     // A keep-alive every 15 s so proxies keep the stream open and clients can detect a dead one.
-    const keepAlive = interval(15_000).pipe(map((): MessageEvent => ({ type: 'keepalive', data: {} })));
+    const keepAlive = interval(15_000).pipe(map((): MessageEvent => ({ type: 'keepalive', data: {}, id: last })));
     return merge(changes, keepAlive);
   }
 
-  private onWritten(scope: Scope, event: PlatformEvent): void {
+  /** The case data of an alarm written to an integration's stream is recorded as read. */
+  private onSent(scope: Scope, event: PlatformEvent): void {
     if (scope.kind !== 'integration' || !event.type.startsWith('alarm.')) return;
     const alarm = event.data as Partial<AlarmView>;
-    if (!alarm.id || !alarm.stage) return;
+    if (!alarm.id || !alarm.caseId) return;
     this.alarms
-      .deliveredOverStream(alarm as AlarmView, scope)
-      .catch((err: unknown) => this.logger.error(`delivery of alarm ${alarm.id} not recorded: ${String(err)}`));
+      .sentOverStream(alarm as AlarmView, scope)
+      .catch((err: unknown) => this.logger.error(`case read of alarm ${alarm.id} not recorded: ${String(err)}`));
   }
 }
 

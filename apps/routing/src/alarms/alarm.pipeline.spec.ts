@@ -1,7 +1,7 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { encodePayload, parseAck, type AckMessage, type Encoding } from '@amr/protocol';
 import { loadConfig } from '@amr/config';
-import { Metrics, PlatformEvents, type DeviceLink } from '@amr/runtime';
+import { Metrics, type DeviceLink } from '@amr/runtime';
 import type { AlarmService } from '@amr/alarms';
 import { AlarmPipeline } from './alarm.pipeline.js';
 import type { PressStore } from './press-store.js';
@@ -16,7 +16,7 @@ function recordingLink() {
 }
 
 function pipelineWith(store: Pick<PressStore, 'store'>, link: DeviceLink, metrics = new Metrics({ processMetrics: false })) {
-  return new AlarmPipeline(loadConfig({}), link, {} as AlarmService, store as PressStore, new PlatformEvents(), metrics);
+  return new AlarmPipeline(loadConfig({}), link, {} as AlarmService, store as PressStore, metrics);
 }
 
 describe(AlarmPipeline.name, () => {

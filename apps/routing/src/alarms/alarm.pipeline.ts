@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { makeAck, parseAlarm } from '@amr/protocol';
 import type { AmrConfig } from '@amr/config';
-import { AMR_CONFIG, DeviceLink, Metrics, PlatformEvents } from '@amr/runtime';
-import { AlarmService, alarmAudience, buildAlarmView, type AlarmStage } from '@amr/alarms';
-import { PressStore, positionOf, type PressOutcome } from './press-store.js';
+import { AMR_CONFIG, DeviceLink, Metrics } from '@amr/runtime';
+import { AlarmService, type AlarmStage } from '@amr/alarms';
+import { PressStore, type PressOutcome } from './press-store.js';
 import { KeyedThrottle } from '../ingest/keyed-throttle.js';
 
 /** An open alarm collecting presses is announced at most this often (the CIC sees the count grow). */
@@ -41,7 +41,6 @@ export class AlarmPipeline implements OnApplicationShutdown {
     private readonly link: DeviceLink,
     private readonly alarms: AlarmService,
     private readonly store: PressStore,
-    private readonly events: PlatformEvents,
     private readonly metrics: Metrics,
   ) {}
 
@@ -87,17 +86,7 @@ export class AlarmPipeline implements OnApplicationShutdown {
     // 6. deliver — to the integrations of the CIC the alarm was routed to (and of its home CIC).
     switch (outcome.kind) {
       case 'new': {
-        // Built from what was just written: the CICs see it without a read back.
-        const { alarm, protectionCase, timeline } = outcome;
-        const positions = [positionOf(press)].filter((p) => p !== null);
-        const view = buildAlarmView(alarm, {
-          protectionCase,
-          positions,
-          positionCount: positions.length,
-          events: timeline,
-          firstPressTs: press.ts ?? null,
-        });
-        this.events.publish({ type: 'alarm.received', cicIds: alarmAudience(alarm), data: view });
+        // `alarm.received` was written to the event log with the alarm: the streams have it.
         // The button reports its position every locEvery seconds until the alarm is closed.
         await this.link.sendCommand(deviceId, encoding, { cmd: 'config', locEvery: this.config.alarms.locEveryS }).catch((err: unknown) => {
           this.logger.error(`${deviceId}: location period not sent: ${String(err)}`);

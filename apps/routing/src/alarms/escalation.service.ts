@@ -2,8 +2,8 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import type { DataSource, EntityManager } from 'typeorm';
 import { Alarm, AlarmEvent, Cic } from '@amr/persistence';
 import type { AmrConfig } from '@amr/config';
-import { AMR_CONFIG, DATA_SOURCE, PlatformEvents } from '@amr/runtime';
-import { AlarmService, alarmAudience, appendEvent } from '@amr/alarms';
+import { AMR_CONFIG, DATA_SOURCE, PlatformEvents, type PlatformEvent } from '@amr/runtime';
+import { alarmAudience, appendEvent, loadAlarmView } from '@amr/alarms';
 
 type Step =
   | { kind: 're-notify'; alarm: Alarm; reason: string }
@@ -14,7 +14,8 @@ type Step =
  * to an integration of its CIC within AMR_DELIVERY_TIMEOUT_S, then acceptance by an operator within
  * AMR_ACCEPT_TIMEOUT_S. When it passes, the platform escalates, alternating: first it notifies the
  * CIC again, then it hands the alarm to the CIC's backup CIC, and so on; every step is recorded.
- * Deadlines live in the database, so a restart loses none; `SKIP LOCKED` lets several nodes sweep.
+ * Deadlines live in the database, so a restart loses none; `SKIP LOCKED` lets several nodes sweep,
+ * and each step is taken once: the step, its timeline entry and its events are one transaction.
  */
 @Injectable()
 export class EscalationService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -25,7 +26,6 @@ export class EscalationService implements OnApplicationBootstrap, OnApplicationS
   constructor(
     @Inject(DATA_SOURCE) private readonly db: DataSource,
     @Inject(AMR_CONFIG) private readonly config: AmrConfig,
-    private readonly alarms: AlarmService,
     private readonly events: PlatformEvents,
   ) {}
 
@@ -55,10 +55,14 @@ export class EscalationService implements OnApplicationBootstrap, OnApplicationS
         .limit(20)
         .getMany();
       const taken: Step[] = [];
-      for (const alarm of due) taken.push(await this.escalate(tx, alarm, now));
+      for (const alarm of due) {
+        const step = await this.escalate(tx, alarm, now);
+        await PlatformEvents.append((text, values) => tx.query(text, values), await this.announcements(tx, step));
+        taken.push(step);
+      }
       return taken;
     });
-    for (const step of steps) await this.publish(step);
+    if (steps.length > 0) this.events.committed();
     return steps.length;
   }
 
@@ -98,11 +102,14 @@ export class EscalationService implements OnApplicationBootstrap, OnApplicationS
     return visited ? null : backup;
   }
 
-  private async publish(step: Step): Promise<void> {
-    const view = await this.alarms.announce(step.alarm, step.kind === 'hand-over' ? 'alarm.received' : 'alarm.escalated');
-    if (step.kind === 'hand-over') {
+  /** What the CICs are told of a step: a re-notification, or the alarm arriving at its new CIC. */
+  private async announcements(tx: EntityManager, step: Step): Promise<PlatformEvent[]> {
+    const view = await loadAlarmView(tx, step.alarm);
+    if (step.kind === 're-notify') return [{ type: 'alarm.escalated', cicIds: alarmAudience(view), data: view }];
+    return [
+      { type: 'alarm.received', cicIds: alarmAudience(view), data: view },
       // The CIC that let it sit learns it has gone, and where.
-      this.events.publish({ type: 'alarm.escalated', cicIds: [step.from, ...alarmAudience(step.alarm)], data: view });
-    }
+      { type: 'alarm.escalated', cicIds: [step.from, ...alarmAudience(view)], data: view },
+    ];
   }
 }

@@ -4,8 +4,8 @@ import type { DataSource } from 'typeorm';
 import { Alarm, GroupCommit, inTransaction, type ProtectionCase, type Sql } from '@amr/persistence';
 import type { AlarmMessage, Encoding } from '@amr/protocol';
 import type { AmrConfig } from '@amr/config';
-import { AMR_CONFIG, DATA_SOURCE, Metrics } from '@amr/runtime';
-import { caseFromRow, chainEntries, type PositionView } from '@amr/alarms';
+import { AMR_CONFIG, DATA_SOURCE, Metrics, PlatformEvents, eventRows, insertEventsSql, type PlatformEvent } from '@amr/runtime';
+import { alarmAudience, buildAlarmView, caseFromRow, chainEntries, type AlarmView, type PositionView } from '@amr/alarms';
 import type { CicArea } from '@amr/geo';
 import { CicRouter, type RouteDecision } from './cic-router.js';
 
@@ -22,7 +22,7 @@ export type StoredAlarm = Pick<Alarm, 'id' | 'deviceId' | 'stage' | 'pressCount'
 
 /** What the stored press turned out to be. */
 export type PressOutcome =
-  | { kind: 'new'; alarm: Alarm; seq: number; protectionCase: ProtectionCase; route: RouteDecision; timeline: TimelineRow[] }
+  | { kind: 'new'; alarm: Alarm; seq: number; protectionCase: ProtectionCase; route: RouteDecision; view: AlarmView }
   | { kind: 'joined' | 'retransmission'; alarm: StoredAlarm; seq: number }
   | { kind: 'refused'; seq: number; reason: string };
 
@@ -61,6 +61,7 @@ export class PressStore {
     @Inject(DATA_SOURCE) private readonly db: DataSource,
     private readonly router: CicRouter,
     private readonly metrics: Metrics,
+    private readonly events: PlatformEvents,
   ) {
     // two transactions at a time on PostgreSQL; the embedded database has one connection
     this.batches = new GroupCommit((batch) => this.runBatch(batch), { maxBatch: MAX_BATCH, maxInFlight: config.database.url ? 2 : 1 });
@@ -76,6 +77,7 @@ export class PressStore {
     try {
       const areas = await this.router.coverage(this.db.manager);
       const outcomes = await inTransaction(this.db, (sql) => this.write(sql, areas, batch.map((p) => p.input), false));
+      this.events.committed();
       batch.forEach((p, i) => {
         const outcome = outcomes[i]!;
         // Its device is locked by another transaction (another node, a telemetry write): that
@@ -95,6 +97,7 @@ export class PressStore {
     try {
       const areas = await this.router.coverage(this.db.manager);
       const [outcome] = await inTransaction(this.db, (sql) => this.write(sql, areas, [p.input], true));
+      this.events.committed();
       p.resolve(outcome as PressOutcome);
     } catch (err) {
       p.reject(err);
@@ -191,11 +194,15 @@ export class PressStore {
         { type: 'received', data: { seq: press.seq, ...(press.ts ? { deviceTs: press.ts } : {}), ...(flags.length ? { flags } : {}) } },
         { type: 'routed', data: { ...route } },
       ], now);
+      // The CICs' copy, built from what is written and announced in the same transaction.
+      const positions = [positionOf(press)].filter((p) => p !== null);
+      const view = buildAlarmView(alarm, { protectionCase, positions, positionCount: positions.length, events: timeline, firstPressTs: press.ts ?? null });
       writes.created.push(alarm);
       writes.events.push(...timeline);
+      writes.announced.push({ type: 'alarm.received', cicIds: alarmAudience(alarm), data: view });
       writes.press(alarm.id, input);
       writes.device(input, true);
-      outcomes.push({ kind: 'new', alarm, seq: press.seq, protectionCase, route, timeline });
+      outcomes.push({ kind: 'new', alarm, seq: press.seq, protectionCase, route, view });
     }
 
     await writes.chain(sql);
@@ -291,6 +298,8 @@ class Writes {
   readonly joined: { id: string; seq: number; at: string; flags: string[] }[] = [];
   readonly retransmitted: { id: string }[] = [];
   readonly events: TimelineRow[] = [];
+  /** Platform events (the log), written with the rest. */
+  readonly announced: PlatformEvent[] = [];
   private readonly appended: { alarmId: string; type: string; data: Record<string, unknown>; at: Date }[] = [];
   private readonly presses: Record<string, unknown>[] = [];
   private readonly positions: Record<string, unknown>[] = [];
@@ -374,14 +383,15 @@ class Writes {
         positions AS (
           INSERT INTO alarm_positions (alarm_id, lat, lon, acc, ts, src, received_at)
           SELECT x.alarm_id, x.lat, x.lon, x.acc, x.ts, x.src, x.received_at
-            FROM jsonb_to_recordset($6::jsonb) AS x(alarm_id uuid, lat double precision, lon double precision, acc real, ts bigint, src text, received_at timestamptz))
+            FROM jsonb_to_recordset($6::jsonb) AS x(alarm_id uuid, lat double precision, lon double precision, acc real, ts bigint, src text, received_at timestamptz)),
+        announced AS (${insertEventsSql(8)})
        UPDATE devices d SET encoding = x.encoding, last_seen_at = x.last_seen_at,
               battery = coalesce(x.battery, d.battery), rsrp = coalesce(x.rsrp, d.rsrp),
               last_position = coalesce(x.last_position, d.last_position),
               last_alarm_seq = coalesce(x.last_alarm_seq, d.last_alarm_seq)
          FROM jsonb_to_recordset($7::jsonb) AS x(id text, encoding text, last_seen_at timestamptz, battery integer, rsrp real, last_position jsonb, last_alarm_seq bigint)
         WHERE d.id = x.id`,
-      [alarms, this.joined, this.retransmitted, events, this.presses, this.positions, this.devices].map((rows) => JSON.stringify(rows)),
+      [...[alarms, this.joined, this.retransmitted, events, this.presses, this.positions, this.devices].map((rows) => JSON.stringify(rows)), eventRows(this.announced)],
     );
   }
 }

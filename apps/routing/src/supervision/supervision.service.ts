@@ -4,7 +4,7 @@ import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DATA_SOURCE, Metrics, PlatformEvents } from '@amr/runtime';
 import { alertView, type AlertRecord, type AlertView } from '@amr/alarms';
 import { clearSql, raiseSql, supervisionRules, type SupervisionRule } from './supervision.rules.js';
-import { publishAlert } from './alert-events.js';
+import { alertEvent } from './alert-events.js';
 import { FloodingAlerts } from './flooding-alerts.js';
 
 export interface SweepResult {
@@ -57,26 +57,32 @@ export class SupervisionService implements OnApplicationBootstrap, OnApplication
   async sweep(now = new Date()): Promise<SweepResult> {
     const started = process.hrtime.bigint();
     const result: SweepResult = { raised: [], cleared: [] };
-    for (const rule of this.rules) {
-      const params = rule.param === undefined ? [now] : [now, rule.param];
-      const cleared: AlertRecord[] = await this.db.query(clearSql(rule), params);
-      const raised: AlertRecord[] = await this.db.query(raiseSql(rule), params);
-      result.cleared.push(...cleared.map(alertView));
-      result.raised.push(...raised.map(alertView));
-    }
-    result.cleared.push(...(await this.flooding.clearQuiet(now)));
+    // Each raise and clear is written with its event: any number of nodes may sweep, each change is announced once.
+    await this.db.transaction(async (tx) => {
+      const execute = (text: string, values: unknown[]) => tx.query(text, values);
+      for (const rule of this.rules) {
+        const params = rule.param === undefined ? [now] : [now, rule.param];
+        const cleared = ((await tx.query(clearSql(rule), params)) as AlertRecord[]).map(alertView);
+        const raised = ((await tx.query(raiseSql(rule), params)) as AlertRecord[]).map(alertView);
+        result.cleared.push(...cleared);
+        result.raised.push(...raised);
+      }
+      result.cleared.push(...(await this.flooding.clearQuiet(execute, now)));
+      await PlatformEvents.append(execute, [
+        ...result.cleared.map((a) => alertEvent('alert.cleared', a)),
+        ...result.raised.map((a) => alertEvent('alert.raised', a)),
+      ]);
+    });
+    this.events.committed();
     this.metrics.supervisionSweep.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    for (const alert of result.cleared) this.publish('alert.cleared', alert);
-    for (const alert of result.raised) this.publish('alert.raised', alert);
+    for (const alert of result.cleared) this.metrics.alertsCleared.inc({ type: alert.type });
+    for (const alert of result.raised) this.metrics.alertsRaised.inc({ type: alert.type });
     if (result.raised.length > 0) {
       this.logger.warn(`${result.raised.length} technical alert(s) raised: ${summary(result.raised)}`);
     }
     return result;
   }
 
-  private publish(type: 'alert.raised' | 'alert.cleared', alert: AlertView): void {
-    publishAlert(this.events, this.metrics, type, alert);
-  }
 }
 
 function summary(alerts: AlertView[]): string {

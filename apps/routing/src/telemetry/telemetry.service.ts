@@ -35,7 +35,7 @@ export class TelemetryService {
     const { seq, ...position } = parsed.message;
     const alarm = await this.store.store({ kind: 'position', deviceId, position, encoding: parsed.encoding, receivedAt: new Date() });
     if (alarm) {
-      this.events.publish({ type: 'alarm.position', cicIds: alarmAudience(alarm), data: { alarmId: alarm.id, deviceId, seq, ...position } });
+      void this.events.publish({ type: 'alarm.position', cicIds: alarmAudience(alarm), data: { alarmId: alarm.id, deviceId, seq, ...position } });
     }
   }
 

@@ -1,5 +1,4 @@
 export { WebhooksModule } from './webhooks.module.js';
-export { WebhookOutbox } from './webhook-outbox.js';
 export { WebhookDispatcher } from './webhook-dispatcher.js';
 export { WEBHOOK_DEFAULTS, WEBHOOK_OPTIONS, retryDelayMs, newWebhookSecret } from './webhook-options.js';
 export type { WebhookOptions } from './webhook-options.js';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { DATA_SOURCE } from '@amr/runtime';
+import { DATA_SOURCE, PlatformEvents } from '@amr/runtime';
 import { AlarmService } from '../alarm.service.js';
 import { recordCaseRead } from '../case-reads.js';
 import { retryDelayMs, WEBHOOK_OPTIONS, type WebhookOptions } from './webhook-options.js';
@@ -87,16 +87,22 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     @Inject(DATA_SOURCE) private readonly db: DataSource,
     private readonly alarms: AlarmService,
     @Inject(WEBHOOK_OPTIONS) private readonly options: WebhookOptions,
+    private readonly events: PlatformEvents,
   ) {}
+
+  private unsubscribe: (() => void) | undefined;
 
   onApplicationBootstrap(): void {
     this.stopped = false;
+    // New events (written here or on another node) may have filled the outbox.
+    this.unsubscribe = this.events.onWritten(() => this.wake());
     this.wake();
   }
 
   /** Stops polling, aborts requests in flight (they are retried at once on the next start) and waits for them. */
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
+    this.unsubscribe?.();
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.claiming;

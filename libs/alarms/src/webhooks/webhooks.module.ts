@@ -3,12 +3,12 @@ import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG } from '@amr/runtime';
 import { AlarmsModule } from '../alarms.module.js';
 import { WEBHOOK_DEFAULTS, WEBHOOK_OPTIONS, type WebhookOptions } from './webhook-options.js';
-import { WebhookOutbox } from './webhook-outbox.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 
 /**
- * Webhooks (issue 3 §3): every platform event goes to the webhook of each integration of the
- * CICs it is for — through a durable outbox, signed, retried with backoff, in order.
+ * Webhooks: every platform event goes to the webhook of each integration of the CICs it is for —
+ * through a durable outbox (filled in the event's own transaction by the event log's trigger),
+ * signed, retried with backoff, in order.
  * A delivery channel of the alarms, like SSE: it tells AlarmService when a CIC has an alarm.
  */
 @Module({
@@ -19,7 +19,6 @@ import { WebhookDispatcher } from './webhook-dispatcher.js';
       inject: [AMR_CONFIG],
       useFactory: (config: AmrConfig): WebhookOptions => ({ ...WEBHOOK_DEFAULTS, ...config.webhooks }),
     },
-    WebhookOutbox,
     WebhookDispatcher,
   ],
   exports: [WebhookDispatcher],

@@ -1,3 +1,4 @@
+import { bigintAsNumber } from '../columns.js';
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type Relation } from 'typeorm';
 import { Integration } from './integration.entity.js';
 
@@ -19,6 +20,10 @@ export class WebhookDelivery {
   @ManyToOne(() => Integration, { nullable: false, onDelete: 'CASCADE' })
   @JoinColumn({ name: 'integration_id', foreignKeyConstraintName: 'webhook_deliveries_integration_id_fkey' })
   integration?: Relation<Integration>;
+
+  /** The event of the log (`platform_events`) this is the webhook copy of. */
+  @Column({ name: 'event_id', type: 'bigint', nullable: true, transformer: bigintAsNumber })
+  eventId: number | null;
 
   @Column({ name: 'event_type', type: 'text' })
   eventType: string;
