@@ -25,11 +25,31 @@ export interface ApiCall<T> {
 }
 
 export class ApiClient {
+  private readonly endpoints: readonly string[];
+  private current = 0;
+
+  /**
+   * `baseUrl`: one platform, or several nodes of one (in order of preference): a request that
+   * cannot reach the current node is sent to the next one, which then stays current.
+   */
   constructor(
-    readonly baseUrl: string,
+    baseUrl: string | readonly string[],
     private readonly token: string,
     private readonly options: { timeoutMs?: number; fetch?: FetchLike } = {},
-  ) {}
+  ) {
+    this.endpoints = typeof baseUrl === 'string' ? [baseUrl] : [...baseUrl];
+    if (this.endpoints.length === 0) throw new RangeError('ApiClient needs a base URL');
+  }
+
+  /** The node requests go to now. */
+  get baseUrl(): string {
+    return this.endpoints[this.current]!;
+  }
+
+  /** The current node is gone (e.g. its event stream broke): use the next one. */
+  failover(): void {
+    this.current = (this.current + 1) % this.endpoints.length;
+  }
 
   post<T = unknown>(path: string, body: unknown): Promise<ApiCall<T>> {
     return this.request<T>('POST', path, body);
@@ -40,6 +60,18 @@ export class ApiClient {
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<ApiCall<T>> {
+    for (let tried = 1; ; tried++) {
+      try {
+        return await this.requestOnce<T>(method, path, body);
+      } catch (error) {
+        // an unreachable node (killed, restarting): the next one, until each was tried once
+        if (!(error instanceof ApiError) || error.status !== null || tried >= this.endpoints.length) throw error;
+        this.failover();
+      }
+    }
+  }
+
+  private async requestOnce<T>(method: string, path: string, body?: unknown): Promise<ApiCall<T>> {
     const url = `${this.baseUrl.replace(/\/+$/, '')}${path}`;
     const what = `${method} ${path}`;
     const doFetch = this.options.fetch ?? fetch;

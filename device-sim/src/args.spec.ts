@@ -28,6 +28,7 @@ describe('parseCli: press', () => {
     expect(press(device)).toEqual({
       credentials: { mode: 'device', deviceId: 'dev-0001', secret: 's3cret' },
       mqttUrl: 'mqtt://127.0.0.1:1883',
+      mqttUrls: ['mqtt://127.0.0.1:1883'],
       encoding: 'cbor',
       presses: 1,
       intervalMs: 0,
@@ -137,5 +138,18 @@ describe('parseCli: errors (exit code 2)', () => {
     [['press', ...device, 'extra'], /unexpected argument: extra/],
   ])('%j', (argv, message) => {
     expect(usageError(argv as string[])).toMatch(message as RegExp);
+  });
+});
+
+describe('parseCli: press with a list of brokers', () => {
+  it('keeps the order; the first is mqttUrl', () => {
+    const command = parseCli(['press', '--device', 'dev-0001', '--secret', 's', '--mqtt', 'mqtt://a:1884,mqtt://b:1885'], {});
+    if (command.command !== 'run' || command.scenario !== 'press') throw new Error('not a press run');
+    expect(command.options.mqttUrls).toEqual(['mqtt://a:1884', 'mqtt://b:1885']);
+    expect(command.options.mqttUrl).toBe('mqtt://a:1884');
+  });
+
+  it('refuses an empty item with a usage error', () => {
+    expect(() => parseCli(['press', '--device', 'dev-0001', '--secret', 's', '--mqtt', 'mqtt://a:1884,,mqtt://b:1'], {})).toThrow(UsageError);
   });
 });

@@ -5,6 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isDeviceId, type AlarmKind, type Encoding } from '@amr/protocol';
+import { parseMqttList, parseUrlList } from './endpoints.js';
 import { defaultStateDir } from './state.js';
 import { FLEET_OPTIONS, FLEET_USAGE, fleetOptions, type Checkers, type FleetOptions, type FleetScenario, type FleetValues } from './fleet-args.js';
 
@@ -20,6 +21,7 @@ export const SCENARIOS = {
   coverage: 'poor coverage: deep indoor profile, every device loses coverage once',
   restart: 'the platform is killed (SIGKILL) in the middle of a run and started again',
   bench: 'thousands of directly connected devices: platform latency, throughput, RSS (and --baseline)',
+  failover: 'two nodes, devices with both as broker endpoints; a node is killed every few seconds',
 } as const;
 export type ScenarioName = keyof typeof SCENARIOS;
 
@@ -53,7 +55,8 @@ Credentials (one of):
   --cic ID                     home CIC of the provisioned case (default ${DEFAULTS.cicId})
 
 Options of press:
-  --mqtt URL                   broker (default ${DEFAULTS.mqttUrl})
+  --mqtt URL[,URL…]            broker, or the button's ordered list of brokers: a connection that fails
+                               or is lost moves it on to the next (default ${DEFAULTS.mqttUrl})
   --encoding cbor|json         payload encoding (default ${DEFAULTS.encoding})
   --presses N                  sequential presses (default ${DEFAULTS.presses})
   --interval-ms MS             pause between presses (default ${DEFAULTS.intervalMs})
@@ -80,7 +83,10 @@ export interface PressOptions {
   credentials: Credentials;
   /** The HTTP API, for provisioning and/or --operator. */
   api?: { url: string; token: string };
+  /** The first broker of `mqttUrls`. */
   mqttUrl: string;
+  /** The button's ordered list of brokers (CONTRACT §1). */
+  mqttUrls: string[];
   encoding: Encoding;
   presses: number;
   intervalMs: number;
@@ -152,6 +158,8 @@ const CHECKERS: Checkers = {
   httpUrl,
   oneOf,
   mqttUrl: (value) => mqttUrl(value),
+  mqttUrls: (value) => parseMqttList(value, mqttUrl, CHECKERS.fail),
+  httpUrls: (value) => parseUrlList('--api', value, httpUrl, CHECKERS.fail),
   fail: (message) => {
     throw new UsageError(message);
   },
@@ -179,10 +187,12 @@ function pressOptions(v: PressValues, env: NodeJS.ProcessEnv): PressOptions {
   }
   if (v.operator && api === undefined) throw new UsageError('--operator needs --api and --token');
 
+  const mqttUrls = parseMqttList(v.mqtt ?? DEFAULTS.mqttUrl, mqttUrl, CHECKERS.fail);
   return {
     credentials,
     ...(api ? { api } : {}),
-    mqttUrl: mqttUrl(v.mqtt ?? DEFAULTS.mqttUrl),
+    mqttUrl: mqttUrls[0]!,
+    mqttUrls,
     encoding: oneOf('--encoding', v.encoding, ['cbor', 'json'] as const, DEFAULTS.encoding),
     presses: integer('--presses', v.presses, DEFAULTS.presses, 1, 1_000_000),
     intervalMs: integer('--interval-ms', v['interval-ms'], DEFAULTS.intervalMs, 0, 86_400_000),

@@ -5,6 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
+import * as net from 'node:net';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -245,5 +246,39 @@ describe('Button', () => {
   it('says so when no broker listens', async () => {
     const b = button({ mqttUrl: 'mqtt://127.0.0.1:9' });
     await expect(b.connect()).rejects.toThrow(ConnectError);
+  });
+});
+
+describe('Button with a list of brokers', () => {
+  it('tries the next endpoint when the first cannot be reached', async () => {
+    const b = button({ mqttUrl: 'mqtt://127.0.0.1:9', endpoints: ['mqtt://127.0.0.1:9', broker.url], reconnectPeriodMs: 50 });
+    await b.connect();
+    expect(b.endpoint).toBe(1);
+    expect(b.connected).toBe(true);
+  });
+
+  it('moves on to the next endpoint when its connection is lost', async () => {
+    // endpoint 0: a relay to the broker that dies; endpoint 1: the broker itself
+    const sockets = new Set<net.Socket>();
+    const target = new URL(broker.url);
+    const relay: Server = createServer((inbound) => {
+      const outbound = net.connect({ host: target.hostname, port: Number(target.port) });
+      sockets.add(inbound).add(outbound);
+      inbound.pipe(outbound).pipe(inbound);
+      inbound.on('error', () => undefined);
+      outbound.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
+    const relayUrl = `mqtt://127.0.0.1:${(relay.address() as AddressInfo).port}`;
+    const b = button({ mqttUrl: relayUrl, endpoints: [relayUrl, broker.url], reconnectPeriodMs: 50 });
+    await b.connect();
+    expect(b.endpoint).toBe(0);
+    const moved = new Promise<{ endpoint: number; next: number }>((r) => b.once('transport-closed', r));
+    const back = new Promise<{ reconnect: boolean }>((r) => b.once('connect', r));
+    relay.close();
+    for (const s of sockets) s.destroy();
+    expect(await moved).toMatchObject({ endpoint: 0, next: 1 });
+    expect(await back).toMatchObject({ reconnect: true });
+    expect(b.endpoint).toBe(1);
   });
 });

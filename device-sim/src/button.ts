@@ -5,7 +5,7 @@
  * `received`, and timestamps every ack against the press it answers (high-resolution clock).
  */
 import { EventEmitter } from 'node:events';
-import { isIP } from 'node:net';
+import { connect as netConnect, isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
@@ -28,6 +28,7 @@ import {
   type ProtocolError,
   type ServingCell,
 } from '@amr/protocol';
+import { brokerAddress, EndpointChoice } from './endpoints.js';
 import { SeqStore } from './state.js';
 
 /** MQTT 3.1.1 CONNACK return codes (§3.2.2.3). */
@@ -59,6 +60,11 @@ export interface ButtonConfig {
   deviceId: string;
   secret: string;
   mqttUrl: string;
+  /**
+   * The ordered list of broker endpoints (CONTRACT §1), `mqttUrl` when not given. A connection
+   * that fails or is lost moves the button on to the next one (endpoints.ts).
+   */
+  endpoints?: readonly string[];
   encoding: Encoding;
   /** Where the seq counter is kept (see SeqStore). */
   stateDir: string;
@@ -77,12 +83,12 @@ export interface ButtonConfig {
    */
   keepAckLog?: boolean;
   /**
-   * Opens the transport instead of `mqttUrl` (called again on every reconnect): a socket through
-   * the shaping link, or one bound to a chosen loopback source address (bench). With an mqtts://
-   * `mqttUrl` the button runs TLS over it (the `mqtt` TLS options: `ca`, `servername`,
-   * `rejectUnauthorized`), as mqtt.js does for a URL.
+   * Opens the transport to endpoint `endpoint` (an index into `endpoints`) instead of the URL
+   * (called again on every reconnect): a socket through the shaping link, or one bound to a
+   * chosen loopback source address (bench). With an mqtts:// endpoint the button runs TLS over
+   * it (the `mqtt` TLS options: `ca`, `servername`, `rejectUnauthorized`), as mqtt.js does for a URL.
    */
-  stream?: () => Duplex;
+  stream?: (endpoint: number) => Duplex;
 }
 
 export interface AckEvent {
@@ -134,6 +140,12 @@ export interface ButtonEvents {
   offline: [];
   /** An attempt to connect again starts (after each failed one too, unlike `offline`). */
   reconnecting: [];
+  /**
+   * The transport to `endpoint` closed (a failed attempt or a lost connection): the next attempt
+   * goes to `next`, after `waitMs` by the endpoint list's back-off. Emitted before the client
+   * schedules that attempt, so a listener can still set its `reconnectPeriod`.
+   */
+  'transport-closed': [{ endpoint: number; next: number; waitMs: number }];
   'connection-error': [Error];
   sent: [{ seq: number; retransmission: number; bytes: number }];
   ack: [AckEvent];
@@ -170,6 +182,8 @@ export class Button extends EventEmitter<ButtonEvents> {
   private waiters: Waiter[] = [];
   private inFlight = 0;
   private closing = false;
+  readonly endpoints: readonly string[];
+  private readonly choice: EndpointChoice;
 
   constructor(private readonly config: ButtonConfig) {
     super();
@@ -180,6 +194,13 @@ export class Button extends EventEmitter<ButtonEvents> {
       cmd: deviceTopic(config.deviceId, 'cmd'),
     };
     this.seqs = new SeqStore(config.stateDir);
+    this.endpoints = config.endpoints?.length ? [...config.endpoints] : [config.mqttUrl];
+    this.choice = new EndpointChoice(this.endpoints.length);
+  }
+
+  /** Index in `endpoints` of the broker the button is connected to (or tries next). */
+  get endpoint(): number {
+    return this.choice.current;
   }
 
   get connected(): boolean {
@@ -198,7 +219,9 @@ export class Button extends EventEmitter<ButtonEvents> {
    */
   connect(): Promise<{ sessionPresent: boolean }> {
     if (this.client) return Promise.reject(new Error('already connected'));
-    const { deviceId, secret, mqttUrl } = this.config;
+    const { deviceId, secret } = this.config;
+    const mqttUrl = this.endpoints[this.choice.current]!;
+    const several = this.endpoints.length > 1;
     const connectTimeoutMs = this.config.connectTimeoutMs ?? 10_000;
     return new Promise((resolve, reject) => {
       const options: IClientOptions = {
@@ -214,9 +237,20 @@ export class Button extends EventEmitter<ButtonEvents> {
         reconnectPeriod: this.config.reconnectPeriodMs ?? 1000,
       };
       const stream = this.config.stream;
-      const secure = /^(mqtts|ssl|tls):/.test(mqttUrl);
-      const open = stream && secure ? () => tlsOver(stream(), options) : stream;
-      const client = open ? new MqttClient(() => open() as never, options) : mqttConnect(mqttUrl, options);
+      // one transport per attempt, to the endpoint chosen for it; its close (before the client's
+      // own handler runs) moves the choice on
+      const open = (): Duplex => {
+        const endpoint = this.choice.current;
+        const url = this.endpoints[endpoint]!;
+        const secure = /^(mqtts|ssl|tls):/.test(url);
+        const transport = stream ? (secure ? tlsOver(stream(endpoint), options, url) : stream(endpoint)) : openUrl(url, options);
+        transport.once('close', () => {
+          const after = this.choice.failed();
+          if (!this.closing) this.emit('transport-closed', { endpoint, ...after });
+        });
+        return transport;
+      };
+      const client = stream || several ? new MqttClient(() => open() as never, options) : mqttConnect(mqttUrl, options);
       this.client = client;
       let settled = false;
       let everConnected = false;
@@ -237,8 +271,10 @@ export class Button extends EventEmitter<ButtonEvents> {
         const mapped =
           typeof error.code === 'number'
             ? new RefusedError(error.code)
-            : new ConnectError(`cannot connect to ${mqttUrl}: ${String(error.code ?? error.message)}`);
-        if (!settled) fail(mapped);
+            : new ConnectError(`cannot connect to ${this.endpoints[this.choice.current]}: ${String(error.code ?? error.message)}`);
+        // with several endpoints an unreachable one is not the end: the next is tried (until the
+        // connect timeout); a refusal is final, since every node accepts the same devices
+        if (!settled && (!several || mapped instanceof RefusedError)) fail(mapped);
         else if (!this.closing) this.emit('connection-error', mapped);
       });
       client.on('offline', () => {
@@ -248,6 +284,7 @@ export class Button extends EventEmitter<ButtonEvents> {
         if (settled && !this.closing) this.emit('reconnecting');
       });
       client.on('connect', (connack: IConnackPacket) => {
+        this.choice.connected();
         // STACK_NOTES: Nagle + delayed ACK cost ~88 ms per round trip otherwise
         (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
         const reconnect = everConnected;
@@ -457,9 +494,22 @@ export class Button extends EventEmitter<ButtonEvents> {
   }
 }
 
-/** TLS over a given transport, verified as mqtt.js verifies an mqtts:// URL (certificate and host name). */
-function tlsOver(socket: Duplex, options: IClientOptions): Duplex {
-  const name = options.servername ?? 'localhost';
+/**
+ * A transport to one endpoint of a list (mqtt:// or mqtts://; a list of ws:// URLs is refused
+ * when parsed): TCP with TCP_NODELAY, or TLS verified as mqtt.js verifies an mqtts:// URL.
+ */
+function openUrl(url: string, options: IClientOptions): Duplex {
+  const { host, port, tls } = brokerAddress(url);
+  if (!tls) return netConnect({ host, port, noDelay: true });
+  return tlsOver(netConnect({ host, port, noDelay: true }), options, url);
+}
+
+/**
+ * TLS over a given transport, verified as mqtt.js verifies an mqtts:// URL (certificate and host
+ * name: the `servername` option, else the endpoint's host).
+ */
+function tlsOver(socket: Duplex, options: IClientOptions, url: string): Duplex {
+  const name = options.servername ?? brokerAddress(url).host;
   return tlsConnect({
     socket,
     host: name, // the name the certificate is checked against

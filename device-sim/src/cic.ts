@@ -87,6 +87,23 @@ export interface CicStats {
   reconnects: number;
   operatorErrors: string[];
   closed: number;
+  /** Events whose id had been seen already (a replay after reconnecting with Last-Event-ID). */
+  replayed: number;
+  /** `alarm.received` events, under new event ids, for an alarm already announced. */
+  repeatedReceived: number;
+  /** Delivery confirmations (`POST …/delivered`) answered 2xx, and refused or failed. */
+  delivered: number;
+  deliveryErrors: string[];
+}
+
+export interface CicOptions {
+  /**
+   * Confirm delivery of every alarm first (`POST /api/v1/alarms/{id}/delivered`, CONTRACT §4; an
+   * integration token's call), before the operator works it. A refusal is counted, not fatal.
+   */
+  confirmDelivery?: boolean;
+  /** Dispatch between accept and close (default true; test alarms never are). */
+  dispatch?: boolean;
 }
 
 /**
@@ -100,7 +117,11 @@ export class SimulatedCic {
   readonly pressEvents = new Map<string, number[]>();
   /** The same arrivals with the alarm's press count each event carried (which press it shows). */
   readonly arrivals = new Map<string, CicArrival[]>();
-  readonly stats: CicStats = { events: 0, swept: 0, reconnects: 0, operatorErrors: [], closed: 0 };
+  readonly stats: CicStats = { events: 0, swept: 0, reconnects: 0, operatorErrors: [], closed: 0, replayed: 0, repeatedReceived: 0, delivered: 0, deliveryErrors: [] };
+  /** alarm id → when the operator's accept was answered 2xx (the device must then get `accepted`). */
+  readonly acceptedAt = new Map<string, number>();
+  private readonly seenEventIds = new Set<string>();
+  private lastEventId: string | undefined;
   private readonly operated = new Set<string>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -112,6 +133,7 @@ export class SimulatedCic {
     private readonly api: ApiClient,
     private readonly token: string,
     private readonly operator: OperatorDelays | null,
+    private readonly options: CicOptions = {},
   ) {}
 
   /** Opens the stream; resolves once the server has answered with 200. Reconnects on its own until stop(). */
@@ -157,8 +179,9 @@ export class SimulatedCic {
     let failures = 0;
     while (!this.stopped) {
       try {
+        // Last-Event-ID: a stream that reconnects, to any node, continues without a gap (CONTRACT §4)
         const response = await fetch(`${this.api.baseUrl}/api/v1/events`, {
-          headers: { authorization: `Bearer ${this.token}`, accept: 'text/event-stream' },
+          headers: { authorization: `Bearer ${this.token}`, accept: 'text/event-stream', ...(this.lastEventId !== undefined ? { 'last-event-id': this.lastEventId } : {}) },
           signal: this.abort.signal,
         });
         if (!response.ok || !response.body) throw new Error(`GET /api/v1/events: HTTP ${response.status}`);
@@ -183,6 +206,7 @@ export class SimulatedCic {
         }
       }
       if (this.stopped) return;
+      this.api.failover(); // the node may be gone: the next one of several (a no-op with one)
       await new Promise((r) => setTimeout(r, backoff));
       backoff = Math.min(backoff * 2, 1000);
     }
@@ -190,6 +214,14 @@ export class SimulatedCic {
 
   private onEvent(event: SseEvent, at: number): void {
     this.stats.events += 1;
+    if (event.id !== undefined) {
+      if (this.seenEventIds.has(event.id)) {
+        this.stats.replayed += 1;
+        return;
+      }
+      this.seenEventIds.add(event.id);
+      this.lastEventId = event.id;
+    }
     if (event.event !== 'alarm.received' && event.event !== 'alarm.pressed') return;
     let alarm: AlarmEventData;
     try {
@@ -200,6 +232,8 @@ export class SimulatedCic {
     if (typeof alarm?.id !== 'string') return;
     if (event.event === 'alarm.received' && !this.receivedAt.has(alarm.id)) {
       this.receivedAt.set(alarm.id, { at, deviceId: alarm.deviceId, ...(alarm.kind ? { kind: alarm.kind } : {}) });
+    } else if (event.event === 'alarm.received') {
+      this.stats.repeatedReceived += 1;
     }
     this.recordPress(alarm, at, event.event === 'alarm.received');
     this.operate(alarm);
@@ -220,8 +254,10 @@ export class SimulatedCic {
     if (!delays || this.operated.has(alarm.id) || this.stopped) return;
     this.operated.add(alarm.id);
     const id = encodeURIComponent(alarm.id);
-    const steps: Array<[number, string, unknown]> = [[delays.acceptMs, 'accept', {}]];
-    if (alarm.kind !== 'test') steps.push([delays.dispatchMs, 'dispatch', { unit: 'SIM-1', etaMin: 5 }]);
+    const steps: Array<[number, string, unknown]> = [];
+    if (this.options.confirmDelivery) steps.push([0, 'delivered', {}]);
+    steps.push([delays.acceptMs, 'accept', {}]);
+    if (alarm.kind !== 'test' && this.options.dispatch !== false) steps.push([delays.dispatchMs, 'dispatch', { unit: 'SIM-1', etaMin: 5 }]);
     steps.push([delays.closeMs, 'close', { outcome: 'simulated' }]);
     const run = (i: number): void => {
       const step = steps[i];
@@ -229,9 +265,13 @@ export class SimulatedCic {
       const [delay, action, body] = step;
       const timer = setTimeout(() => {
         this.timers.delete(timer);
-        const call = this.post(`/api/v1/alarms/${id}/${action}`, body).then((ok) => {
+        const errors = action === 'delivered' ? this.stats.deliveryErrors : this.stats.operatorErrors;
+        const call = this.post(`/api/v1/alarms/${id}/${action}`, body, errors).then((ok) => {
           if (ok && action === 'close') this.stats.closed += 1;
-          if (ok) run(i + 1);
+          if (ok && action === 'accept') this.acceptedAt.set(alarm.id, performance.now());
+          if (ok && action === 'delivered') this.stats.delivered += 1;
+          // a refused delivery confirmation is counted; the operator still works the alarm
+          if (ok || action === 'delivered') run(i + 1);
         });
         this.track(call);
       }, delay);
@@ -241,7 +281,7 @@ export class SimulatedCic {
   }
 
   /** POST with retries while the platform is unreachable (restart scenario); false on a refusal. */
-  private async post(path: string, body: unknown): Promise<boolean> {
+  private async post(path: string, body: unknown, errors: string[]): Promise<boolean> {
     for (let attempt = 0; attempt < 20 && !this.stopped; attempt++) {
       try {
         await this.api.post(path, body);
@@ -249,7 +289,7 @@ export class SimulatedCic {
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
         if (error.status !== null && error.status < 500) {
-          this.stats.operatorErrors.push(error.message);
+          errors.push(error.message);
           return false;
         }
         await new Promise((r) => setTimeout(r, 500));

@@ -20,6 +20,11 @@ export interface SimDeviceOptions {
   /** The broker (through the link, or directly for the bench); with `tls`, its TLS listener. */
   target: LinkTarget;
   /**
+   * The button's ordered list of brokers (CONTRACT §1), when it has more than `target`: a
+   * connection that fails or is lost moves it on to the next (endpoints.ts), through the link too.
+   */
+  targets?: LinkTarget[];
+  /**
    * Connect with TLS (mqtts://): the link relays the TLS bytes unchanged, so the handshake pays
    * the profile's round trips like any other exchange. `ca`: the certificate to trust.
    */
@@ -47,21 +52,21 @@ export interface DeviceCounters {
   vibrations: Partial<Record<Vibration, number>>;
 }
 
-const MAX_BACKOFF_MS = 30_000;
-
 export class SimDevice {
   readonly button: Button;
   readonly link: NetworkLink | undefined;
   readonly counters: DeviceCounters = { heartbeats: 0, positions: 0, reconnects: 0, offline: 0, invalid: 0, vibrations: {} };
   /** Time from start() to the first CONNACK (attach included), ms. */
   connectMs: number | undefined;
+  /** Index in `targets` of the broker the device is connected to; undefined while it is not. */
+  connectedEndpoint: number | undefined;
+  readonly targets: LinkTarget[];
   private linkPort = 0;
   private hbSeq = 0;
   private locSeq = 0;
   private openAlarm: string | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private locTimer: NodeJS.Timeout | undefined;
-  private backoffMs = 1000;
   private lastPressAt = -Infinity;
   private stopped = false;
   /** The next reconnection goes out at once instead of after the back-off (drop()). */
@@ -69,11 +74,14 @@ export class SimDevice {
 
   constructor(readonly options: SimDeviceOptions) {
     const { profile } = options;
-    this.link = profile ? new NetworkLink(profile, options.target, options.random) : undefined;
+    this.targets = options.targets?.length ? [...options.targets] : [options.target];
+    this.link = profile ? new NetworkLink(profile, this.targets[0]!, options.random) : undefined;
+    const url = (t: LinkTarget) => `${options.tls ? 'mqtts' : 'mqtt'}://${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
     this.button = new Button({
       deviceId: options.deviceId,
       secret: options.secret,
-      mqttUrl: `${options.tls ? 'mqtts' : 'mqtt'}://${options.target.host}:${options.target.port}`,
+      mqttUrl: url(this.targets[0]!),
+      endpoints: this.targets.map(url),
       ...(options.tls
         ? { mqtt: { ...(options.tls.ca ? { ca: options.tls.ca } : {}), servername: options.tls.servername, rejectUnauthorized: true } }
         : {}),
@@ -83,15 +91,15 @@ export class SimDevice {
       reconnectPeriodMs: 1000,
       keepaliveS: options.keepaliveS ?? 120,
       ...(options.keepAckLog === false ? { keepAckLog: false } : {}),
-      stream: () =>
-        this.link
-          ? netConnect({ host: '127.0.0.1', port: this.linkPort, noDelay: true })
-          : netConnect({
-              host: this.options.target.host,
-              port: this.options.target.port,
-              noDelay: true,
-              ...(this.options.localAddress ? { localAddress: this.options.localAddress } : {}),
-            }),
+      stream: (endpoint) => {
+        const target = this.targets[endpoint]!;
+        if (!this.link) {
+          return netConnect({ host: target.host, port: target.port, noDelay: true, ...(this.options.localAddress ? { localAddress: this.options.localAddress } : {}) });
+        }
+        // the relay opens its upstream connection to the endpoint chosen for this attempt
+        this.link.retarget(target);
+        return netConnect({ host: '127.0.0.1', port: this.linkPort, noDelay: true });
+      },
     });
     this.button.on('vibrate', ({ pattern, stage, alarm }) => {
       this.counters.vibrations[pattern] = (this.counters.vibrations[pattern] ?? 0) + 1;
@@ -103,30 +111,28 @@ export class SimDevice {
       if (!known && ack.stage === 'received' && ack.alarm !== undefined) this.alarmOpened(ack.alarm);
       if (ack.stage === 'closed' && ack.alarm === this.openAlarm) this.alarmClosed();
     });
-    // firmware back-off: 1 s, 2 s, 4 s … 30 s between attempts, with ±25 % jitter so a fleet does
-    // not reconnect in step. mqtt.js waits `reconnectPeriod` before each attempt and says `offline`
-    // once per loss: the first wait is set there, each further one when an attempt starts.
-    const backOff = (): void => {
+    // firmware back-off: 1 s, 2 s, 4 s … 30 s between attempts (doubling once the whole endpoint
+    // list has failed, endpoints.ts), with ±25 % jitter so a fleet does not reconnect in step.
+    // mqtt.js waits `reconnectPeriod` before each attempt; it is set as each transport closes,
+    // before mqtt.js schedules the attempt.
+    this.button.on('transport-closed', ({ waitMs }) => {
+      this.connectedEndpoint = undefined;
       const client = this.button.mqttClient;
-      if (client) client.options.reconnectPeriod = Math.round(this.backoffMs * (0.75 + 0.5 * options.random()));
-      this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
-    };
-    this.button.on('offline', () => {
-      this.counters.offline += 1;
-      const client = this.button.mqttClient;
-      if (this.reconnectAtOnce && client) {
+      if (!client) return;
+      if (this.reconnectAtOnce) {
         this.reconnectAtOnce = false;
         client.options.reconnectPeriod = 1;
         return;
       }
-      backOff();
+      client.options.reconnectPeriod = Math.max(1, Math.round(waitMs * (0.75 + 0.5 * options.random())));
     });
-    this.button.on('reconnecting', backOff);
+    this.button.on('offline', () => {
+      this.counters.offline += 1;
+      this.connectedEndpoint = undefined;
+    });
     this.button.on('connect', ({ reconnect }) => {
       if (reconnect) this.counters.reconnects += 1;
-      this.backoffMs = 1000;
-      const client = this.button.mqttClient;
-      if (client) client.options.reconnectPeriod = 1000;
+      this.connectedEndpoint = this.button.endpoint;
     });
     this.button.on('connection-error', () => undefined);
     this.button.on('invalid-message', () => {
@@ -146,6 +152,7 @@ export class SimDevice {
     const started = performance.now();
     await this.button.connect();
     this.connectMs = performance.now() - started;
+    this.connectedEndpoint = this.button.endpoint;
     this.scheduleHeartbeat(this.options.random() * this.options.heartbeatMs);
   }
 
@@ -197,9 +204,11 @@ export class SimDevice {
     stream.destroy();
   }
 
-  retarget(target: LinkTarget): void {
-    this.options.target = target;
-    this.link?.retarget(target);
+  /** The broker of endpoint `endpoint` moved (a platform restarted on another address). */
+  retarget(target: LinkTarget, endpoint = 0): void {
+    this.targets[endpoint] = target;
+    if (endpoint === 0) this.options.target = target;
+    if (this.button.endpoint === endpoint) this.link?.retarget(target);
   }
 
   async stop(): Promise<void> {

@@ -101,7 +101,7 @@ describe('parseCli: fleet scenarios', () => {
     [['fleet', '--flood'], /--flood is a bench option/],
     [['burst', '--storm'], /--storm is a bench option/],
     [['fleet', '--idle', '100'], /--idle is a bench option/],
-    [['fleet', '--rate', '5'], /--rate is a bench option/],
+    [['fleet', '--rate', '5'], /--rate is a bench and failover option/],
     [['bench', '--idle', '100', '--flood'], /not with --flood or --storm/],
     [['bench', '--idle', '100', '--devices', '100'], /not with --devices or --rate/],
     [['bench', '--idle', '100,50'], /counts must increase/],
@@ -153,5 +153,44 @@ describe('bench helpers', () => {
     expect(histogramPercentile(before, after, 100)).toBe(Infinity);
     expect(histogramPercentile(before, before, 50)).toBeUndefined();
     expect(metricValue(scrape([0, 0, 0, 0]), 'amr_process_resident_memory_bytes')).toBe(1048576);
+  });
+});
+
+describe('parseCli: failover', () => {
+  const db = ['--database-url', 'postgres://postgres@127.0.0.1:5432/x'];
+
+  it('starts two nodes on the given PostgreSQL, 1000 devices, 2000 presses at 50/s, a kill every 15 s', () => {
+    const o = fleet(['failover', ...db]);
+    expect(o).toMatchObject({ scenario: 'failover', devices: 1000, presses: 2000, rate: 50, nodes: 2, killEveryS: 15, killRedis: false, profiles: [] });
+    expect(o.redisUrl).toBeUndefined();
+    expect(fleet(['failover', ...db, '--kill-redis', '--kill-every', '10', '--nodes', '3', '--rate', '10'])).toMatchObject({ killRedis: true, killEveryS: 10, nodes: 3, rate: 10 });
+    expect(fleet(['failover', ...db, '--redis-url', 'redis://127.0.0.1:7000']).redisUrl).toBe('redis://127.0.0.1:7000');
+  });
+
+  it('drives given nodes with --api and --mqtt lists, one per node, in order', () => {
+    const o = fleet(['failover', '--api', 'http://h:3001,http://h:3002', '--mqtt', 'mqtt://h:1884,mqtt://h:1885', '--token', 't']);
+    expect(o.apiUrls).toEqual(['http://h:3001', 'http://h:3002']);
+    expect(o.mqttUrls).toEqual(['mqtt://h:1884', 'mqtt://h:1885']);
+    expect(o.api).toEqual({ url: 'http://h:3001', token: 't' });
+    expect(o.killEveryS).toBe(0);
+  });
+
+  it('refuses what it cannot do, with a clear message', () => {
+    expect(usage(['failover'])).toMatch(/--database-url postgres:\/\/… is needed/);
+    expect(usage(['failover', '--api', 'http://h:1,http://h:2', '--token', 't'])).toMatch(/needs --mqtt/);
+    expect(usage(['failover', '--api', 'http://h:1,http://h:2', '--mqtt', 'mqtt://h:1', '--token', 't'])).toMatch(/as many --api as --mqtt/);
+    expect(usage(['failover', '--api', 'http://h:1,http://h:2', '--mqtt', 'mqtt://h:1,mqtt://h:2', '--token', 't', '--kill-every', '5'])).toMatch(/not with --api/);
+    expect(usage(['failover', ...db, '--kill-redis', '--redis-url', 'redis://h:1'])).toMatch(/not with --redis-url/);
+    expect(usage(['failover', ...db, '--redis-url', 'http://h'])).toMatch(/redis:\/\//);
+    expect(usage(['failover', ...db, '--seconds', '5'])).toMatch(/no --seconds/);
+    expect(usage(['fleet', '--kill-every', '5'])).toMatch(/failover option/);
+    expect(usage(['fleet', '--api', 'http://h:1,http://h:2', '--token', 't'])).toMatch(/one URL/);
+  });
+
+  it('gives fleet scenarios with --api the buttons\' list of brokers', () => {
+    const o = fleet(['fleet', '--api', 'http://h:3000', '--token', 't', '--mqtt', 'mqtt://h:1884,mqtt://h:1885']);
+    expect(o.mqttUrl).toBe('mqtt://h:1884');
+    expect(o.mqttUrls).toEqual(['mqtt://h:1884', 'mqtt://h:1885']);
+    expect(usage(['fleet', '--api', 'http://h:3000', '--token', 't', '--mqtt', 'mqtt://h:1884,mqtts://h:1885'])).toMatch(/all mqtt:\/\/ or all mqtts/);
   });
 });

@@ -1,12 +1,12 @@
 /**
  * Options of the fleet scenarios (press without credentials, fleet, burst, coverage, restart,
- * bench): one option set, per-scenario defaults. Pure, like args.ts.
+ * bench, failover): one option set, per-scenario defaults. Pure, like args.ts.
  */
 import type { Encoding } from '@amr/protocol';
 import { isProfileName, PROFILE_NAMES, type ProfileName } from './network.js';
 import { defaultStateDir } from './state.js';
 
-export const FLEET_SCENARIOS = ['press', 'fleet', 'burst', 'coverage', 'restart', 'bench'] as const;
+export const FLEET_SCENARIOS = ['press', 'fleet', 'burst', 'coverage', 'restart', 'bench', 'failover'] as const;
 export type FleetScenario = (typeof FLEET_SCENARIOS)[number];
 
 export interface FleetOptions {
@@ -17,7 +17,12 @@ export interface FleetOptions {
   seconds: number;
   profiles: ProfileName[];
   api?: { url: string; token: string };
+  /** failover with --api: every node's HTTP API, in node order (`api.url` is the first). */
+  apiUrls?: string[];
+  /** The first broker of `mqttUrls`. */
   mqttUrl?: string;
+  /** With --api: the buttons' ordered list of brokers (CONTRACT §1); failover: one per node. */
+  mqttUrls?: string[];
   /**
    * The buttons connect with TLS (mqtts://, the certificate verified): to the started platform's
    * TLS listener, or with --api to an mqtts:// --mqtt broker.
@@ -57,8 +62,16 @@ export interface FleetOptions {
   storm: boolean;
   /** bench: idle memory per connection at these counts (no presses); empty: the press bench. */
   idle: number[];
-  /** bench: devices granted to each protection case the bench creates. */
+  /** bench, failover: devices granted to each protection case the run creates. */
   devicesPerCase: number;
+  /** failover: platform nodes started (two by default). */
+  nodes: number;
+  /** failover: a node is killed (SIGKILL, in turn) and restarted every S s; 0: never. */
+  killEveryS: number;
+  /** failover: Redis (one the scenario starts) is killed and restarted half-way through. */
+  killRedis: boolean;
+  /** failover: the Redis the started nodes share; default: one the scenario starts. */
+  redisUrl?: string;
   verbose: boolean;
 }
 
@@ -71,15 +84,18 @@ export const FLEET_DEFAULTS: Readonly<Record<FleetScenario, Defaults>> = Object.
   coverage: { devices: 10, presses: 10, seconds: 40, profiles: ['poor'], heartbeatS: 5, locEveryS: 5, timeoutS: 90 },
   restart: { devices: 10, presses: 20, seconds: 40, profiles: ['good'], heartbeatS: 5, locEveryS: 5, timeoutS: 90 },
   bench: { devices: 1000, presses: 0, seconds: 60, profiles: [], heartbeatS: 60, locEveryS: 30, timeoutS: 30 },
+  failover: { devices: 1000, presses: 2000, seconds: 0, profiles: [], heartbeatS: 60, locEveryS: 30, timeoutS: 30 },
 });
 
-export const FLEET_USAGE = `Options of press (without --device), fleet, burst, coverage, restart and bench:
+export const FLEET_USAGE = `Options of press (without --device), fleet, burst, coverage, restart, bench and failover:
   --devices N                  simulated buttons (defaults: fleet 50, burst = presses, coverage 10, restart 10, bench 1000)
   --presses M                  presses over the run (fleet 10, burst 20, coverage 10, restart 20)
   --seconds S                  length of the load phase (fleet 30, burst 5, coverage 40, restart 40, bench 60)
   --profile P[,P…]             good | urban-indoor | poor | all; devices take them in turn (default good; coverage: poor)
   --api URL --token T          drive a running platform (with --mqtt URL); default: start one (embedded database)
-  --mqtt URL                   its broker (default mqtt://<api host>:1883; with --tls mqtts://<api host>:8883)
+  --mqtt URL[,URL…]            its broker (default mqtt://<api host>:1883; with --tls mqtts://<api host>:8883),
+                               or the buttons' ordered list of brokers (a failed or lost connection moves
+                               a button on to the next)
   --tls                        buttons connect with TLS (mqtts://, certificate verified); without --api the
                                started platform listens with the committed localhost test certificate
   --ca FILE                    with --api and an mqtts:// broker: CA certificate (PEM) to verify it with
@@ -93,7 +109,8 @@ export const FLEET_USAGE = `Options of press (without --device), fleet, burst, c
   --retransmit-ms MS           resend a press until "received" (default 5000)
   --restart-at S               restart: kill -9 the platform S into the run (default: half-way)
   --gap S                      coverage: each device loses coverage once for S (default 10)
-  --rate R                     bench: presses per second over the fleet (default 10; up to 5,000 and more)
+  --rate R                     bench, failover: presses per second over the fleet (default 10, failover 50;
+                               up to 5,000 and more)
   --baseline mqtt://HOST:PORT  bench: QoS 1 echo round trip against a plain broker, for the ratio
   --flood                      bench: a quiet phase of --seconds, then the same load for --seconds while one
                                more device floods alarms and SUBSCRIBEs at full speed
@@ -101,12 +118,19 @@ export const FLEET_USAGE = `Options of press (without --device), fleet, burst, c
                                reconnects at once
   --idle N[,N…]                bench: idle memory per connected device at each count (no presses), for the
                                platform and, with --baseline, for that broker
-  --devices-per-case K         bench: devices granted to each protection case it creates (default 10)
+  --devices-per-case K         bench, failover: devices granted to each protection case it creates (default 10)
   --addresses N                bench: loopback source addresses to spread connections over (default: one per
                                1,000 devices, at most 250)
   --connect-concurrency N      bench: connections being set up at once (default 256)
   --baseline-samples N         bench: QoS 1 echo round trips against --baseline (default 2000)
-  --database-url URL           the started platform uses PostgreSQL (bench: keeps the devices)
+  --nodes N                    failover: platform nodes to start (default 2)
+  --kill-every S               failover: kill -9 a node (in turn) every S s and restart it at once (default
+                               15; 0: never)
+  --kill-redis                 failover: also kill and restart Redis half-way (a Redis the scenario starts)
+  --redis-url URL              failover: the Redis the started nodes share (default: one it starts on an
+                               ephemeral port with /usr/bin/redis-server)
+  --database-url URL           the started platform uses PostgreSQL (bench: keeps the devices; failover:
+                               required without --api, the nodes share it)
   --data-dir DIR               the started platform's embedded database directory
   --battery-mah N              energy model: battery capacity (default 1000)
   --presses-per-day N          energy model: presses and self-tests per day (default 1)
@@ -116,9 +140,14 @@ export const FLEET_USAGE = `Options of press (without --device), fleet, burst, c
   --json                       print the JSON result on stdout
   --verbose                    print the started platform's output
 
+failover: --api URL,URL… --token T --mqtt URL,URL… (one per node, same order) drives running nodes
+(nothing is killed then); --rate (default 50) and --presses (2000) set the load, the run lasts until
+every press is sent.
+
 Objectives (exit code 1 when one is missed): no lost, duplicated or rejected press; every
 received press seen at the CIC; "received" within 10 s for ≥ 95 % of presses (good,
-urban-indoor; poor: within 30 s for ≥ 90 %). bench: no lost press.
+urban-indoor; poor: within 30 s for ≥ 90 %). bench: no lost press. failover: no lost or
+duplicated press.
 `;
 
 export class FleetUsageError extends Error {}
@@ -159,6 +188,10 @@ export const FLEET_OPTIONS = {
   storm: { type: 'boolean' },
   idle: { type: 'string' },
   'devices-per-case': { type: 'string' },
+  nodes: { type: 'string' },
+  'kill-every': { type: 'string' },
+  'kill-redis': { type: 'boolean' },
+  'redis-url': { type: 'string' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -171,6 +204,10 @@ export interface Checkers {
   integer(name: string, value: string | undefined, fallback: number, min: number, max: number): number;
   httpUrl(value: string): string;
   mqttUrl(value: string): string;
+  /** `URL[,URL…]`, each an http(s) URL, no repeats. */
+  httpUrls(value: string): string[];
+  /** `URL[,URL…]`, each an MQTT URL (endpoints.ts parseMqttList). */
+  mqttUrls(value: string): string[];
   oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[], fallback: T): T;
   fail(message: string): never;
 }
@@ -189,12 +226,36 @@ export function fleetOptions(scenario: FleetScenario, v: FleetValues, env: NodeJ
   const token = v.token ?? (env['AMR_ADMIN_TOKEN'] || undefined);
   if (v.token !== undefined && v.api === undefined) c.fail('--token needs --api');
   if (v.api !== undefined && token === undefined) c.fail('--api needs --token (or AMR_ADMIN_TOKEN)');
-  const api = v.api === undefined ? undefined : { url: c.httpUrl(v.api), token: token! };
+  const apiUrls = v.api === undefined ? undefined : c.httpUrls(v.api);
+  if (apiUrls && apiUrls.length > 1 && scenario !== 'failover') c.fail('--api: one URL (a list of nodes is for failover)');
+  const api = apiUrls === undefined ? undefined : { url: apiUrls[0]!, token: token! };
   if (v.mqtt !== undefined && api === undefined) c.fail('--mqtt needs --api (without --api the simulator starts its own platform)');
+  const failover = scenario === 'failover';
+  for (const name of ['nodes', 'kill-every', 'kill-redis', 'redis-url'] as const) {
+    if (v[name] !== undefined && !failover) c.fail(`--${name} is a failover option`);
+  }
   if (api && (v['database-url'] !== undefined || v['data-dir'] !== undefined)) c.fail('--database-url and --data-dir are for a started platform, not with --api');
   if (v.baseline !== undefined && scenario !== 'bench') c.fail('--baseline is a bench option');
-  for (const name of ['rate', 'flood', 'storm', 'idle', 'devices-per-case', 'addresses'] as const) {
+  for (const name of ['flood', 'storm', 'idle', 'addresses'] as const) {
     if (v[name] !== undefined && scenario !== 'bench') c.fail(`--${name} is a bench option`);
+  }
+  for (const name of ['rate', 'devices-per-case'] as const) {
+    if (v[name] !== undefined && scenario !== 'bench' && !failover) c.fail(`--${name} is a bench and failover option`);
+  }
+  if (failover) {
+    if (api) {
+      if (v.mqtt === undefined) c.fail('failover with --api needs --mqtt URL,URL…: each node\'s broker, in the order of --api');
+      for (const name of ['kill-every', 'kill-redis', 'redis-url', 'nodes'] as const) {
+        if (v[name] !== undefined) c.fail(`--${name} is for the nodes failover starts itself, not with --api`);
+      }
+    } else if (v['database-url'] === undefined) {
+      c.fail('failover starts several nodes on one database: --database-url postgres://… is needed (the embedded database cannot be shared by two processes)');
+    }
+    if (v['data-dir'] !== undefined) c.fail('--data-dir: failover nodes share PostgreSQL (--database-url)');
+    if (v.seconds !== undefined) c.fail('failover runs until --presses presses are sent at --rate: no --seconds');
+    if (v.tls) c.fail('--tls is not a failover option');
+    if (v['kill-redis'] && v['redis-url'] !== undefined) c.fail('--kill-redis kills the Redis the scenario starts itself: not with --redis-url');
+    if (v['redis-url'] !== undefined && !/^rediss?:\/\//.test(v['redis-url'])) c.fail('--redis-url: must be a redis:// URL');
   }
   const idle = v.idle === undefined ? [] : parseCounts('--idle', v.idle, c.fail);
   if (idle.length && (v.flood || v.storm)) c.fail('--idle measures idle connections: not with --flood or --storm');
@@ -214,7 +275,11 @@ export function fleetOptions(scenario: FleetScenario, v: FleetValues, env: NodeJ
   const seconds = c.number('--seconds', v.seconds, d.seconds, 0.1, 86_400);
   const noOperator = v['no-operator'] ?? false;
   const ms = (name: string, value: string | undefined, fallbackS: number) => Math.round(c.number(name, value, fallbackS, 0, 3600) * 1000);
-  const mqttUrl = api ? c.mqttUrl(v.mqtt ?? (v.tls ? `mqtts://${new URL(api.url).hostname}:8883` : `mqtt://${new URL(api.url).hostname}:1883`)) : undefined;
+  const mqttUrls = api ? c.mqttUrls(v.mqtt ?? (v.tls ? `mqtts://${new URL(api.url).hostname}:8883` : `mqtt://${new URL(api.url).hostname}:1883`)) : undefined;
+  if (failover && apiUrls && mqttUrls && (apiUrls.length < 2 || apiUrls.length !== mqttUrls.length)) {
+    c.fail(`failover with --api: two or more nodes, as many --api as --mqtt URLs (got ${apiUrls.length} and ${mqttUrls.length})`);
+  }
+  const mqttUrl = mqttUrls?.[0];
   const tlsUrl = mqttUrl !== undefined && /^(mqtts|ssl|tls):\/\//.test(mqttUrl);
   if (v.tls && mqttUrl !== undefined && !tlsUrl) c.fail('--tls with --api needs an mqtts:// --mqtt URL');
   const tls = (v.tls ?? false) || tlsUrl;
@@ -226,9 +291,11 @@ export function fleetOptions(scenario: FleetScenario, v: FleetValues, env: NodeJ
     devices,
     presses,
     seconds,
-    profiles: parseProfiles(v.profile, d.profiles.length ? d.profiles : ['good'], c.fail),
+    // failover devices connect directly unless a profile is asked for (the figures are the nodes')
+    profiles: failover && v.profile === undefined ? [] : parseProfiles(v.profile, d.profiles.length ? d.profiles : ['good'], c.fail),
     ...(api ? { api } : {}),
-    ...(mqttUrl ? { mqttUrl } : {}),
+    ...(failover && apiUrls ? { apiUrls } : {}),
+    ...(mqttUrl ? { mqttUrl, mqttUrls: mqttUrls! } : {}),
     tls,
     ...(v.ca !== undefined ? { caFile: v.ca } : {}),
     ...(v.report !== undefined ? { report: v.report } : {}),
@@ -246,7 +313,7 @@ export function fleetOptions(scenario: FleetScenario, v: FleetValues, env: NodeJ
     encoding: c.oneOf('--encoding', v.encoding, ['cbor', 'json'] as const, 'cbor'),
     ...(v['database-url'] !== undefined ? { databaseUrl: v['database-url'] } : {}),
     ...(v['data-dir'] !== undefined ? { dataDir: v['data-dir'] } : {}),
-    rate: c.number('--rate', v.rate, 10, 0, 100_000),
+    rate: c.number('--rate', v.rate, failover ? 50 : 10, failover ? 0.1 : 0, 100_000),
     batteryMah: c.number('--battery-mah', v['battery-mah'], 1000, 1, 1_000_000),
     pressesPerDay: c.number('--presses-per-day', v['presses-per-day'], 1, 0, 1000),
     restartAtS: c.number('--restart-at', v['restart-at'], seconds / 2, 0, seconds),
@@ -258,6 +325,10 @@ export function fleetOptions(scenario: FleetScenario, v: FleetValues, env: NodeJ
     storm: v.storm ?? false,
     idle,
     devicesPerCase: c.integer('--devices-per-case', v['devices-per-case'], 10, 1, 1000),
+    nodes: c.integer('--nodes', v.nodes, 2, 2, 16),
+    killEveryS: c.number('--kill-every', v['kill-every'], failover && !api ? 15 : 0, 0, 86_400),
+    killRedis: v['kill-redis'] ?? false,
+    ...(v['redis-url'] !== undefined ? { redisUrl: v['redis-url'] } : {}),
     verbose: v.verbose ?? false,
   };
 }

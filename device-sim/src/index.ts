@@ -32,3 +32,5 @@ export { runScenario, type ScenarioContext, type ScenarioOutcome } from './scena
 export { countPresses, runPress, type PressRecord, type PressRunResult } from './scenarios/press.js';
 export { SeqStore, StateFileError, defaultStateDir, type DeviceState } from './state.js';
 export { percentile, summarize, type LatencySummary } from './stats.js';
+export { FAILOVER_DEFAULTS, runFailover, type FailoverOptions, type FailoverResult } from './scenarios/failover.js';
+export { startCluster, waitHealthy, type Cluster, type ClusterNode, type ClusterOptions } from './cluster-host.js';

@@ -12,6 +12,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { brokerAddress } from './endpoints.js';
 import { procRss } from './procfs.js';
 
 export interface PlatformHandle {
@@ -54,7 +55,9 @@ export interface HostOptions {
   onOutput?: (line: string) => void;
 }
 
-const MAIN = fileURLToPath(new URL('../../apps/platform/src/main.js', import.meta.url));
+/** The all-in-one app, compiled (`npm run build`): one platform node. */
+export const PLATFORM_MAIN = fileURLToPath(new URL('../../apps/platform/src/main.js', import.meta.url));
+const MAIN = PLATFORM_MAIN;
 
 /**
  * The committed self-signed certificate and key for `localhost` (test/fixtures), found from this
@@ -99,6 +102,15 @@ export function brokerFor(platform: PlatformHandle, tls: boolean): { target: { h
   const s = platform.mqtts;
   if (!s) throw new Error('the platform has no TLS listener (mqtts)');
   return { target: { host: s.host, port: s.port }, tls: { ...(s.ca ? { ca: s.ca } : {}), servername: s.servername } };
+}
+
+/**
+ * The buttons' list of brokers when `--mqtt` gave several (with --api): `targets` for SimDevice,
+ * in the given order; nothing for one broker.
+ */
+export function brokerList(options: { mqttUrls?: readonly string[] }): { targets?: Array<{ host: string; port: number }> } {
+  if (!options.mqttUrls || options.mqttUrls.length < 2) return {};
+  return { targets: options.mqttUrls.map((url) => (({ host, port }) => ({ host, port }))(brokerAddress(url))) };
 }
 
 /** Starts `node dist/apps/platform/src/main.js` on ephemeral loopback ports. */
@@ -280,7 +292,8 @@ export function histogramPercentile(
   return delta.find(([, n]) => n >= rank)?.[0];
 }
 
-function lines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+/** Calls `onLine` for every complete line of a child's output. */
+export function lines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
   let rest = '';
   stream.setEncoding('utf8');
   stream.on('data', (chunk: string) => {

@@ -5,6 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { benchTables, type BenchSection } from './bench-report.js';
+import { failoverTables, type FailoverSection } from './failover-report.js';
 import type { EnergyParams } from './energy.js';
 import { STAGE_LABELS, STAGES, pct, type GroupSummary, type Objective, type PressSample, type StageKey } from './measure.js';
 import type { NetworkProfile } from './network.js';
@@ -41,6 +42,7 @@ export interface RunReport {
   platformRssMiB?: number;
   provisioning?: { devices: number; ms: number };
   bench?: BenchSection;
+  failover?: FailoverSection;
   notes: string[];
 }
 
@@ -97,6 +99,11 @@ ${table(['heartbeat', ...r.energy.curves.map((c) => `${c.label}: life (avg curre
   }
 
   if (r.bench) sections.push(benchSection(r.bench));
+  if (r.failover) {
+    const f = r.failover;
+    const checks = f.checks.map((c) => [escapeHtml(c.name), escapeHtml(c.actual), c.ok ? 'ok' : 'seen']);
+    sections.push(`<h2>Failover</h2>${failoverTables(f).map((t) => `<h3>${escapeHtml(t.title)}</h3>${table(t.head, t.rows.map((row) => row.map(escapeHtml)))}`).join('\n')}<h3>Checks (reported, not in the exit code)</h3>${table(['check', 'measured', ''], checks)}`);
+  }
 
   const facts: string[][] = [];
   if (r.devices) {

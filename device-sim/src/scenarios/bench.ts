@@ -32,7 +32,7 @@ import type { FleetOptions } from '../fleet-args.js';
 import { evaluateObjectives, summarizeByProfile, type Objective, type PressSample } from '../measure.js';
 import { seededRandom } from '../network.js';
 import { ms, textTable, type Reporter } from '../output.js';
-import { brokerFor, externalPlatform, histogram, histogramPercentile, scrapeMetrics, startChildPlatform, type PlatformHandle } from '../platform-host.js';
+import { brokerFor, brokerList, externalPlatform, histogram, histogramPercentile, scrapeMetrics, startChildPlatform, type PlatformHandle } from '../platform-host.js';
 import { Progress } from '../progress.js';
 import { createCases, mapBounded, provisionForCases, type ProvisionedDevice } from '../provision.js';
 import { writeReport, type RunReport } from '../report.js';
@@ -154,6 +154,7 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
           secret: c.secret,
           profile: null,
           ...broker,
+          ...brokerList(options),
           encoding: options.encoding,
           stateDir: join(benchDir, 'seq'),
           random: seededRandom(options.seed * 7919 + i),

@@ -58,6 +58,9 @@ describe('scenario burst, end to end (in-process platform, PGlite in memory)', (
       storm: false,
       idle: [],
       devicesPerCase: 1,
+      nodes: 2,
+      killEveryS: 0,
+      killRedis: false,
       verbose: false,
     };
     const outcome = await runFleet(options, {

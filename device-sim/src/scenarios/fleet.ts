@@ -13,7 +13,7 @@ import type { FleetOptions } from '../fleet-args.js';
 import { evaluateObjectives, markExtraAlarms, pct, summarizeByProfile, type Objective, type PressSample } from '../measure.js';
 import { PROFILES, seededRandom, type ProfileName, type Random } from '../network.js';
 import { ms } from '../output.js';
-import { brokerFor, externalPlatform, startChildPlatform, type PlatformHandle } from '../platform-host.js';
+import { brokerFor, brokerList, externalPlatform, startChildPlatform, type PlatformHandle } from '../platform-host.js';
 import { Progress } from '../progress.js';
 import { mapBounded, provisionFleet } from '../provision.js';
 import { writeReport, type RunReport } from '../report.js';
@@ -108,6 +108,7 @@ export async function runFleet(options: FleetOptions, context: ScenarioContext):
           secret: c.secret,
           profile,
           ...broker,
+          ...brokerList(options),
           encoding: options.encoding,
           stateDir: runStateDir,
           random: seededRandom(options.seed * 7919 + i),

@@ -1,6 +1,7 @@
 /** The scenarios the CLI can run, by name (see args.ts SCENARIOS for their descriptions). */
 import type { CliCommand } from '../args.js';
 import { runBench } from './bench.js';
+import { runFailoverScenario } from './failover.js';
 import { runFleet } from './fleet.js';
 import { runPress } from './press.js';
 import type { ScenarioContext, ScenarioOutcome } from './types.js';
@@ -12,6 +13,8 @@ export function runScenario(command: Extract<CliCommand, { command: 'run' }>, co
     case 'press':
       return runPress(command.options, context);
     case 'fleet-run':
-      return command.options.scenario === 'bench' ? runBench(command.options, context) : runFleet(command.options, context);
+      if (command.options.scenario === 'bench') return runBench(command.options, context);
+      if (command.options.scenario === 'failover') return runFailoverScenario(command.options, context);
+      return runFleet(command.options, context);
   }
 }

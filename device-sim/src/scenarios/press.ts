@@ -74,6 +74,7 @@ export async function runPress(options: PressOptions, { reporter, signal }: Scen
     deviceId,
     secret,
     mqttUrl: options.mqttUrl,
+    endpoints: options.mqttUrls,
     encoding: options.encoding,
     stateDir: options.stateDir,
     connectTimeoutMs: options.timeoutMs,
@@ -99,6 +100,9 @@ export async function runPress(options: PressOptions, { reporter, signal }: Scen
     else reporter.line(`${head} ${'resent'.padEnd(11)} retransmission ${retransmission}`);
   });
   button.on('offline', () => reporter.error('mqtt: connection lost, reconnecting…'));
+  if (options.mqttUrls.length > 1) {
+    button.on('transport-closed', ({ next }) => reporter.error(`mqtt: trying ${options.mqttUrls[next]} next`));
+  }
   button.on('connection-error', (error) => reporter.error(`mqtt: ${error.message}`));
   button.on('connect', ({ reconnect, sessionPresent }) => {
     if (reconnect) reporter.error(`mqtt: reconnected (session present: ${sessionPresent ? 'yes' : 'no'})`);
@@ -108,7 +112,7 @@ export async function runPress(options: PressOptions, { reporter, signal }: Scen
     const { sessionPresent } = await button.connect();
     result.sessionPresent = sessionPresent;
     reporter.line(
-      `connected to ${options.mqttUrl} as ${deviceId} (${options.encoding}, session present: ${sessionPresent ? 'yes' : 'no'})`,
+      `connected to ${options.mqttUrls[button.endpoint]} as ${deviceId} (${options.encoding}, session present: ${sessionPresent ? 'yes' : 'no'})`,
     );
   } catch (error) {
     if (error instanceof RefusedError) {
