@@ -3,6 +3,7 @@
  * (the exit code). Pure: samples in, summaries and verdicts out.
  */
 import type { CicArrival } from './cic.js';
+import type { TrackedPress } from './press-tracker.js';
 import type { ProfileName } from './network.js';
 import { summarize, type LatencySummary } from './stats.js';
 
@@ -178,4 +179,30 @@ export function cicArrivalTimes(
     });
   }
   return out;
+}
+
+/**
+ * The samples of a run's tracked presses: each press as its device saw it (outcome, `received`
+ * latency, retransmissions, a second alarm id) and when the CIC saw it. `origin` is the start of
+ * the load phase (performance.now()); `deviceOf` names a tracked press's device and profile.
+ */
+export function samplesOf(
+  presses: readonly TrackedPress[],
+  arrivals: ReadonlyMap<string, readonly CicArrival[]>,
+  origin: number,
+  deviceOf: (device: number) => { deviceId: string; profile: PressSample['profile'] },
+): PressSample[] {
+  const cicAt = cicArrivalTimes(presses.map((p) => ({ alarmId: p.alarmId, sentAt: p.sentAt, received: p.outcome === 'received' })), arrivals);
+  return presses.map((p, i) => ({
+    ...deviceOf(p.device),
+    seq: p.seq,
+    atMs: p.sentAt - origin,
+    outcome: p.outcome === 'pending' ? 'lost' : p.outcome,
+    retransmissions: p.retransmissions,
+    duplicated: (p.otherAlarmIds?.length ?? 0) > 0,
+    ...(p.outcome === 'received' ? { receivedMs: p.answeredAt! - p.sentAt } : {}),
+    ...(cicAt[i] !== undefined ? { cicMs: cicAt[i]! - p.sentAt } : {}),
+    ...(p.alarmId !== undefined ? { alarmId: p.alarmId } : {}),
+    ...(p.reason !== undefined ? { reason: p.reason } : {}),
+  }));
 }

@@ -11,7 +11,7 @@ import type { SimulatedCic } from '../cic.js';
 import type { SimDevice } from '../device.js';
 import { startFlood, type FloodHandle, type FloodOptions } from '../flood.js';
 import type { FleetOptions } from '../fleet-args.js';
-import { cicArrivalTimes, markExtraAlarms, type PressSample } from '../measure.js';
+import { markExtraAlarms, samplesOf, type PressSample } from '../measure.js';
 import type { Random } from '../network.js';
 import type { Reporter } from '../output.js';
 import { runPaced, type PacingResult } from '../pacing.js';
@@ -144,20 +144,7 @@ export async function runLoad(setup: LoadSetup): Promise<LoadResult> {
 
   // ---- what was measured -----------------------------------------------------------------------
   const presses = tracker.presses;
-  const cicAt = cicArrivalTimes(presses.map((p) => ({ alarmId: p.alarmId, sentAt: p.sentAt, received: p.outcome === 'received' })), cic.arrivals);
-  const samples: PressSample[] = presses.map((p, i) => ({
-    deviceId: devices[p.device]!.options.deviceId,
-    profile: 'direct',
-    seq: p.seq,
-    atMs: p.sentAt - origin,
-    outcome: p.outcome === 'pending' ? 'lost' : p.outcome,
-    retransmissions: p.retransmissions,
-    duplicated: (p.otherAlarmIds?.length ?? 0) > 0,
-    ...(p.outcome === 'received' ? { receivedMs: p.answeredAt! - p.sentAt } : {}),
-    ...(cicAt[i] !== undefined ? { cicMs: cicAt[i]! - p.sentAt } : {}),
-    ...(p.alarmId !== undefined ? { alarmId: p.alarmId } : {}),
-    ...(p.reason !== undefined ? { reason: p.reason } : {}),
-  }));
+  const samples = samplesOf(presses, cic.arrivals, origin, (d) => ({ deviceId: devices[d]!.options.deviceId, profile: 'direct' as const }));
   const extraAlarms = markExtraAlarms(samples, cic.receivedAt, new Set(devices.map((d) => d.options.deviceId)));
   const phases = names.filter((n) => pacing.has(n)).map((name) => ({ ...phaseOf(name, options, pacing.get(name)!, presses, samples), cpu: cpu.get(name)! }));
   const maxSeq = nextSeq.reduce((m, s) => Math.max(m, s - 1), Math.max(setup.seqBase - 1, floodStats?.lastSeq ?? 0));

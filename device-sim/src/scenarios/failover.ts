@@ -23,7 +23,7 @@ import { SimDevice } from '../device.js';
 import { brokerAddress } from '../endpoints.js';
 import { failoverTables, pressesOutside, pressWindow, reconnectTimes, type FailoverSection, type KillRecord, type RedisPhase } from '../failover-report.js';
 import type { FleetOptions } from '../fleet-args.js';
-import { cicArrivalTimes, markExtraAlarms, summarizeByProfile, type Objective, type PressSample } from '../measure.js';
+import { markExtraAlarms, samplesOf, summarizeByProfile, type Objective } from '../measure.js';
 import { PROFILES, seededRandom, type ProfileName } from '../network.js';
 import { ms, Reporter, textTable } from '../output.js';
 import { runPaced } from '../pacing.js';
@@ -381,20 +381,7 @@ export async function runFailover(input: Partial<FailoverOptions>, context: Part
 
     // ---- figures ----------------------------------------------------------------------------------
     const presses = tracker.presses;
-    const cicAt = cicArrivalTimes(presses.map((p) => ({ alarmId: p.alarmId, sentAt: p.sentAt, received: p.outcome === 'received' })), cic.arrivals);
-    const samples: PressSample[] = presses.map((p, i) => ({
-      deviceId: devices[p.device]!.options.deviceId,
-      profile: devices[p.device]!.profileName as ProfileName | 'direct',
-      seq: p.seq,
-      atMs: p.sentAt - origin,
-      outcome: p.outcome === 'pending' ? 'lost' : p.outcome,
-      retransmissions: p.retransmissions,
-      duplicated: (p.otherAlarmIds?.length ?? 0) > 0,
-      ...(p.outcome === 'received' ? { receivedMs: p.answeredAt! - p.sentAt } : {}),
-      ...(cicAt[i] !== undefined ? { cicMs: cicAt[i]! - p.sentAt } : {}),
-      ...(p.alarmId !== undefined ? { alarmId: p.alarmId } : {}),
-      ...(p.reason !== undefined ? { reason: p.reason } : {}),
-    }));
+    const samples = samplesOf(presses, cic.arrivals, origin, (d) => ({ deviceId: devices[d]!.options.deviceId, profile: devices[d]!.profileName as ProfileName | 'direct' }));
     const extraAlarms = markExtraAlarms(samples, cic.receivedAt, new Set(devices.map((d) => d.options.deviceId)));
     const windowPresses = samples.map((s, i) => ({ sentAt: presses[i]!.sentAt, outcome: s.outcome, ...(presses[i]!.answeredAt !== undefined ? { answeredAt: presses[i]!.answeredAt } : {}), ...(s.receivedMs !== undefined ? { receivedMs: s.receivedMs } : {}) }));
 
