@@ -72,6 +72,15 @@ describe('start-up failures an operator can fix', () => {
     expect(result.stderr).not.toContain('s3cret-pw');
   }, BOOT_TIMEOUT_MS);
 
+  it('stops with one clear line when Redis cannot be reached, without showing the password', async () => {
+    const result = await run({ REDIS_URL: 'redis://:s3cret-pw@127.0.0.1:1/2', MQTT_PORT: '0', HTTP_PORT: '0', AMR_DATA_DIR: 'memory://' });
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines[lines.length - 1]).toMatch(/^amr: Cannot reach Redis at redis:\/\/127\.0\.0\.1:1\/2: .*ECONNREFUSED.* — start Redis .*unset REDIS_URL/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(result.stderr + result.stdout).not.toContain('s3cret-pw');
+  }, BOOT_TIMEOUT_MS);
+
   it('names the variable at fault in a bad setting', async () => {
     const result = await run({ MQTT_PORT: 'eighteen83' });
     expect(result.code).toBe(1);

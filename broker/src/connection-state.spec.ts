@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { Device, closeDatabase, openDatabase, resetDatabase } from '@amr/persistence';
-import { ConnectionState } from './connection-state.js';
+import { ConnectionState, merge, supersedes } from './connection-state.js';
 
 type Params = [string[], boolean[], (Date | null)[], (Date | null)[]];
 
@@ -58,7 +58,7 @@ describe(ConnectionState.name, () => {
     const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
     states.connected('btn-a', t(1));
     states.connected('btn-b', t(2));
-    states.disconnected('btn-a', t(3));
+    states.disconnected('btn-a', t(1), t(3));
     await until(() => db.writes.length === 1);
     await states.flush();
     expect(db.writes).toEqual([[['btn-a', 'btn-b'], [false, true], [t(1), t(2)], [t(3), null]]]);
@@ -68,10 +68,11 @@ describe(ConnectionState.name, () => {
     const db = new RecordingDb();
     const states = writer(db);
     db.hold();
-    states.connected('btn-a');
+    const connectedAt = new Date();
+    states.connected('btn-a', connectedAt);
     await until(() => db.writes.length === 1);
     for (const id of ['btn-b', 'btn-c', 'btn-d']) states.connected(id);
-    states.disconnected('btn-a');
+    states.disconnected('btn-a', connectedAt);
     db.release();
     await until(() => db.writes.length === 2);
     await states.flush();
@@ -89,7 +90,7 @@ describe(ConnectionState.name, () => {
     states.connected('btn-a', connectedAt);
     states.connected('btn-b');
     await until(() => db.writes.length === 1);
-    states.disconnected('btn-a');
+    states.disconnected('btn-a', connectedAt);
     db.fail('connection reset');
     await states.flush();
     const [ids, connected, connectedAts] = db.writes[1]!;
@@ -121,6 +122,24 @@ describe(ConnectionState.name, () => {
     expect(db.writes[1]![0]).toEqual(['btn-busy']);
   });
 
+  describe('several nodes: only the newest connection of a device counts', () => {
+    const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+
+    it('lets a change about the same or a newer connection replace what is recorded, not one about an older', () => {
+      expect(supersedes(null, t(1))).toBe(true);
+      expect(supersedes(t(1), t(1))).toBe(true);
+      expect(supersedes(t(1), t(2))).toBe(true);
+      expect(supersedes(t(2), t(1))).toBe(false);
+    });
+
+    it('keeps a newer connection when the end of an older one arrives after it', () => {
+      const onB = { connected: true, connectedAt: t(2), disconnectedAt: null };
+      const endOnA = { connected: false, connectedAt: t(1), disconnectedAt: t(3) };
+      expect(merge(onB, endOnA)).toBe(onB);
+      expect(merge(endOnA, onB)).toEqual({ connected: true, connectedAt: t(2), disconnectedAt: t(3) });
+    });
+  });
+
   describe('against the database', () => {
     let db: DataSource;
     beforeAll(async () => {
@@ -143,13 +162,41 @@ describe(ConnectionState.name, () => {
       const disconnectedAt = new Date();
       states.connected('btn-state-a', connectedAt);
       states.connected('btn-state-b', connectedAt);
-      states.disconnected('btn-state-b', disconnectedAt);
+      states.disconnected('btn-state-b', connectedAt, disconnectedAt);
       states.connected('btn-unknown', connectedAt);
       await states.flush();
       const a = await repo.findOneByOrFail({ id: 'btn-state-a' });
       const b = await repo.findOneByOrFail({ id: 'btn-state-b' });
       expect(a).toMatchObject({ connected: true, connectedAt, lastSeenAt: connectedAt, disconnectedAt: null });
       expect(b).toMatchObject({ connected: false, connectedAt, disconnectedAt, lastSeenAt: later });
+    });
+
+    it('leaves a device connected on node B when node A reports the end of its older connection afterwards', async () => {
+      const repo = db.getRepository(Device);
+      await repo.insert([{ id: 'btn-moved', secretHash: 'x' }, { id: 'btn-moved-late', secretHash: 'x' }]);
+      const nodeA = new ConnectionState(db);
+      const nodeB = new ConnectionState(db);
+      const onA = new Date(Date.now() - 2000);
+      const onB = new Date(Date.now() - 1000);
+      // B's connect written first, then A's disconnect.
+      nodeA.connected('btn-moved', onA);
+      await nodeA.flush();
+      nodeB.connected('btn-moved', onB);
+      await nodeB.flush();
+      nodeA.disconnected('btn-moved', onA);
+      await nodeA.flush();
+      expect(await repo.findOneByOrFail({ id: 'btn-moved' })).toMatchObject({ connected: true, connectedAt: onB });
+      // A's connect and disconnect collected together and written after B's connect.
+      nodeB.connected('btn-moved-late', onB);
+      await nodeB.flush();
+      nodeA.connected('btn-moved-late', onA);
+      nodeA.disconnected('btn-moved-late', onA);
+      await nodeA.flush();
+      expect(await repo.findOneByOrFail({ id: 'btn-moved-late' })).toMatchObject({ connected: true, connectedAt: onB });
+      // B's own end of the connection is recorded.
+      nodeB.disconnected('btn-moved', onB);
+      await nodeB.flush();
+      expect(await repo.findOneByOrFail({ id: 'btn-moved' })).toMatchObject({ connected: false, connectedAt: onB });
     });
   });
 });

@@ -10,10 +10,13 @@ const RETRY_DELAY_MS = 1000;
 /** A change skipped because its row stayed locked (or is gone) is tried this many times. */
 const MAX_ATTEMPTS = 5;
 
-/** What happened to one device's connection since the last write: its last state, and when. */
-interface Change {
+/**
+ * What happened to one device's connection since the last write: its last state, and when. A
+ * change always names its connection by the time it was reported connected (`connectedAt`).
+ */
+export interface Change {
   connected: boolean;
-  connectedAt: Date | null;
+  connectedAt: Date;
   disconnectedAt: Date | null;
   /** Writes that skipped it so far (its row was locked). */
   skipped?: number;
@@ -25,14 +28,21 @@ interface Change {
  * by another transaction are skipped (and written again later), so that one busy device never
  * holds up the state of the others, nor — through their row locks — their presses.
  * `last_seen_at` only moves forward (a heartbeat may have set a later one).
+ *
+ * A change applies only when its connection is the device's newest (`supersedes`, here in SQL:
+ * its connected_at is not older than the row's). With brokers on several nodes a device may
+ * connect to node B while node A still holds its previous connection: aedes makes A close it, and
+ * A's "disconnected", arriving after B's "connected", would otherwise mark a connected device
+ * disconnected. A change that does not apply still counts as written (it is not retried).
  */
 const UPDATE_SQL = `
   UPDATE devices AS d
-     SET connected = x.connected,
-         connected_at = COALESCE(x.connected_at, d.connected_at),
-         disconnected_at = COALESCE(x.disconnected_at, d.disconnected_at),
+     SET connected = CASE WHEN x.newest THEN x.connected ELSE d.connected END,
+         connected_at = CASE WHEN x.newest THEN x.connected_at ELSE d.connected_at END,
+         disconnected_at = CASE WHEN x.newest THEN COALESCE(x.disconnected_at, d.disconnected_at) ELSE d.disconnected_at END,
          last_seen_at = GREATEST(d.last_seen_at, x.connected_at)
-    FROM (SELECT l.id, u.connected, u.connected_at, u.disconnected_at
+    FROM (SELECT l.id, u.connected, u.connected_at, u.disconnected_at,
+                 (l.connected_at IS NULL OR u.connected_at >= l.connected_at) AS newest
             FROM devices AS l
             JOIN unnest($1::text[], $2::boolean[], $3::timestamptz[], $4::timestamptz[])
                  AS u(id, connected, connected_at, disconnected_at) ON u.id = l.id
@@ -67,8 +77,9 @@ export class ConnectionState {
     this.record(deviceId, { connected: true, connectedAt: at, disconnectedAt: null });
   }
 
-  disconnected(deviceId: string, at = new Date()): void {
-    this.record(deviceId, { connected: false, connectedAt: null, disconnectedAt: at });
+  /** The connection reported connected at `connectedAt` has ended. */
+  disconnected(deviceId: string, connectedAt: Date, at = new Date()): void {
+    this.record(deviceId, { connected: false, connectedAt, disconnectedAt: at });
   }
 
   /** Writes every change recorded so far; resolves when they are written (or their write failed). */
@@ -138,11 +149,22 @@ export class ConnectionState {
   }
 }
 
-/** Two changes of one device in order: the state of the later, the latest time of each kind. */
-function merge(earlier: Change, later: Change): Change {
+/**
+ * Whether a change about the connection made at `changeConnectedAt` replaces what is recorded
+ * about the one made at `recordedConnectedAt`: only a change about the same or a newer connection
+ * does. (The times come from the nodes' clocks: a device moving between two nodes faster than
+ * their clocks differ could be misjudged; NTP keeps that to milliseconds.)
+ */
+export function supersedes(recordedConnectedAt: Date | null, changeConnectedAt: Date): boolean {
+  return recordedConnectedAt === null || changeConnectedAt.getTime() >= recordedConnectedAt.getTime();
+}
+
+/** Two changes of one device in order of arrival: the later one, unless it is about an older connection. */
+export function merge(earlier: Change, later: Change): Change {
+  if (!supersedes(earlier.connectedAt, later.connectedAt)) return earlier;
   return {
     connected: later.connected,
-    connectedAt: later.connectedAt ?? earlier.connectedAt,
+    connectedAt: later.connectedAt,
     disconnectedAt: later.disconnectedAt ?? earlier.disconnectedAt,
   };
 }

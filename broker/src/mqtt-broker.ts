@@ -10,9 +10,15 @@ import { TopicPolicy } from './topic-policy.js';
 import { CommandDelivery } from './command-delivery.js';
 import { ConnectionGate } from './connection-gate.js';
 import { ConnectionState } from './connection-state.js';
+import { connectSharedState, describeRedisUrl, type SharedState } from './shared-state.js';
 
 /** Connections waiting to be accepted (the kernel caps it at net.core.somaxconn). */
 const LISTEN_BACKLOG = 4096;
+/**
+ * Messages being delivered at once, over all clients. aedes' default (100) makes one queue for the
+ * whole broker: a hundred slow sockets (buttons in poor coverage) would hold every ack.
+ */
+const CONCURRENCY = 65_536;
 
 /** A listener could not start: the one line an operator needs. */
 export class ListenError extends Error {}
@@ -22,11 +28,19 @@ export class ListenError extends Error {}
  * each connection through the ConnectionGate's limits, with the policy hooks of DeviceAuthenticator
  * and TopicPolicy. It records each device's
  * connection state, and cuts a device's connection when asked on the control topic.
+ *
+ * With REDIS_URL, the brokers of all nodes share subscriptions and sessions through Redis
+ * (shared-state.ts): a message published on any node reaches the device on whichever node it is
+ * connected to, and a device connecting to a second node takes over its connection on the first.
+ * Without it, aedes keeps both in memory, as a single node needs.
  */
 @Injectable()
 export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('MqttBroker');
   private aedes: Aedes | undefined;
+  private shared: SharedState | undefined;
+  /** When each device connection was reported connected: what its disconnection refers to. */
+  private readonly connectedAt = new WeakMap<Client, Date>();
   private readonly servers: Server[] = [];
   private readonly addresses: { name: string; port: number }[] = [];
 
@@ -52,23 +66,34 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
     return this.aedes?.connectedClients ?? 0;
   }
 
+  /** Whether Redis is reachable; undefined on a single node (no REDIS_URL). */
+  get redisReachable(): boolean | undefined {
+    return this.shared ? !this.shared.outage.ongoing : undefined;
+  }
+
   get listening(): boolean {
     return this.servers.length > 0 && this.servers.every((s) => s.listening);
   }
 
   async onModuleInit(): Promise<void> {
+    const shared = this.config.redisUrl ? await this.connectShared(this.config.redisUrl) : undefined;
+    this.shared = shared;
     const aedes = await Aedes.createBroker({
+      // The node's name: what tells the nodes sharing Redis apart (sessions, takeovers).
       id: this.config.nodeId,
       drainTimeout: 5000, // STACK_NOTES: one stalled subscriber must not block everyone for 60 s
-      // Messages being delivered at once, over all clients. aedes' default (100) makes one queue for
-      // the whole broker: a hundred slow sockets (buttons in poor coverage) would hold every ack.
-      concurrency: 65_536,
+      concurrency: CONCURRENCY,
       maxClientsIdLength: 128,
       authenticate: this.auth.authenticate,
       authorizePublish: this.policy.authorizePublish,
       authorizeSubscribe: this.policy.authorizeSubscribe,
+      ...(shared && { mq: shared.mq, persistence: shared.persistence }),
     });
     this.aedes = aedes;
+    // aedes reports here what fails outside any client (e.g. its periodic clean-up of wills):
+    // logged, where an unhandled 'error' event would end the process.
+    // (Not in aedes' typings, though emitted.)
+    (aedes as unknown as NodeJS.EventEmitter).on('error', (err: Error) => this.logger.error(`broker: ${logSafe(err.message)}`));
     const publish = (packet: PublishPacket) => new Promise<void>((resolve, reject) => aedes.publish(packet, (e) => (e ? reject(e) : resolve())));
     this.policy.bind(publish);
     // The platform's own acks and commands from this process go straight into the broker.
@@ -113,10 +138,29 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
     const closed = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     this.servers.length = 0;
     this.gate.closeHandshakes();
+    this.shared?.outage.close(); // connections closed from here on are no outage
     const aedes = this.aedes;
     if (aedes && !aedes.closed) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await this.shared?.close();
     await Promise.all(closed);
     await this.states.flush(); // the disconnections of the clients just closed
+  }
+
+  private connectShared(url: string): Promise<SharedState> {
+    const where = describeRedisUrl(url);
+    return connectSharedState({
+      url,
+      prefix: this.config.redisPrefix,
+      concurrency: CONCURRENCY,
+      log: {
+        lost: (reason) =>
+          this.logger.error(
+            `Redis at ${where} unreachable (${logSafe(reason)}): this node serves the devices connected to it on its own ` +
+              'until Redis is back; messages for devices on other nodes, and sessions stored or restored meanwhile, are lost',
+          ),
+        restored: (downForMs) => this.logger.log(`Redis at ${where} reachable again (after ${Math.round(downForMs / 1000)} s)`),
+      },
+    });
   }
 
   private listen(server: Server, name: string, host: string, port: number, variable: string): Promise<void> {
@@ -159,7 +203,9 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
     // now send packets over 4 KiB (CONTRACT §2).
     this.gate.ready(client.conn, principal?.kind === 'internal', client.id);
     if (principal?.kind !== 'device') return;
-    this.states.connected(principal.deviceId);
+    const at = new Date();
+    this.connectedAt.set(client, at);
+    this.states.connected(principal.deviceId, at);
   }
 
   private onDisconnect(client: Client): void {
@@ -169,6 +215,8 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
     const clients = (this.aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
     const current = clients[principal.deviceId];
     if (current && current !== client) return; // a newer connection of the same device took over
-    this.states.disconnected(principal.deviceId);
+    // A connection never reported connected (closed before its CONNACK) has nothing to undo.
+    const since = this.connectedAt.get(client);
+    if (since) this.states.disconnected(principal.deviceId, since);
   }
 }

@@ -18,6 +18,11 @@ export interface AmrConfig {
   readonly http: { readonly host: string; readonly port: number };
   readonly database: { readonly url: string | undefined; readonly dataDir: string };
   readonly redisUrl: string | undefined;
+  /**
+   * Namespace of this deployment in Redis (AMR_REDIS_PREFIX): prefixes its keys and its pub/sub
+   * channels, so that deployments sharing one Redis never see each other's sessions or messages.
+   */
+  readonly redisPrefix: string;
   readonly adminToken: string;
   /** True when AMR_ADMIN_TOKEN was unset and a token was generated for this run. */
   readonly adminTokenGenerated: boolean;
@@ -130,6 +135,17 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   return raw;
 }
 
+function redisPrefix(env: Env): string {
+  const raw = env.AMR_REDIS_PREFIX;
+  if (raw === undefined || raw === '') return 'amr:';
+  // No MQTT wildcards, topic separators or Redis glob characters: it is put in front of topics
+  // that are subscribed as Redis channel patterns.
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(raw)) {
+    throw new ConfigError('AMR_REDIS_PREFIX', `expected 1-64 characters among A-Z a-z 0-9 _ . : -, got "${raw}"`);
+  }
+  return raw;
+}
+
 function tls(env: Env): AmrConfig['mqtt']['tls'] {
   const certFile = env.TLS_CERT;
   const keyFile = env.TLS_KEY;
@@ -174,6 +190,7 @@ export function loadConfig(env: Env = process.env): AmrConfig {
       dataDir: env.AMR_DATA_DIR || './data',
     },
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisPrefix: redisPrefix(env),
     adminToken: adminToken || randomBytes(24).toString('base64url'),
     adminTokenGenerated: !adminToken,
     internal: { username: 'platform:internal', password: internalPassword },

@@ -1,5 +1,5 @@
 /** Start-up failures an operator can fix: printed as their one line, without a stack trace. */
-const OPERATOR_ERRORS = new Set(['ConfigError', 'DatabaseUnavailableError', 'ListenError', 'HttpListenError']);
+const OPERATOR_ERRORS = new Set(['ConfigError', 'DatabaseUnavailableError', 'ListenError', 'HttpListenError', 'RedisUnavailableError']);
 
 /**
  * Runs an app's start-up. A port in use, an unreachable database or a bad setting stops the
