@@ -48,6 +48,9 @@ export interface AedesPersistence {
  * its open alarm's stage and its pending commands. Any other error (a real bug) is passed on.
  */
 export class OutageTolerantPersistence implements AedesPersistence {
+  /** addSubscriptions in flight, per client (see addSubscriptions). */
+  private readonly adding = new Map<string, { readonly key: string; readonly done: Promise<unknown> }>();
+
   constructor(
     private readonly inner: AedesPersistence,
     private readonly conn: Redis,
@@ -71,8 +74,28 @@ export class OutageTolerantPersistence implements AedesPersistence {
     return this.tolerateStream(() => this.inner.createRetainedStreamCombi(patterns));
   }
 
+  /**
+   * aedes 1.2 calls this once per topic of a SUBSCRIBE, each time with all of its topics, at once.
+   * The Redis plug-in then broadcasts the subscriptions and waits for its own broadcast to come
+   * back, keyed by client and *first* topic: the second identical call replaces the first's
+   * waiter, the first never completes, and the SUBACK never comes (a persistent-session device
+   * subscribing to `ack` and `cmd` in one packet hung). So a call identical to one in flight
+   * shares it, and a client's calls run one after the other.
+   */
   addSubscriptions(client: Client, subs: Sub[]): Promise<unknown> {
-    return this.tolerate(() => this.inner.addSubscriptions(client, subs), client);
+    const key = subs.map((s) => `${s.topic}\u0000${s.qos}`).join('\u0000');
+    const current = this.adding.get(client.id);
+    if (current?.key === key) return current.done;
+    const done = (current?.done ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => this.tolerate(() => this.inner.addSubscriptions(client, subs), client));
+    const entry = { key, done };
+    this.adding.set(client.id, entry);
+    const forget = () => {
+      if (this.adding.get(client.id) === entry) this.adding.delete(client.id);
+    };
+    done.then(forget, forget);
+    return done;
   }
 
   removeSubscriptions(client: Client, topics: string[]): Promise<unknown> {
