@@ -234,6 +234,28 @@ const runs = Boolean(process.env.TEST_DATABASE_URL && redisUrl);
       }
     }, 30_000);
 
+    it('gives a device on the other node the `accepted` made while Redis was unreachable, once it is back', async () => {
+      const redisOnA = () => Promise.resolve(a.running.app.get(MqttBroker).redisReachable);
+      const { deviceId, secret } = await b.provision();
+      const onB = await TestDevice.connect(b.mqttUrl, deviceId, secret);
+      try {
+        await onB.press({ seq: 1 });
+        const { alarm } = await onB.stage('received', 1);
+        relay.down();
+        await eventually(redisOnA, (reachable) => reachable === false);
+        // Node A's API takes the accept (the database is there); its ack cannot cross to node B.
+        await a.api().post(`/alarms/${alarm}/accept`).expect(200);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(onB.acks.some((x) => x.stage === 'accepted')).toBe(false);
+
+        relay.up();
+        expect((await onB.stage('accepted', 1, 10_000)).alarm).toBe(alarm);
+      } finally {
+        relay.up();
+        await onB.close();
+      }
+    }, 30_000);
+
     it('shuts a node down promptly while Redis is unreachable', async () => {
       const own = await CuttableRelay.start(target);
       const c = await startTestPlatform(dbB, { ...shared, REDIS_URL: own.url(target), AMR_NODE_ID: 'node-c' });

@@ -4,13 +4,14 @@ import { readFileSync } from 'node:fs';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket } from 'aedes';
 import type { AmrConfig } from '@amr/config';
-import { AMR_CONFIG, BrokerAddress, KICK_TOPIC_PREFIX, Metrics, logSafe } from '@amr/runtime';
+import { AMR_CONFIG, BrokerAddress, IngestPort, KICK_TOPIC_PREFIX, Metrics, logSafe } from '@amr/runtime';
 import { DeviceAuthenticator } from './device-authenticator.js';
 import { TopicPolicy } from './topic-policy.js';
 import { CommandDelivery } from './command-delivery.js';
 import { ConnectionGate } from './connection-gate.js';
 import { ConnectionState } from './connection-state.js';
-import { connectSharedState, describeRedisUrl, type SharedState } from './shared-state.js';
+import { RedisUnavailableError, connectSharedState, describeRedisUrl, type SharedState } from './shared-state.js';
+import { reasonOf } from './redis-outage.js';
 
 /** Connections waiting to be accepted (the kernel caps it at net.core.somaxconn). */
 const LISTEN_BACKLOG = 4096;
@@ -53,6 +54,7 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
     private readonly address: BrokerAddress,
     private readonly gate: ConnectionGate,
     private readonly states: ConnectionState,
+    private readonly ingest: IngestPort,
   ) {}
 
   /** The ports actually bound (useful when configured as 0). */
@@ -78,17 +80,7 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     const shared = this.config.redisUrl ? await this.connectShared(this.config.redisUrl) : undefined;
     this.shared = shared;
-    const aedes = await Aedes.createBroker({
-      // The node's name: what tells the nodes sharing Redis apart (sessions, takeovers).
-      id: this.config.nodeId,
-      drainTimeout: 5000, // STACK_NOTES: one stalled subscriber must not block everyone for 60 s
-      concurrency: CONCURRENCY,
-      maxClientsIdLength: 128,
-      authenticate: this.auth.authenticate,
-      authorizePublish: this.policy.authorizePublish,
-      authorizeSubscribe: this.policy.authorizeSubscribe,
-      ...(shared && { mq: shared.mq, persistence: shared.persistence }),
-    });
+    const aedes = await this.createAedes(shared);
     this.aedes = aedes;
     // aedes reports here what fails outside any client (e.g. its periodic clean-up of wills):
     // logged, where an unhandled 'error' event would end the process.
@@ -146,6 +138,32 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
     await this.states.flush(); // the disconnections of the clients just closed
   }
 
+  /**
+   * aedes, with the shared mq and persistence on several nodes. Redis lost between the connection
+   * check and the persistence's set-up stops start-up with the same one line.
+   */
+  private async createAedes(shared: SharedState | undefined): Promise<Aedes> {
+    try {
+      return await Aedes.createBroker({
+        // The node's name: what tells the nodes sharing Redis apart (sessions, takeovers).
+        id: this.config.nodeId,
+        drainTimeout: 5000, // STACK_NOTES: one stalled subscriber must not block everyone for 60 s
+        concurrency: CONCURRENCY,
+        maxClientsIdLength: 128,
+        authenticate: this.auth.authenticate,
+        authorizePublish: this.policy.authorizePublish,
+        authorizeSubscribe: this.policy.authorizeSubscribe,
+        ...(shared && { mq: shared.mq, persistence: shared.persistence }),
+      });
+    } catch (err) {
+      if (!shared) throw err;
+      await shared.close().catch(() => undefined);
+      throw new RedisUnavailableError(
+        `Cannot reach Redis at ${describeRedisUrl(this.config.redisUrl!)}: ${reasonOf(err)} — start Redis (or fix REDIS_URL), or unset REDIS_URL to run a single node`,
+      );
+    }
+  }
+
   private connectShared(url: string): Promise<SharedState> {
     const where = describeRedisUrl(url);
     return connectSharedState({
@@ -158,9 +176,26 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
             `Redis at ${where} unreachable (${logSafe(reason)}): this node serves the devices connected to it on its own ` +
               'until Redis is back; messages for devices on other nodes, and sessions stored or restored meanwhile, are lost',
           ),
-        restored: (downForMs) => this.logger.log(`Redis at ${where} reachable again (after ${Math.round(downForMs / 1000)} s)`),
+        restored: (downForMs) => {
+          this.logger.log(`Redis at ${where} reachable again (after ${Math.round(downForMs / 1000)} s)`);
+          this.remindMissed();
+        },
       },
     });
+  }
+
+  /**
+   * Redis is back: the devices that may have missed an ack or a command this node published during
+   * the outage (they were connected to another node) are given, through Redis now, what the
+   * database says they are owed — their open alarm's stage and their pending commands — as if
+   * they had subscribed again. Those connected here had it already.
+   */
+  private remindMissed(): void {
+    const missed = this.shared?.takeMissed() ?? [];
+    const here = (this.aedes as unknown as { clients: Record<string, Client | undefined> } | undefined)?.clients ?? {};
+    const elsewhere = missed.filter((deviceId) => !here[deviceId]);
+    for (const deviceId of elsewhere) this.ingest.subscribed(deviceId, ['ack', 'cmd']);
+    if (elsewhere.length > 0) this.logger.log(`${elsewhere.length} device(s) on other nodes reminded of what they may have missed`);
   }
 
   private listen(server: Server, name: string, host: string, port: number, variable: string): Promise<void> {

@@ -3,6 +3,7 @@ import type { EventEmitter } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
 import mqemitterRedis from 'mqemitter-redis';
 import redisPersistence from 'aedes-persistence-redis';
+import { isDownChannel, parseDeviceTopic } from '@amr/protocol';
 import { RedisOutage, reasonOf, type OutageLog } from './redis-outage.js';
 import { OutageTolerantPersistence, type AedesPersistence } from './outage-tolerant-persistence.js';
 
@@ -13,6 +14,8 @@ const CONNECT_TIMEOUT_MS = 5000;
 /** A command Redis has not answered by then counts as an outage (a network dropping packets). */
 const COMMAND_TIMEOUT_MS = 2000;
 const MAX_RECONNECT_DELAY_MS = 2000;
+/** Devices remembered as having missed a message during one outage, at most. */
+const MAX_MISSED = 100_000;
 
 export interface SharedStateOptions {
   url: string;
@@ -28,6 +31,11 @@ export interface SharedState {
   readonly mq: unknown;
   readonly persistence: AedesPersistence;
   readonly outage: RedisOutage;
+  /**
+   * The devices this node published an ack or command to during an outage, delivered here only
+   * (a device connected to another node missed it); emptied by the call.
+   */
+  takeMissed(): string[];
   /** After aedes.close() (which closes the emitter): closes the persistence and every connection. */
   close(): Promise<void>;
 }
@@ -116,14 +124,24 @@ export async function connectSharedState(options: SharedStateOptions): Promise<S
     matchEmptyLevels: true,
   });
   mq.state.on('error', silent); // RedisOutage reports them
-  withLocalFallback(mq, options.prefix, pub, sub, outage);
+  const missed = new Set<string>();
+  withLocalFallback(mq, options.prefix, pub, sub, outage, (topic) => {
+    const target = parseDeviceTopic(topic);
+    if (target && isDownChannel(target.channel) && missed.size < MAX_MISSED) missed.add(target.deviceId);
+  });
 
+  ignoreUnawaitedFailures(db);
   const persistence = new OutageTolerantPersistence(redisPersistence({ conn: db }) as unknown as AedesPersistence, db, outage);
   let closed = false;
   return {
     mq,
     persistence,
     outage,
+    takeMissed() {
+      const devices = [...missed];
+      missed.clear();
+      return devices;
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -148,12 +166,15 @@ export async function connectSharedState(options: SharedStateOptions): Promise<S
  * Subscribing answers at once during an outage too (aedes waits for it to SUBACK a device):
  * the local listener is in place at once, and ioredis sends the SUBSCRIBE when Redis is back.
  */
-function withLocalFallback(mq: RedisEmitter, prefix: string, pub: Redis, sub: Redis, outage: RedisOutage): void {
+function withLocalFallback(mq: RedisEmitter, prefix: string, pub: Redis, sub: Redis, outage: RedisOutage, onLocalOnly: (topic: string) => void): void {
   const publish = mq.emit.bind(mq);
   const subscribe = mq.on.bind(mq);
   const unsubscribe = mq.removeListener.bind(mq);
   // MQEmitterRedisPrefix registers its listeners under the prefixed topic.
-  const deliverHere = (message: Message, done: Done) => mq._emit({ ...message, topic: prefix + message.topic }, done);
+  const deliverHere = (message: Message, done: Done) => {
+    onLocalOnly(message.topic);
+    mq._emit({ ...message, topic: prefix + message.topic }, done);
+  };
 
   mq.emit = (message, done = () => undefined) => {
     if (mq.closed || mq.closing) return publish(message, done);
@@ -200,5 +221,23 @@ export function describeRedisUrl(url: string): string {
     return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
   } catch {
     return 'REDIS_URL';
+  }
+}
+
+/**
+ * aedes-persistence-redis fires `LREM` and `RPUSH` on its will list without waiting for them (in
+ * putWill and delWill, at every CONNECT and disconnect). When Redis is lost, their rejections have
+ * no handler and Node ends the process on the first one: a node that should go on serving its own
+ * devices died instead. Their promises get a handler here; whoever awaits them still sees the failure.
+ */
+function ignoreUnawaitedFailures(conn: Redis): void {
+  const target = conn as unknown as Record<'lrem' | 'rpush', (...args: unknown[]) => Promise<unknown>>;
+  for (const command of ['lrem', 'rpush'] as const) {
+    const original = target[command].bind(conn);
+    target[command] = (...args: unknown[]) => {
+      const reply = original(...args);
+      reply.catch(() => undefined);
+      return reply;
+    };
   }
 }

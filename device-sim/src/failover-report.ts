@@ -68,7 +68,8 @@ export interface FailoverSection {
   seenAtCic: number;
   delivered: { confirmed: number; refused: number; firstError?: string };
   /** Accepts the operator made (2xx) and how many of those alarms' devices got `accepted`. */
-  accepted: { sent: number; seenByDevices: number };
+  /** Of the accepts not seen, how many alarms' devices got `closed` (the final stage) instead. */
+  accepted: { sent: number; seenByDevices: number; closedWithoutAccepted: number };
   closed: number;
   kills: KillRecord[];
   /** Every device reconnection after every kill. */
@@ -159,7 +160,7 @@ export function failoverTables(f: FailoverSection): Table[] {
       ['retransmissions', String(f.retransmissions)],
       ['received, seen at the CIC', `${f.seenAtCic} of ${f.received}`],
       ['delivery confirmed', `${f.delivered.confirmed} (refused or failed: ${f.delivered.refused}${f.delivered.firstError ? `, e.g. ${f.delivered.firstError}` : ''})`],
-      ['accepted: sent / seen by devices', `${f.accepted.sent} / ${f.accepted.seenByDevices}`],
+      ['accepted: sent / seen by devices', `${f.accepted.sent} / ${f.accepted.seenByDevices}${f.accepted.sent > f.accepted.seenByDevices ? ` (of the others, ${f.accepted.closedWithoutAccepted} got "closed")` : ''}`],
       ['closed by the operator', String(f.closed)],
       ['connections lost / set up again', `${f.connections.lost} / ${f.connections.reconnected}`],
       ['events replayed after reconnecting', String(f.replayedEvents)],

@@ -95,6 +95,9 @@ export const FAILOVER_DEFAULTS: Readonly<FailoverOptions> = Object.freeze({
 
 export type FailoverResult = RunReport & { failover: FailoverSection };
 
+/** A node that will not start is tried this many times (once a second) before the run gives up on it. */
+const MAX_START_ATTEMPTS = 60;
+
 /** A device counts as busy this long after its alarm opened, if no `closed` comes (then it presses again). */
 const OPEN_ALARM_HOLD_MS = 30_000;
 
@@ -155,6 +158,21 @@ export async function runFailover(input: Partial<FailoverOptions>, context: Part
   const unexpectedExits: FailoverSection['unexpectedExits'] = [];
   let origin = performance.now(); // the load phase's start, set below
   const restarting = new Set<Promise<void>>();
+  /**
+   * Starts a node again until it is up, once a second, as a supervisor (systemd, Kubernetes)
+   * would: a node may refuse to start for a while (Redis or the database unreachable at start-up).
+   */
+  const startUntilUp = async (node: { id: string; start(): Promise<void> }): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await node.start();
+      } catch (error) {
+        if (signal.aborted || attempt >= MAX_START_ATTEMPTS) throw error;
+        reporter.error(`failover  ${node.id} did not start (attempt ${attempt}): ${(error as Error).message.split('\n')[0]}; again in 1 s`);
+        await sleep(1000, signal).catch(() => undefined);
+      }
+    }
+  };
   const devices: SimDevice[] = [];
   let cic: SimulatedCic | undefined;
   try {
@@ -181,7 +199,7 @@ export async function runFailover(input: Partial<FailoverOptions>, context: Part
           if (expected || !cluster) return;
           unexpectedExits.push({ node: node.id, atMs: performance.now() - origin, how: how ?? `code ${code}` });
           reporter.error(`\nfailover  ${node.id} exited on its own (${how ?? `code ${code}`}): starting it again\n${node.tail.slice(-5).join('\n')}`);
-          track(restarting, node.start().catch((error: Error) => reporter.error(`failover  ${node.id} could not be started again: ${error.message}`)));
+          track(restarting, startUntilUp(node).catch((error: Error) => reporter.error(`failover  ${node.id} could not be started again: ${error.message}`)));
         },
       });
       nodes = cluster.nodes.map((n) => ({ id: n.id, api: n.apiUrl, mqtt: n.mqttUrl }));
@@ -252,6 +270,8 @@ export async function runFailover(input: Partial<FailoverOptions>, context: Part
     const tracker = new PressTracker(devices.length, { timeoutMs: options.timeoutS * 1000, retransmitMs: options.retransmitMs });
     const openSince: Array<number | undefined> = devices.map(() => undefined);
     const acceptedSeen = new Set<string>();
+    /** Alarms whose device was told they were closed (it may have missed `accepted` and still show the truth). */
+    const closedSeen = new Set<string>();
     const connectTimes: number[][] = devices.map(() => []);
     const offlineTimes: number[] = [];
     devices.forEach((d, i) => {
@@ -260,6 +280,7 @@ export async function runFailover(input: Partial<FailoverOptions>, context: Part
         if (ack.stage === 'received') openSince[i] ??= at;
         if (ack.stage === 'accepted' && ack.alarm !== undefined) acceptedSeen.add(ack.alarm);
         if (ack.stage === 'closed') openSince[i] = undefined;
+        if (ack.stage === 'closed' && ack.alarm !== undefined) closedSeen.add(ack.alarm);
       });
       d.button.on('connect', () => connectTimes[i]!.push(performance.now()));
       d.button.on('offline', () => offlineTimes.push(performance.now()));
@@ -290,7 +311,8 @@ export async function runFailover(input: Partial<FailoverOptions>, context: Part
         kills.push(record);
         reporter.error(`\nkill      ${node.id} (pid ${node.pid}) at ${(record.atMs / 1000).toFixed(1)} s, ${on.length} devices on it`);
         try {
-          await node.restart();
+          await node.kill();
+          await startUntilUp(node);
           record.nodeBackMs = performance.now() - at;
         } catch (error) {
           record.error = (error as Error).message.split('\n')[0]!;
@@ -418,7 +440,11 @@ export async function runFailover(input: Partial<FailoverOptions>, context: Part
       retransmissions: samples.reduce((a, s) => a + s.retransmissions, 0),
       seenAtCic: samples.filter((s) => s.outcome === 'received' && s.cicMs !== undefined).length,
       delivered: { confirmed: cic.stats.delivered, refused: cic.stats.deliveryErrors.length, ...(cic.stats.deliveryErrors[0] ? { firstError: cic.stats.deliveryErrors[0] } : {}) },
-      accepted: { sent: acceptedIds.length, seenByDevices: acceptedIds.filter((id) => acceptedSeen.has(id)).length },
+      accepted: {
+        sent: acceptedIds.length,
+        seenByDevices: acceptedIds.filter((id) => acceptedSeen.has(id)).length,
+        closedWithoutAccepted: acceptedIds.filter((id) => !acceptedSeen.has(id) && closedSeen.has(id)).length,
+      },
       closed: cic.stats.closed,
       kills: killRecords,
       reconnectMs: summarize(allReconnects),
