@@ -47,9 +47,12 @@ const title = (what: string) => (postgresUrl && redisUrl ? what : `${what} (skip
 
   it('stores the press on one node, shows it on the other\'s stream, and brings the `accepted` given while the first is dead through the second', async () => {
     const [one, two] = cluster.nodes;
-    const { body: created } = await api(0, '/cases', cluster.adminToken, { homeCicId: 'cic-brussel', riskLevel: 'critical' });
-    const { body: device } = await api(0, '/devices', cluster.adminToken, { caseId: created.id });
-    const { body: integration } = await api(1, '/integrations', cluster.adminToken, { cicId: 'cic-brussel', name: 'brussels' });
+    const created = await api(0, '/cases', cluster.adminToken, { homeCicId: 'cic-brussels', riskLevel: 'critical' });
+    expect(created.status).toBe(201);
+    const { body: device } = await api(0, '/devices', cluster.adminToken, { caseId: created.body.id });
+    const made = await api(1, '/integrations', cluster.adminToken, { cicId: 'cic-brussels', name: 'brussels' });
+    expect(made).toMatchObject({ status: 201, body: { token: expect.any(String) } });
+    const integration = made.body;
     const stream = new SseClient(`${two!.apiUrl}/api/v1/events`, integration.token!);
     await stream.opened;
     const button = await TestDevice.connect(one!.mqttUrl, device.deviceId!, device.secret!, { clean: false, reconnectPeriod: 0 });
@@ -58,7 +61,7 @@ const title = (what: string) => (postgresUrl && redisUrl ? what : `${what} (skip
       await button.press({ seq: 1 });
       const { alarm } = await button.stage('received', 1);
       const shown = await stream.next((e) => e.event === 'alarm.received' && e.data.id === alarm);
-      expect(shown.data).toMatchObject({ deviceId: device.deviceId, cicId: 'cic-brussel' });
+      expect(shown.data).toMatchObject({ deviceId: device.deviceId, cicId: 'cic-brussels' });
 
       await one!.kill(); // the button's node dies; the CIC works the alarm on the other
       expect((await api(1, `/alarms/${alarm}/delivered`, integration.token, {})).status).toBe(200);

@@ -56,7 +56,13 @@ export interface HostOptions {
 }
 
 /** The all-in-one app, compiled (`npm run build`): one platform node. */
-export const PLATFORM_MAIN = fileURLToPath(new URL('../../apps/platform/src/main.js', import.meta.url));
+/**
+ * The compiled all-in-one app: next to this module's compiled copy (dist/), or — when this module
+ * runs from its source (tests) — in dist/ of the same checkout.
+ */
+export const PLATFORM_MAIN = ['../../apps/platform/src/main.js', '../../dist/apps/platform/src/main.js']
+  .map((path) => fileURLToPath(new URL(path, import.meta.url)))
+  .reduce((found, candidate) => (existsSync(found) ? found : candidate));
 const MAIN = PLATFORM_MAIN;
 
 /**
