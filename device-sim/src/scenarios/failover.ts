@@ -273,6 +273,8 @@ export async function runFailover(input: Partial<FailoverOptions>, context: Part
     /** Alarms whose device was told they were closed (it may have missed `accepted` and still show the truth). */
     const closedSeen = new Set<string>();
     const connectTimes: number[][] = devices.map(() => []);
+    /** When each device's transports closed: a lost connection, or an attempt that failed. */
+    const closeTimes: number[][] = devices.map(() => []);
     const offlineTimes: number[] = [];
     devices.forEach((d, i) => {
       d.button.on('ack', ({ ack, at }) => {
@@ -283,6 +285,7 @@ export async function runFailover(input: Partial<FailoverOptions>, context: Part
         if (ack.stage === 'closed' && ack.alarm !== undefined) closedSeen.add(ack.alarm);
       });
       d.button.on('connect', () => connectTimes[i]!.push(performance.now()));
+      d.button.on('transport-closed', () => closeTimes[i]!.push(performance.now()));
       d.button.on('offline', () => offlineTimes.push(performance.now()));
     });
     const counters = () => devices.reduce((c, d) => ({ lost: c.lost + d.counters.offline, reconnected: c.reconnected + d.counters.reconnects }), { lost: 0, reconnected: 0 });
@@ -411,7 +414,14 @@ export async function runFailover(input: Partial<FailoverOptions>, context: Part
     const killRecords: KillRecord[] = kills.map(({ at, on, ...k }) => {
       const { times } = reconnectTimes(at, on, (i) => connectTimes[i]!.find((t) => t > at));
       allReconnects.push(...times);
-      return { ...k, reconnected: times.length, reconnectMs: summarize(times) };
+      // Attempts until connected again: the transports that closed from the kill on (the lost
+      // connection is the first of them), so attempts = closes after the kill, up to the reconnection.
+      const attempts = on.flatMap((i) => {
+        const back = connectTimes[i]!.find((t) => t > at);
+        return back === undefined ? [] : [closeTimes[i]!.filter((t) => t >= at && t <= back).length];
+      });
+      const counted = summarize(attempts);
+      return { ...k, reconnected: times.length, reconnectMs: summarize(times), ...(attempts.length ? { attempts: { p50: counted.p50!, p99: counted.p99!, max: counted.max! } } : {}) };
     });
     const killSpans = kills.map((k) => [k.at, k.at + options.windowMs] as const);
     let redisSection: RedisPhase | undefined;
