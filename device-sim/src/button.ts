@@ -136,7 +136,8 @@ export interface PressResult {
 }
 
 export interface ButtonEvents {
-  connect: [{ sessionPresent: boolean; reconnect: boolean }];
+  /** `attemptMs`: from opening this connection's transport to its SUBACK (the broker's share of a reconnection). */
+  connect: [{ sessionPresent: boolean; reconnect: boolean; attemptMs: number; connackMs: number }];
   offline: [];
   /** An attempt to connect again starts (after each failed one too, unlike `offline`). */
   reconnecting: [];
@@ -239,7 +240,9 @@ export class Button extends EventEmitter<ButtonEvents> {
       const stream = this.config.stream;
       // one transport per attempt, to the endpoint chosen for it; its close (before the client's
       // own handler runs) moves the choice on
+      let attemptAt = performance.now();
       const open = (): Duplex => {
+        attemptAt = performance.now();
         const endpoint = this.choice.current;
         const url = this.endpoints[endpoint]!;
         const secure = /^(mqtts|ssl|tls):/.test(url);
@@ -281,6 +284,7 @@ export class Button extends EventEmitter<ButtonEvents> {
         if (settled && !this.closing) this.emit('offline');
       });
       client.on('reconnect', () => {
+        attemptAt = performance.now();
         if (settled && !this.closing) this.emit('reconnecting');
       });
       client.on('connect', (connack: IConnackPacket) => {
@@ -290,6 +294,7 @@ export class Button extends EventEmitter<ButtonEvents> {
         const reconnect = everConnected;
         everConnected = true;
         const sessionPresent = connack.sessionPresent;
+        const connackMs = performance.now() - attemptAt;
         this.subscribe(client).then(
           () => {
             if (!settled) {
@@ -297,7 +302,7 @@ export class Button extends EventEmitter<ButtonEvents> {
               clearTimeout(timer);
               resolve({ sessionPresent });
             }
-            this.emit('connect', { sessionPresent, reconnect });
+            this.emit('connect', { sessionPresent, reconnect, attemptMs: performance.now() - attemptAt, connackMs });
           },
           (error: Error) => {
             if (!settled) fail(error);

@@ -273,6 +273,8 @@ export async function runFailover(input: Partial<FailoverOptions>, context: Part
     /** Alarms whose device was told they were closed (it may have missed `accepted` and still show the truth). */
     const closedSeen = new Set<string>();
     const connectTimes: number[][] = devices.map(() => []);
+    /** Per connection of each device (as connectTimes): from opening its transport to its SUBACK, ms. */
+    const attemptTimes: number[][] = devices.map(() => []);
     /** When each device's transports closed: a lost connection, or an attempt that failed. */
     const closeTimes: number[][] = devices.map(() => []);
     const offlineTimes: number[] = [];
@@ -284,7 +286,10 @@ export async function runFailover(input: Partial<FailoverOptions>, context: Part
         if (ack.stage === 'closed') openSince[i] = undefined;
         if (ack.stage === 'closed' && ack.alarm !== undefined) closedSeen.add(ack.alarm);
       });
-      d.button.on('connect', () => connectTimes[i]!.push(performance.now()));
+      d.button.on('connect', ({ attemptMs }) => {
+        connectTimes[i]!.push(performance.now());
+        attemptTimes[i]!.push(attemptMs);
+      });
       d.button.on('transport-closed', () => closeTimes[i]!.push(performance.now()));
       d.button.on('offline', () => offlineTimes.push(performance.now()));
     });
@@ -421,7 +426,18 @@ export async function runFailover(input: Partial<FailoverOptions>, context: Part
         return back === undefined ? [] : [closeTimes[i]!.filter((t) => t >= at && t <= back).length];
       });
       const counted = summarize(attempts);
-      return { ...k, reconnected: times.length, reconnectMs: summarize(times), ...(attempts.length ? { attempts: { p50: counted.p50!, p99: counted.p99!, max: counted.max! } } : {}) };
+      // The broker's share: the successful attempt alone, from opening its transport to the SUBACK.
+      const lastAttempt = summarize(on.flatMap((i) => {
+        const k = connectTimes[i]!.findIndex((t) => t > at);
+        return k < 0 ? [] : [attemptTimes[i]![k]!];
+      }));
+      return {
+        ...k,
+        reconnected: times.length,
+        reconnectMs: summarize(times),
+        ...(attempts.length ? { attempts: { p50: counted.p50!, p99: counted.p99!, max: counted.max! } } : {}),
+        ...(lastAttempt.count ? { lastAttemptMs: { p50: lastAttempt.p50!, p99: lastAttempt.p99! } } : {}),
+      };
     });
     const killSpans = kills.map((k) => [k.at, k.at + options.windowMs] as const);
     let redisSection: RedisPhase | undefined;
