@@ -144,9 +144,13 @@ export async function loadAlarmView(db: EntityManager, alarm: Pick<Alarm, 'id'>)
   return view;
 }
 
+/** A timestamp of a row read as JSON (`to_jsonb`), or null. */
+function at(v: unknown): Date | null {
+  return v == null ? null : new Date(String(v));
+}
+
 /** An alarm row as PostgreSQL names it (snake_case, e.g. from `to_jsonb`), as the entity. */
 export function alarmFromRow(row: Record<string, unknown>): Alarm {
-  const at = (v: unknown) => (v == null ? null : new Date(String(v)));
   return Object.assign(new Alarm(), {
     id: row.id,
     deviceId: row.device_id,
@@ -174,7 +178,6 @@ export function alarmFromRow(row: Record<string, unknown>): Alarm {
 
 /** A case row as PostgreSQL names it (snake_case, e.g. from `to_jsonb`), as the entity. */
 export function caseFromRow(row: Record<string, unknown>): ProtectionCase {
-  const at = (v: unknown) => (v == null ? null : new Date(String(v)));
   return Object.assign(new ProtectionCase(), {
     id: row.id,
     homeCicId: row.home_cic_id,

@@ -7,6 +7,7 @@ import { DATA_SOURCE, DeviceLink, PlatformEvents, type PlatformEventType } from 
 import { alarmAudience, loadAlarmView, loadAlarmViews, type AlarmStage, type AlarmView } from './alarm-view.js';
 import { appendEvent, verifyChain, type ChainVerification } from './timeline.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
+import type { CaseReadVia } from './case-reads.js';
 import { actorOf, type Scope } from './scope.js';
 
 /** Stage changes an operator may make, and from which stages (CONTRACT §3 ack). */
@@ -151,8 +152,8 @@ export class AlarmService {
     if (alarm.cicId !== scope.cicId) {
       throw new ForbiddenException(`Alarm ${id} is handled by ${alarm.cicId}; your CIC (${scope.cicId}) has an informational copy, whose delivery is not tracked`);
     }
-    if (!alarm.deliveredAt && alarm.stage !== 'closed') {
-      await this.markDelivered(id, { channel: 'confirmation', integrationId: scope.integrationId });
+    if (!alarm.deliveredAt && alarm.stage !== 'closed' && !(await this.markDelivered(id, { channel: 'confirmation', integrationId: scope.integrationId }))) {
+      // Not recorded by this call: delivered or closed meanwhile, or the write failed.
       const now = await this.db.getRepository(Alarm).findOne({ where: { id }, select: { id: true, deliveredAt: true, stage: true } });
       if (now && !now.deliveredAt && now.stage !== 'closed') {
         throw new ServiceUnavailableException(`The delivery of alarm ${id} could not be recorded just now: confirm it again`);
@@ -162,10 +163,12 @@ export class AlarmService {
     return loadAlarmView(this.db.manager, alarm);
   }
 
-  /** An SSE stream wrote an alarm to an integration: the case's data was sent (a case read), not yet delivered. */
-  async sentOverStream(alarm: Pick<AlarmView, 'id' | 'caseId'>, scope: Extract<Scope, { kind: 'integration' }>): Promise<void> {
-    // Joins the recorder's next batch: one transaction for every stream write of the moment.
-    await this.recorder.caseRead({ caseId: alarm.caseId, integrationId: scope.integrationId, alarmId: alarm.id, via: 'sse' });
+  /**
+   * An alarm's case data was sent to an integration (an SSE write, a webhook's 2xx): a case read.
+   * Joins the recorder's next batch: one transaction for every send of the moment.
+   */
+  async caseSent(alarm: { id: string | null; caseId: string | null }, integrationId: string, via: Exclude<CaseReadVia, 'api'>): Promise<void> {
+    await this.recorder.caseRead({ caseId: alarm.caseId, integrationId, alarmId: alarm.id, via });
   }
 
   /** Sends the device the ack of the alarm's current stage; a failure is logged, the stage stands. */

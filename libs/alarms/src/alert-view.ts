@@ -1,3 +1,4 @@
+import type { PlatformEvent } from '@amr/runtime';
 import type { TechnicalAlertType } from '@amr/persistence';
 import { iso } from './alarm-view.js';
 
@@ -44,4 +45,9 @@ export function alertView(a: AlertRecord): AlertView {
     acknowledgedBy: a.acknowledgedBy ?? null,
     details,
   };
+}
+
+/** A technical alert's change, for its case's CIC (CONTRACT §4 events `alert.*`). */
+export function alertEvent(type: 'alert.raised' | 'alert.cleared' | 'alert.acknowledged', alert: AlertView): PlatformEvent {
+  return { type, cicIds: alert.cicId ? [alert.cicId] : [], data: alert };
 }

@@ -5,10 +5,9 @@ export { loadAlarmView, loadAlarmViews, buildAlarmView, caseFromRow, VIEW_POSITI
 export type { AlarmView, AlarmStage, CaseView, PositionView, TimelineEntry, ServiceLevels } from './alarm-view.js';
 export { ADMIN, actorOf } from './scope.js';
 export type { Scope } from './scope.js';
-export { recordCaseRead } from './case-reads.js';
 export type { CaseReadVia } from './case-reads.js';
 export { appendEvent, startTimeline, chainEntries, verifyChain, entryHash, canonicalJson, TIMELINE_HASH } from './timeline.js';
 export type { ChainVerification } from './timeline.js';
 export * from './webhooks/index.js';
-export { alertView } from './alert-view.js';
+export { alertEvent, alertView } from './alert-view.js';
 export type { AlertView, AlertRecord } from './alert-view.js';

@@ -137,13 +137,6 @@ export class EventRelay {
 
   constructor(private readonly db: DataSource, private readonly wakeups: LogWakeups) {}
 
-  /** New events, from the moment of subscription. */
-  readonly live = new Observable<LoggedEvent>((subscriber) => {
-    const subscription = this.subject.subscribe(subscriber);
-    this.start();
-    return subscription;
-  });
-
   /** The events after `eventId`, then the live ones. */
   since(eventId: string): Observable<LoggedEvent> {
     return new Observable<LoggedEvent>((subscriber) => {
@@ -189,8 +182,7 @@ export class EventRelay {
   async head(): Promise<string> {
     this.start();
     await this.started;
-    const { tx, id } = this.cursor ?? START;
-    return `${tx}-${id}`;
+    return formatPosition(this.cursor ?? START);
   }
 
   async close(): Promise<void> {
@@ -256,7 +248,16 @@ export class EventRelay {
 }
 
 function toEvent(row: Row): LoggedEvent {
-  return { id: `${row.position_tx}-${row.position_id}`, type: row.type, cicIds: row.cic_ids, data: row.data };
+  return { id: formatPosition({ tx: row.position_tx, id: row.position_id }), type: row.type, cicIds: row.cic_ids, data: row.data };
+}
+
+/** An event id as SSE carries it: the log position `<tx>-<id>`. */
+export function isEventId(value: string): boolean {
+  return /^\d{1,20}-\d{1,20}$/.test(value);
+}
+
+function formatPosition({ tx, id }: { tx: bigint | string; id: bigint | string }): string {
+  return `${tx}-${id}`;
 }
 
 function parsePosition(eventId: string): Position {

@@ -59,7 +59,7 @@ interface Pending {
 /**
  * The platform's events, through the database's event log (docs/architecture.md, "Events"): a
  * change and its event are written in one transaction (`append`), or an announcement on its own
- * (`publish`); every process reads the log in order and hands it to its SSE streams (`stream`,
+ * (`publish`); every process reads the log in order and hands it to its SSE streams (`head`,
  * `since`), woken by its own commits and, across processes, by PostgreSQL's NOTIFY. So an alarm
  * stored on one node reaches the streams of every node, a stream can resume from any event id on
  * any node, and the webhook outbox is filled in the event's transaction.
@@ -95,11 +95,6 @@ export class PlatformEvents {
     return new Promise((done) => this.writes.add({ event, done }));
   }
 
-  /** Every event from now on, in log order, on whichever node it was written. */
-  get stream(): Observable<LoggedEvent> {
-    return this.relay.live;
-  }
-
   /** The id of the latest event this process has read: a stream that starts now starts after it. */
   head(): Promise<string> {
     return this.relay.head();
@@ -132,7 +127,4 @@ export class PlatformEvents {
   }
 }
 
-/** An event id as SSE carries it: the log position `<tx>-<id>`. */
-export function isEventId(value: string): boolean {
-  return /^\d{1,20}-\d{1,20}$/.test(value);
-}
+export { isEventId } from './event-relay.js';

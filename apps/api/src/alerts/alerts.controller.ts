@@ -5,7 +5,7 @@ import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-valid
 import { Brackets, type DataSource, type SelectQueryBuilder } from 'typeorm';
 import { TECHNICAL_ALERT_TYPES, TechnicalAlert, type TechnicalAlertType } from '@amr/persistence';
 import { DATA_SOURCE, PlatformEvents } from '@amr/runtime';
-import { actorOf, alertView, type AlertView, type Scope } from '@amr/alarms';
+import { actorOf, alertEvent, alertView, type AlertView, type Scope } from '@amr/alarms';
 import { CallerScope } from '../auth/auth.guard.js';
 import { uuidParam } from '../common/uuid.pipe.js';
 
@@ -55,7 +55,7 @@ export class AlertsService {
         .execute();
       const stored = await this.db.getRepository(TechnicalAlert).findOneByOrFail({ id });
       const view = alertView(stored);
-      if (view.cicId) await this.events.publish({ type: 'alert.acknowledged', cicIds: [view.cicId], data: view });
+      if (view.cicId) await this.events.publish(alertEvent('alert.acknowledged', view));
       return view;
     }
     return alertView(alert);

@@ -61,7 +61,7 @@ export class EventsController {
     const alarm = event.data as Partial<AlarmView>;
     if (!alarm.id || !alarm.caseId) return;
     this.alarms
-      .sentOverStream(alarm as AlarmView, scope)
+      .caseSent(alarm as AlarmView, scope.integrationId, 'sse')
       .catch((err: unknown) => this.logger.error(`case read of alarm ${alarm.id} not recorded: ${String(err)}`));
   }
 }

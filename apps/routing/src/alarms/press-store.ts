@@ -77,7 +77,7 @@ export class PressStore {
     try {
       const areas = await this.router.coverage(this.db.manager);
       const outcomes = await inTransaction(this.db, (sql) => this.write(sql, areas, batch.map((p) => p.input), false));
-      this.events.committed();
+      this.announced(outcomes);
       batch.forEach((p, i) => {
         const outcome = outcomes[i]!;
         // Its device is locked by another transaction (another node, a telemetry write): that
@@ -97,11 +97,16 @@ export class PressStore {
     try {
       const areas = await this.router.coverage(this.db.manager);
       const [outcome] = await inTransaction(this.db, (sql) => this.write(sql, areas, [p.input], true));
-      this.events.committed();
+      this.announced([outcome!]);
       p.resolve(outcome as PressOutcome);
     } catch (err) {
       p.reject(err);
     }
+  }
+
+  /** A committed batch that opened alarms wrote their `alarm.received` events: the streams read them now. */
+  private announced(outcomes: readonly (PressOutcome | Busy)[]): void {
+    if (outcomes.some((o) => o.kind === 'new')) this.events.committed();
   }
 
   /**

@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { DATA_SOURCE, Metrics, PlatformEvents, type Execute } from '@amr/runtime';
-import { alertView, type AlertRecord, type AlertView } from '@amr/alarms';
+import { alertEvent, alertView, type AlertRecord, type AlertView } from '@amr/alarms';
 import { ALERT_COLUMNS } from './supervision.rules.js';
-import { alertEvent } from './alert-events.js';
 
 /** A flooding alert clears once the device has stayed within its bounds this long. */
 export const FLOODING_QUIET_S = 600;

@@ -4,7 +4,7 @@ import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DATA_SOURCE, Metrics, PlatformEvents } from '@amr/runtime';
 import { alertView, type AlertRecord, type AlertView } from '@amr/alarms';
 import { clearSql, raiseSql, supervisionRules, type SupervisionRule } from './supervision.rules.js';
-import { alertEvent } from './alert-events.js';
+import { alertEvent } from '@amr/alarms';
 import { FloodingAlerts } from './flooding-alerts.js';
 
 export interface SweepResult {
@@ -73,7 +73,7 @@ export class SupervisionService implements OnApplicationBootstrap, OnApplication
         ...result.raised.map((a) => alertEvent('alert.raised', a)),
       ]);
     });
-    this.events.committed();
+    if (result.raised.length + result.cleared.length > 0) this.events.committed();
     this.metrics.supervisionSweep.observe(Number(process.hrtime.bigint() - started) / 1e9);
     for (const alert of result.cleared) this.metrics.alertsCleared.inc({ type: alert.type });
     for (const alert of result.raised) this.metrics.alertsRaised.inc({ type: alert.type });

@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import type { DataSource } from 'typeorm';
 import { DATA_SOURCE, PlatformEvents } from '@amr/runtime';
 import { AlarmService } from '../alarm.service.js';
-import { recordCaseRead } from '../case-reads.js';
 import { retryDelayMs, WEBHOOK_OPTIONS, type WebhookOptions } from './webhook-options.js';
 import { signWebhook, WEBHOOK_HEADERS } from './webhook-signature.js';
 
@@ -251,9 +250,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
       if (alarmId && undelivered && data.cicId === row.cic_id) {
         await this.alarms.markDelivered(alarmId, { channel: 'webhook', integrationId: row.integration_id });
       }
-      if (typeof data.caseId === 'string') {
-        await recordCaseRead(this.db.manager, { caseId: data.caseId, integrationId: row.integration_id, alarmId, via: 'webhook' });
-      }
+      if (typeof data.caseId === 'string') await this.alarms.caseSent({ id: alarmId, caseId: data.caseId }, row.integration_id, 'webhook');
     } catch (err) {
       this.logger.error(`Webhook ${row.id} delivered, but alarm ${alarmId ?? '?'} not marked delivered: ${String(err)}`);
     }
