@@ -156,6 +156,35 @@ describe('the ingest: every device on its own lane, presses committed together',
     }
   });
 
+  it('tells a device that lost its session how its last press ended, for ten minutes after the close', async () => {
+    const { deviceId, secret } = await suite.platform.provision();
+    const first = await TestDevice.connect(suite.platform.mqttUrl, deviceId, secret);
+    await first.press({ seq: 1 });
+    const { alarm } = await first.stage('received', 1);
+    await first.close();
+    // worked and closed while the device is away; its next session is a new one (nothing queued)
+    await suite.platform.api().post(`/alarms/${alarm}/accept`).expect(200);
+    await suite.platform.api().post(`/alarms/${alarm}/close`, { outcome: 'false alarm' }).expect(200);
+    const back = await TestDevice.connect(suite.platform.mqttUrl, deviceId, secret);
+    try {
+      const told = await back.stage('closed');
+      expect(told).toMatchObject({ alarm, seq: 1 });
+      expect(back.acks.map((a) => a.stage)).not.toContain('received');
+    } finally {
+      await back.close();
+    }
+    // long after the close, a new session hears nothing of it
+    await suite.db.query(`UPDATE alarms SET closed_at = now() - interval '11 minutes' WHERE id = $1`, [alarm]);
+    const later = await TestDevice.connect(suite.platform.mqttUrl, deviceId, secret);
+    try {
+      await later.client.subscribeAsync(deviceTopic(deviceId, 'ack'), { qos: 1 });
+      await new Promise((r) => setTimeout(r, 2500)); // a reminder interval and its trailing reminder
+      expect(later.acks).toEqual([]);
+    } finally {
+      await later.close();
+    }
+  });
+
   it('counts a repeated press instead of growing the timeline, and keeps the alarm small', async () => {
     const { deviceId, secret } = await suite.platform.provision();
     const device = await TestDevice.connect(suite.platform.mqttUrl, deviceId, secret);

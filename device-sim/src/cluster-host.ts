@@ -33,7 +33,7 @@ export interface ClusterOptions {
   env?: NodeJS.ProcessEnv;
   /** Each line a node prints. */
   onOutput?: (node: ClusterNode, line: string) => void;
-  /** A node's process ended; `expected` false when nobody asked it to (a crash). */
+  /** A node's process ended after it was up (an exit during start-up rejects `start()` instead); `expected` false when nobody asked it to (a crash). */
   onExit?: (node: ClusterNode, how: { code: number | null; signal: NodeJS.Signals | null }, expected: boolean) => void;
   /** How long one node may take to answer /health with 200 (default 120 s). */
   readyTimeoutMs?: number;
@@ -121,15 +121,17 @@ export class ClusterNode {
     };
     lines(child.stdout!, onLine);
     lines(child.stderr!, onLine);
+    let up = false;
     const exited = new Promise<string>((resolve) =>
       child.once('exit', (code, signal) => {
-        const expected = this.expectExit;
-        this.options.onExit?.(this, { code, signal }, expected);
+        // an exit during start-up is this call's failure (its caller decides to try again), not onExit's
+        if (up) this.options.onExit?.(this, { code, signal }, this.expectExit);
         resolve(signal ?? `code ${code}`);
       }),
     );
     const ready = waitHealthy(this.apiUrl, this.options.readyTimeoutMs ?? 120_000);
     const outcome = await Promise.race([ready.then(() => 'ready' as const), exited.then((how) => ({ exited: how }))]);
+    up = outcome === 'ready';
     if (outcome !== 'ready') {
       throw new Error(`${this.id} exited during start-up (${outcome.exited}):\n${this.tail.join('\n')}`);
     }

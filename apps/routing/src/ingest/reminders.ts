@@ -8,8 +8,10 @@ import { PendingCommands } from '../devices/pending-commands.js';
 
 /** Devices reminded together at most. */
 const MAX_BATCH = 500;
+/** A closed alarm is still told to its device (as `closed`) this long after it closed. */
+const CLOSED_REMINDER_MINUTES = 10;
 
-interface OpenAlarmRow {
+interface LatestAlarmRow {
   id: string;
   device_id: string;
   stage: AckStage;
@@ -26,7 +28,7 @@ interface Waiting {
 
 /**
  * Gives devices that listen again what the database says they are owed: on `ack`, the current
- * stage of their open alarm; on `cmd`, their unacknowledged commands (PendingCommands). The devices
+ * stage of their latest alarm (open, or closed a few minutes ago); on `cmd`, their unacknowledged commands (PendingCommands). The devices
  * of the moment are served together, so a reconnect storm costs one read of open alarms and one of
  * commands per batch instead of several queries per device. One batch is in flight at a time; the
  * devices that subscribe meanwhile go into the next.
@@ -56,17 +58,24 @@ export class Reminders {
     }
   }
 
-  /** Each device's open alarm, told again at its current stage (AlarmService sends every stage's ack). */
+  /**
+   * Each device's latest alarm, told again at its current stage (AlarmService sends every stage's
+   * ack): while it is open, and as `closed` for CLOSED_REMINDER_MINUTES after it closed, so that a
+   * device whose queued acks were lost (a session or a Redis that lost its data) still learns how
+   * its press ended.
+   */
   private async remindStages(deviceIds: readonly string[]): Promise<void> {
     if (deviceIds.length === 0) return;
     const open = (await preparedQuery(
       this.db,
-      'reminder-open-alarms',
-      `SELECT a.id, a.device_id, a.stage, a.last_seq, d.encoding
+      'reminder-latest-alarms',
+      `SELECT DISTINCT ON (a.device_id) a.id, a.device_id, a.stage, a.last_seq, d.encoding
          FROM alarms a JOIN devices d ON d.id = a.device_id
-        WHERE a.device_id = ANY($1::text[]) AND a.stage <> 'closed'`,
-      [deviceIds],
-    )) as unknown as OpenAlarmRow[];
+        WHERE a.device_id = ANY($1::text[])
+          AND (a.stage <> 'closed' OR a.closed_at > now() - make_interval(mins => $2))
+        ORDER BY a.device_id, a.received_at DESC`,
+      [deviceIds, CLOSED_REMINDER_MINUTES],
+    )) as unknown as LatestAlarmRow[];
     await Promise.all(
       open.map((a) => this.alarms.notifyDevice({ id: a.id, deviceId: a.device_id, lastSeq: Number(a.last_seq) }, a.stage, a.encoding)),
     );
