@@ -3,6 +3,7 @@ import { usePlatform } from './support/platform.js';
 import { TestDevice } from './support/device.js';
 import { SseClient, type SseEvent } from './support/sse.js';
 import { eventually } from './support/eventually.js';
+import { EventRetention, EVENT_RETENTION_H } from '../apps/routing/src/events/event-retention.js';
 
 /**
  * The alarm events of a stream that came from the event log, as (event, alarm). The undelivered
@@ -104,6 +105,31 @@ describe('the event stream: ids, resuming, and delivery', () => {
       );
       expect(rows).toEqual([expect.objectContaining({ event_type: 'alarm.received', logged_type: 'alarm.received', alarm_id: alarm })]);
     } finally {
+      await device.close();
+    }
+  });
+  it(`trims the event log to the last ${EVENT_RETENTION_H} hours, and a stream resuming from a trimmed id still gets the open alarms`, async () => {
+    const { platform, db } = suite;
+    const [old] = await db.query(
+      `INSERT INTO platform_events (type, cic_ids, data, at) VALUES ('alert.raised', '{}', '{}', now() - make_interval(hours => $1 + 1)) RETURNING id, tx::text AS tx`,
+      [EVENT_RETENTION_H],
+    );
+    const [recent] = await db.query(`INSERT INTO platform_events (type, cic_ids, data, at) VALUES ('alert.raised', '{}', '{}', now() - interval '1 hour') RETURNING id`);
+    const deleted = await platform.running.app.get(EventRetention).sweep();
+    expect(deleted).toBeGreaterThanOrEqual(1);
+    const left = (await db.query(`SELECT id FROM platform_events WHERE id = ANY($1::bigint[])`, [[old.id, recent.id]])).map((r: { id: string }) => String(r.id));
+    expect(left).toEqual([String(recent.id)]);
+
+    const { deviceId, secret } = await platform.provision('cic-limburg');
+    const device = await TestDevice.connect(platform.mqttUrl, deviceId, secret);
+    await device.press({ seq: 1 });
+    const { alarm } = await device.stage('received', 1);
+    const stream = new SseClient(`${platform.httpUrl}/api/v1/events`, await platform.integrationToken('cic-limburg'), { lastEventId: `${old.tx}-${old.id}` });
+    try {
+      await stream.opened;
+      await stream.next((e) => e.event.startsWith('alarm.') && e.data.id === alarm);
+    } finally {
+      stream.close();
       await device.close();
     }
   });
