@@ -7,6 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isDeviceId, type AlarmKind, type Encoding } from '@amr/protocol';
 import { parseMqttList, parseUrlList } from './endpoints.js';
 import { defaultStateDir } from './state.js';
+import type { SensitivityOptions } from './scenarios/sensitivity.js';
 import { FLEET_OPTIONS, FLEET_USAGE, fleetOptions, type Checkers, type FleetOptions, type FleetScenario, type FleetValues } from './fleet-args.js';
 
 /** A command line that cannot be run: print `message` and the usage text, exit 2. */
@@ -22,6 +23,7 @@ export const SCENARIOS = {
   restart: 'the platform is killed (SIGKILL) in the middle of a run and started again',
   bench: 'thousands of directly connected devices: platform latency, throughput, RSS (and --baseline)',
   failover: 'two nodes, devices with both as broker endpoints; a node is killed every few seconds',
+  sensitivity: 'the LTE-M model alone: the headline answers and what moves them (no platform)',
 } as const;
 export type ScenarioName = keyof typeof SCENARIOS;
 
@@ -73,7 +75,14 @@ Options of press:
 
 Exit codes: 0 every press got "received", 1 otherwise or on an error, 2 bad command line.
 
-${FLEET_USAGE}`;
+${FLEET_USAGE}
+Options of sensitivity (docs/lte-m-model.md):
+  --samples N                  presses drawn per coverage level and variation (default 2000)
+  --battery-mah N              battery capacity (default 1000)
+  --presses-per-day N          presses that open an alarm, per day (default 1/7 ≈ 0.14)
+  --self-tests-per-day N       self-tests per day (default 1)
+  --seed N  --report DIR  --json
+`;
 
 export type Credentials =
   | { mode: 'device'; deviceId: string; secret: string }
@@ -105,7 +114,8 @@ export interface PressOptions {
 export type CliCommand =
   | { command: 'help' }
   | { command: 'run'; scenario: 'press'; options: PressOptions }
-  | { command: 'run'; scenario: 'fleet-run'; options: FleetOptions };
+  | { command: 'run'; scenario: 'fleet-run'; options: FleetOptions }
+  | { command: 'run'; scenario: 'sensitivity'; options: SensitivityOptions };
 
 const PRESS_OPTIONS = {
   device: { type: 'string' },
@@ -147,6 +157,11 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
     if (values.help) return { command: 'help' };
     return { command: 'run', scenario, options: pressOptions(values, env) };
   }
+  if (scenario === 'sensitivity') {
+    const values = parse(rest, SENSITIVITY_OPTIONS);
+    if (values.help) return { command: 'help' };
+    return { command: 'run', scenario, options: sensitivityOptions(values) };
+  }
   const values = parse(rest, FLEET_OPTIONS) as FleetValues;
   if (values.help) return { command: 'help' };
   return { command: 'run', scenario: 'fleet-run', options: fleetOptions(scenario as FleetScenario, values, env, CHECKERS) };
@@ -166,6 +181,29 @@ const CHECKERS: Checkers = {
 };
 
 type PressValues = ReturnType<typeof parse<typeof PRESS_OPTIONS>>;
+
+const SENSITIVITY_OPTIONS = {
+  samples: { type: 'string' },
+  seed: { type: 'string' },
+  'battery-mah': { type: 'string' },
+  'presses-per-day': { type: 'string' },
+  'self-tests-per-day': { type: 'string' },
+  report: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+function sensitivityOptions(v: ReturnType<typeof parse<typeof SENSITIVITY_OPTIONS>>): SensitivityOptions {
+  return {
+    samples: integer('--samples', v.samples, 2000, 10, 1_000_000),
+    seed: integer('--seed', v.seed, 1, 0, 2 ** 32 - 1),
+    batteryMah: number('--battery-mah', v['battery-mah'], 1000, 1, 1_000_000),
+    pressesPerDay: number('--presses-per-day', v['presses-per-day'], 1 / 7, 0, 1000),
+    selfTestsPerDay: number('--self-tests-per-day', v['self-tests-per-day'], 1, 0, 1000),
+    ...(v.report !== undefined ? { report: v.report } : {}),
+    json: v.json ?? false,
+  };
+}
 
 function pressOptions(v: PressValues, env: NodeJS.ProcessEnv): PressOptions {
   const token = v.token ?? (env['AMR_ADMIN_TOKEN'] || undefined);

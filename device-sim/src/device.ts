@@ -11,6 +11,7 @@ import type { Encoding, Vibration } from '@amr/protocol';
 import { Button, type PressResult } from './button.js';
 import { NetworkLink, type LinkTarget } from './link.js';
 import { gapSchedule, type NetworkProfile, type Random } from './network.js';
+import { rsrpAt } from './coverage.js';
 
 export interface SimDeviceOptions {
   deviceId: string;
@@ -224,7 +225,8 @@ export class SimDevice {
     this.heartbeatTimer = setTimeout(() => {
       if (this.openAlarm === undefined && this.button.connected) {
         this.hbSeq += 1;
-        this.button.publishUp('status', { seq: this.hbSeq, ts: Math.floor(Date.now() / 1000), bat: 87, rsrp: rsrp(this.profileName), fw: 'sim-2.0' });
+        const rsrp = this.options.profile ? rsrpAt(this.options.profile.couplingLossDb) : -90;
+        this.button.publishUp('status', { seq: this.hbSeq, ts: Math.floor(Date.now() / 1000), bat: 87, rsrp, fw: 'sim-2.0' });
         this.counters.heartbeats += 1;
       }
       this.scheduleHeartbeat(this.options.heartbeatMs);
@@ -255,8 +257,4 @@ export class SimDevice {
     clearInterval(this.locTimer);
     this.locTimer = undefined;
   }
-}
-
-function rsrp(profile: string): number {
-  return profile === 'poor' ? -125 : profile === 'urban-indoor' ? -108 : -90;
 }

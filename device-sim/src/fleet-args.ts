@@ -46,7 +46,10 @@ export interface FleetOptions {
   /** bench: presses per second over the fleet. */
   rate: number;
   batteryMah: number;
+  /** Energy model: presses that open an alarm, per day. */
   pressesPerDay: number;
+  /** Energy model: self-tests (a short uplink), per day. */
+  selfTestsPerDay: number;
   /** restart: when the platform is killed, s into the load phase. */
   restartAtS: number;
   /** coverage: length of the forced coverage gap each device goes through, s. */
@@ -133,7 +136,8 @@ export const FLEET_USAGE = `Options of press (without --device), fleet, burst, c
                                required without --api, the nodes share it)
   --data-dir DIR               the started platform's embedded database directory
   --battery-mah N              energy model: battery capacity (default 1000)
-  --presses-per-day N          energy model: presses and self-tests per day (default 1)
+  --presses-per-day N          energy model: presses that open an alarm, per day (default 1/7 ≈ 0.14)
+  --self-tests-per-day N       energy model: self-tests (a short uplink) per day (default 1)
   --seed N                     random seed (default 1)
   --state-dir DIR              seq counters and bench devices (default ~/.amr-device-sim)
   --encoding cbor|json         payload encoding (default cbor)
@@ -178,6 +182,7 @@ export const FLEET_OPTIONS = {
   'data-dir': { type: 'string' },
   'battery-mah': { type: 'string' },
   'presses-per-day': { type: 'string' },
+  'self-tests-per-day': { type: 'string' },
   seed: { type: 'string' },
   'state-dir': { type: 'string' },
   encoding: { type: 'string' },
@@ -315,7 +320,8 @@ export function fleetOptions(scenario: FleetScenario, v: FleetValues, env: NodeJ
     ...(v['data-dir'] !== undefined ? { dataDir: v['data-dir'] } : {}),
     rate: c.number('--rate', v.rate, failover ? 50 : 10, failover ? 0.1 : 0, 100_000),
     batteryMah: c.number('--battery-mah', v['battery-mah'], 1000, 1, 1_000_000),
-    pressesPerDay: c.number('--presses-per-day', v['presses-per-day'], 1, 0, 1000),
+    pressesPerDay: c.number('--presses-per-day', v['presses-per-day'], 1 / 7, 0, 1000),
+    selfTestsPerDay: c.number('--self-tests-per-day', v['self-tests-per-day'], 1, 0, 1000),
     restartAtS: c.number('--restart-at', v['restart-at'], seconds / 2, 0, seconds),
     gapS: c.number('--gap', v.gap, 10, 0, 3600),
     addresses: c.integer('--addresses', v.addresses, 0, 0, 250),

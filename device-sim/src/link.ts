@@ -4,19 +4,23 @@
  * broker and forwards bytes both ways after the delays of network.ts:
  *
  * - a new connection waits for coverage, then for the network attach (only after power-on or a
- *   coverage loss; later connections cost one round trip for the TCP handshake);
- * - every chunk waits half a round trip plus jitter, plus a retransmission timeout per loss, in
- *   order (TCP delivers in order, so a late segment holds back the ones behind it);
- * - the first chunk after the radio went idle waits for the RRC setup (uplink) or for the next
- *   paging occasion (downlink);
- * - a coverage gap cuts the connection (the modem reports the loss of network to the firmware)
- *   and holds new connections until coverage is back and the device has attached again.
+ *   long outage; later connections cost one round trip for the TCP handshake);
+ * - every chunk waits half a round trip plus jitter plus its airtime at the coverage level's data
+ *   rate, plus a retransmission timeout per loss, in order (TCP delivers in order, so a late
+ *   segment holds back the ones behind it);
+ * - the first chunk after the radio went idle waits for the wake-up (uplink: sync, access, RRC
+ *   setup, service request) or for the next paging occasion and then the wake-up (downlink);
+ * - a short coverage gap keeps the registration and the connection (same PDN, same socket):
+ *   traffic during it waits for coverage, cell re-acquisition and the wake-up;
+ * - a long one (the profile's `longOutageMs`) cuts the connection (the modem reports the loss of
+ *   network to the firmware) and holds new connections until coverage is back and the device has
+ *   attached again.
  *
  * The platform sees ordinary TCP from 127.0.0.1: nothing in it knows about the simulation.
  */
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { attachDelay, gapAt, idleDelay, segmentDelay, type Gap, type NetworkProfile, type Random } from './network.js';
+import { attachDelay, gapAt, idleDelay, reacquireDelay, segmentDelay, type Gap, type NetworkProfile, type Random } from './network.js';
 
 export interface LinkTarget {
   host: string;
@@ -28,12 +32,14 @@ export interface LinkStats {
   attaches: number;
   attachMs: number[];
   cutByGap: number;
+  /** Short outages that the connection lived through. */
+  shortOutages: number;
   bytesUp: number;
   bytesDown: number;
 }
 
 export class NetworkLink {
-  readonly stats: LinkStats = { connections: 0, attaches: 0, attachMs: [], cutByGap: 0, bytesUp: 0, bytesDown: 0 };
+  readonly stats: LinkStats = { connections: 0, attaches: 0, attachMs: [], cutByGap: 0, shortOutages: 0, bytesUp: 0, bytesDown: 0 };
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private attached = false;
@@ -72,7 +78,7 @@ export class NetworkLink {
     this.origin = origin;
     for (const gap of gaps) {
       const at = origin + gap.startMs - performance.now();
-      if (at >= 0) this.later(at, () => this.loseCoverage());
+      if (at >= 0) this.later(at, () => this.loseCoverage(gap.endMs - gap.startMs));
     }
   }
 
@@ -80,7 +86,7 @@ export class NetworkLink {
   blackout(durationMs: number): void {
     const start = performance.now() - this.origin;
     this.gaps.push({ startMs: start, endMs: start + durationMs });
-    this.loseCoverage();
+    this.loseCoverage(durationMs);
   }
 
   /** Milliseconds until coverage is back (0: covered now). */
@@ -114,10 +120,24 @@ export class NetworkLink {
 
   // ---- internals -------------------------------------------------------------------------------
 
-  private loseCoverage(): void {
+  /** An outage of `durationMs` begins: the RRC connection is lost; a long outage also loses the session. */
+  private loseCoverage(durationMs: number): void {
+    this.lastActivity = -Infinity;
+    if (durationMs < this.profile.longOutageMs) {
+      this.stats.shortOutages += 1;
+      return;
+    }
     this.attached = false;
     if (this.sockets.size > 0) this.stats.cutByGap += 1;
     for (const socket of this.sockets) socket.destroy();
+  }
+
+  /** Delay added to traffic that starts during an outage: until coverage is back, then re-acquisition. */
+  private outageDelay(now: number): number {
+    const wait = this.coverageWait(now);
+    if (wait <= 0) return 0;
+    this.lastActivity = -Infinity;
+    return wait + reacquireDelay(this.profile, this.random);
   }
 
   private later(ms: number, fn: () => void): void {
@@ -139,10 +159,15 @@ export class NetworkLink {
     device.on('close', () => this.sockets.delete(device));
 
     const started = performance.now();
+    let waited = false;
     const establish = (): void => {
       if (device.destroyed || this.closed) return;
       const wait = this.coverageWait();
-      if (wait > 0) return this.later(wait, establish);
+      if (wait > 0) {
+        waited = true;
+        this.lastActivity = -Infinity;
+        return this.later(wait, establish);
+      }
       if (!this.attached) {
         const attach = attachDelay(this.profile, this.random);
         this.stats.attaches += 1;
@@ -153,8 +178,10 @@ export class NetworkLink {
           establish();
         });
       }
-      // TCP handshake over the radio (plus an RRC setup if the radio was idle)
-      const handshake = this.profile.rttMs + idleDelay(this.profile, 'up', performance.now() - this.lastActivity, this.random);
+      // TCP handshake over the radio (plus re-acquisition after an outage, and the wake-up if the radio was idle)
+      const reacquire = waited ? reacquireDelay(this.profile, this.random) : 0;
+      waited = false;
+      const handshake = reacquire + this.profile.rttMs + idleDelay(this.profile, 'up', performance.now() - this.lastActivity, this.random);
       this.later(handshake, () => this.openUpstream(device, held));
     };
     establish();
@@ -187,8 +214,11 @@ export class NetworkLink {
     let lastDelivery = 0;
     return (chunk) => {
       const now = performance.now();
+      const outage = this.outageDelay(now);
       const delay =
-        segmentDelay(this.profile, this.random) + idleDelay(this.profile, direction, now - this.lastActivity, this.random);
+        outage +
+        segmentDelay(this.profile, this.random, chunk.length, direction) +
+        idleDelay(this.profile, direction, now - this.lastActivity, this.random);
       this.lastActivity = now;
       const at = Math.max(now + delay, lastDelivery);
       lastDelivery = at;

@@ -6,12 +6,16 @@
  * Every figure is real time (milliseconds): the simulator does not compress the network, it
  * compresses the scenario (fewer devices, shorter runs, shorter heartbeat intervals).
  */
+import { RADIO_DEFAULTS, REPRESENTATIVE_DB, airtimeMs, levelOf, radioAt, type CoverageLevelName, type RadioParams } from './coverage.js';
 
-/** A coverage profile. Sources of the figures: device-sim/README.md "Network profiles". */
+/** A coverage profile. Sources of the figures: docs/lte-m-model.md; derivation: profileAt. */
 export interface NetworkProfile {
   name: ProfileName;
   description: string;
-  /** Network attach (registration + PDN + TCP/MQTT connect) after power-on or a coverage loss: mean ± spread (uniform), ms. */
+  /** The coverage level and the coupling loss (dB) the profile's figures are computed at. */
+  level: CoverageLevelName;
+  couplingLossDb: number;
+  /** Network attach (registration, default bearer) after power-on or a long outage: mean ± spread (uniform), ms. */
   attachMs: { mean: number; spread: number };
   /** Round trip while RRC-connected, ms. */
   rttMs: number;
@@ -19,12 +23,23 @@ export interface NetworkProfile {
   jitterMs: number;
   /** Probability that a segment is lost once (shows up as a TCP retransmission timeout). */
   loss: number;
-  /** First uplink after the radio went idle (PSM / eDRX): RRC connection setup, mean ± spread, ms. */
+  /** Application data rates while connected, bit/s: a chunk also waits for its airtime. */
+  uplinkBps: number;
+  downlinkBps: number;
+  /** First uplink after the radio went idle (PSM / eDRX): sync, random access, RRC setup, service request; mean ± spread, ms. */
   wakeMs: { mean: number; spread: number };
+  /** Cell re-acquisition after a short outage, before the service request: mean ± spread, ms. */
+  reacquireMs: { mean: number; spread: number };
   /** A downlink to an idle device waits for its next paging occasion: uniform 0…pagingMs. */
   pagingMs: number;
   /** The radio goes idle after this long without traffic (RRC inactivity timer), ms. */
   rrcInactivityMs: number;
+  /**
+   * An outage at least this long loses the session and the registration: the connection is cut
+   * and the device attaches again. A shorter one keeps both (same PDN, same socket): traffic
+   * waits for coverage, re-acquisition and a service request.
+   */
+  longOutageMs: number;
   /** Coverage gaps: none, or on average every `everyMs` one gap of `durationMs` mean ± spread. */
   gaps: { everyMs: number; durationMs: { mean: number; spread: number } } | null;
 }
@@ -32,43 +47,54 @@ export interface NetworkProfile {
 export const PROFILE_NAMES = ['good', 'urban-indoor', 'poor'] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 
+/** Timers and gaps of the live profiles that the coverage level does not set (assumptions). */
+export interface ProfileTimers {
+  pagingMs: number;
+  rrcInactivityMs: number;
+  longOutageMs: number;
+  gaps: NetworkProfile['gaps'];
+}
+
+/**
+ * A live profile at one coupling loss: the radio figures of coverage.ts, a ±30 % spread on the
+ * wake-up, re-acquisition and attach, jitter a third of the round trip (assumptions).
+ */
+export function profileAt(
+  name: ProfileName,
+  description: string,
+  couplingLossDb: number,
+  timers: ProfileTimers,
+  params: RadioParams = RADIO_DEFAULTS,
+): NetworkProfile {
+  const r = radioAt(couplingLossDb, params);
+  const spread = (ms: number) => ({ mean: Math.round(ms), spread: Math.round(ms * 0.3) });
+  return {
+    name,
+    description,
+    level: levelOf(couplingLossDb),
+    couplingLossDb,
+    attachMs: spread(r.attachMs),
+    rttMs: Math.round(r.rttMs),
+    jitterMs: Math.round(r.rttMs / 3),
+    loss: Math.round(r.loss * 10_000) / 10_000,
+    uplinkBps: Math.round(r.uplinkBps),
+    downlinkBps: Math.round(r.downlinkBps),
+    wakeMs: spread(r.wakeMs),
+    reacquireMs: spread(r.reacquireMs),
+    ...timers,
+  };
+}
+
+const TIMERS = { rrcInactivityMs: 10_000, longOutageMs: 900_000 };
+
 export const PROFILES: Readonly<Record<ProfileName, NetworkProfile>> = Object.freeze({
-  good: {
-    name: 'good',
-    description: 'outdoors or near a window, RSRP > −100 dBm, CE mode A without repetitions',
-    attachMs: { mean: 2000, spread: 500 },
-    rttMs: 150,
-    jitterMs: 50,
-    loss: 0.002,
-    wakeMs: { mean: 1000, spread: 300 },
-    pagingMs: 2560,
-    rrcInactivityMs: 10_000,
-    gaps: null,
-  },
-  'urban-indoor': {
-    name: 'urban-indoor',
-    description: 'inside a city building, RSRP −100…−115 dBm, CE mode A with some repetitions',
-    attachMs: { mean: 5000, spread: 2000 },
-    rttMs: 500,
-    jitterMs: 200,
-    loss: 0.01,
-    wakeMs: { mean: 3000, spread: 1000 },
-    pagingMs: 5120,
-    rrcInactivityMs: 10_000,
-    gaps: null,
-  },
-  poor: {
-    name: 'poor',
-    description: 'deep indoor (basement, stairwell), RSRP < −120 dBm, CE mode B (coverage extension, many repetitions)',
-    attachMs: { mean: 12_500, spread: 2500 },
-    rttMs: 1500,
-    jitterMs: 600,
-    loss: 0.03,
-    wakeMs: { mean: 5000, spread: 1500 },
+  good: profileAt('good', 'normal coverage: outdoors or near a window, coupling loss 134 dB', REPRESENTATIVE_DB.normal, { ...TIMERS, pagingMs: 2560, gaps: null }),
+  'urban-indoor': profileAt('urban-indoor', 'CE mode A: inside a city building, coupling loss 150 dB', REPRESENTATIVE_DB['ce-a'], { ...TIMERS, pagingMs: 5120, gaps: null }),
+  poor: profileAt('poor', 'CE mode B: deep indoor (basement, stairwell), coupling loss 160 dB, with short coverage gaps', REPRESENTATIVE_DB['ce-b'], {
+    ...TIMERS,
     pagingMs: 10_240,
-    rrcInactivityMs: 10_000,
     gaps: { everyMs: 60_000, durationMs: { mean: 8000, spread: 4000 } },
-  },
+  }),
 });
 
 export function isProfileName(value: string): value is ProfileName {
@@ -109,12 +135,13 @@ export function retransmissionTimeout(profile: NetworkProfile): number {
 }
 
 /**
- * One-way delay of one segment on a connected radio, ms: half the round trip, jitter, and for
+ * One-way delay of one segment on a connected radio, ms: half the round trip, jitter, the airtime
+ * of its `bytes` at the direction's data rate, and for
  * each loss one retransmission timeout, doubled per further loss (RFC 6298 §5.5 back-off). TCP
  * never corrupts or drops bytes for the application: loss is only ever delay.
  */
-export function segmentDelay(profile: NetworkProfile, random: Random): number {
-  let delay = profile.rttMs / 2 + random() * profile.jitterMs;
+export function segmentDelay(profile: NetworkProfile, random: Random, bytes = 0, direction: 'up' | 'down' = 'up'): number {
+  let delay = profile.rttMs / 2 + random() * profile.jitterMs + airtimeMs(bytes, direction === 'up' ? profile.uplinkBps : profile.downlinkBps);
   let rto = retransmissionTimeout(profile);
   for (let attempt = 0; attempt < 6 && random() < profile.loss; attempt++) {
     delay += rto;
@@ -125,7 +152,7 @@ export function segmentDelay(profile: NetworkProfile, random: Random): number {
 
 /**
  * Extra delay when the radio has been idle (no traffic for `rrcInactivityMs`): an uplink first
- * sets up an RRC connection (`wakeMs`, the "≥ 3 s from idle" of field reports); a downlink
+ * sets up an RRC connection (`wakeMs`: sync, random access, RRC setup, service request); a downlink
  * waits for the device's next paging occasion and then the same setup. 0 when connected.
  */
 export function idleDelay(profile: NetworkProfile, direction: 'up' | 'down', idleForMs: number, random: Random): number {
@@ -155,6 +182,11 @@ export function gapSchedule(profile: NetworkProfile, durationMs: number, random:
     gaps.push({ startMs: t, endMs: t + length });
     t += length;
   }
+}
+
+/** Time to re-acquire the cell after a short outage, ms. */
+export function reacquireDelay(profile: NetworkProfile, random: Random): number {
+  return spreadSample(profile.reacquireMs, random);
 }
 
 /** The gap covering time `t`, if any. */

@@ -37,7 +37,7 @@ function report(): RunReport {
     samples,
     objectives: evaluateObjectives(samples, { cicWatched: true }),
     ok: false,
-    energy: energySection({ batteryMah: 1000, pressesPerDay: 1 }, summary.profiles),
+    energy: energySection({ batteryMah: 1000, pressesPerDay: 1 / 7, selfTestsPerDay: 1 }, ['good', 'poor']),
     notes: ['a note with <angle brackets>'],
   };
 }

@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { benchTables, type BenchSection } from './bench-report.js';
 import { failoverTables, type FailoverSection } from './failover-report.js';
-import type { EnergyParams } from './energy.js';
+import type { EnergyParams, LifePoint, Traffic } from './energy.js';
 import { STAGE_LABELS, STAGES, pct, type GroupSummary, type Objective, type PressSample, type StageKey } from './measure.js';
 import type { NetworkProfile } from './network.js';
 import { fmtMs } from './output.js';
@@ -35,8 +35,9 @@ export interface RunReport {
   energy?: {
     batteryMah: number;
     pressesPerDay: number;
+    selfTestsPerDay: number;
     defaults: EnergyParams;
-    curves: Array<{ label: string; params: EnergyParams; points: Array<{ heartbeatS: number; lifeDays: number; averageUa: number }> }>;
+    curves: Array<{ label: string; traffic: Traffic; points: LifePoint[] }>;
   };
   restart?: { atS: number; downMs: number; error?: string };
   platformRssMiB?: number;
@@ -57,7 +58,7 @@ export async function writeReport(dir: string, report: RunReport): Promise<{ jso
 
 // ---- HTML ------------------------------------------------------------------------------------
 
-const COLORS = ['#1b6ca8', '#e07b00', '#b8222f', '#2a9d48', '#7b4fa0', '#555'];
+export const COLORS = ['#1b6ca8', '#e07b00', '#b8222f', '#2a9d48', '#7b4fa0', '#555'];
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -93,7 +94,7 @@ ${barChart(profiles.map((p) => ({ label: p, values: [r.summary.profiles[p]!.with
 
   if (r.energy) {
     sections.push(`<h2>Battery life against heartbeat interval</h2>
-<p>Energy model (device-sim/README.md): ${r.energy.batteryMah} mAh battery, ${r.energy.pressesPerDay} press(es) a day, each with a GNSS fix and positions every ${r.energy.defaults.locEveryS} s for ${r.energy.defaults.alarmOpenS / 60} min. A profile's radio time per press is its measured mean press → "received" + 2 s (at least ${r.energy.defaults.pressTxS} s).</p>
+<p>Energy model (docs/lte-m-model.md): ${r.energy.batteryMah} mAh battery, ${r.energy.selfTestsPerDay} self-test(s) and ${r.energy.pressesPerDay.toFixed(2)} press(es) a day, each press with a GNSS fix and positions every ${r.energy.defaults.locEveryS} s for ${r.energy.defaults.alarmOpenS / 60} min; the MQTT session kept alive within a ${r.energy.defaults.natTimeoutS / 60} min NAT timeout. Radio times per coverage level from the model, not from this run (time-compressed heartbeats do not show a real radio's cost).</p>
 ${lineChart(r.energy.curves.map((c) => ({ label: c.label, points: c.points.map((pt) => [pt.heartbeatS, pt.lifeDays] as [number, number]) })), { xLabel: 'heartbeat interval', yLabel: 'battery life (days)', xFormat: fmtDuration })}
 ${table(['heartbeat', ...r.energy.curves.map((c) => `${c.label}: life (avg current)`)], r.energy.curves[0]!.points.map((pt, i) => [fmtDuration(pt.heartbeatS), ...r.energy!.curves.map((c) => `${c.points[i]!.lifeDays.toFixed(0)} d (${c.points[i]!.averageUa.toFixed(1)} µA)`)]))}`);
   }
@@ -126,15 +127,18 @@ ${table(['heartbeat', ...r.energy.curves.map((c) => `${c.label}: life (avg curre
 
   const profileRows = Object.values(r.profiles).map((p) => [
     p.name,
+    `${p.level} (${p.couplingLossDb} dB)`,
     `${(p.attachMs.mean / 1000).toFixed(1)} ± ${(p.attachMs.spread / 1000).toFixed(1)} s`,
     `${p.rttMs} ms`,
     `+0…${p.jitterMs} ms`,
     pct(p.loss),
-    `${(p.wakeMs.mean / 1000).toFixed(1)} s / paging ≤ ${(p.pagingMs / 1000).toFixed(2)} s`,
+    `${fmtRate(p.uplinkBps)} / ${fmtRate(p.downlinkBps)}`,
+    `${(p.wakeMs.mean / 1000).toFixed(2)} s / paging ≤ ${(p.pagingMs / 1000).toFixed(2)} s`,
+    `${(p.reacquireMs.mean / 1000).toFixed(2)} s`,
     p.gaps ? `every ~${p.gaps.everyMs / 1000} s for ${p.gaps.durationMs.mean / 1000} ± ${p.gaps.durationMs.spread / 1000} s` : 'none',
   ]);
   if (profileRows.length) {
-    sections.push(`<h2>Network profiles</h2>${table(['profile', 'attach', 'RTT', 'jitter', 'loss', 'from idle', 'coverage gaps'], profileRows.map((row) => row.map(escapeHtml)))}`);
+    sections.push(`<h2>Network profiles</h2>${table(['profile', 'level (coupling loss)', 'attach', 'RTT', 'jitter', 'loss', 'rate up / down', 'from idle', 're-acquisition', 'coverage gaps'], profileRows.map((row) => row.map(escapeHtml)))}`);
   }
   sections.push(`<h2>Settings</h2><pre>${escapeHtml(JSON.stringify(r.settings, null, 2))}</pre>`);
   if (r.notes.length) sections.push(`<h2>Notes</h2><ul>${r.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`);
@@ -154,15 +158,19 @@ ${sections.join('\n')}
 `;
 }
 
-function table(head: string[], rows: string[][], rawColumns: number[] = []): string {
+export function table(head: string[], rows: string[][], rawColumns: number[] = []): string {
   const cell = (v: string, i: number) => (rawColumns.includes(i) ? v : escapeHtml(v));
   return `<table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows
     .map((row) => `<tr>${row.map((v, i) => `<td>${rawColumns.length ? cell(v, i) : v}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
 }
 
-function fmtDuration(s: number): string {
+export function fmtDuration(s: number): string {
   return s >= 3600 ? `${s / 3600} h` : `${s / 60} min`;
+}
+
+function fmtRate(bps: number): string {
+  return bps >= 1000 ? `${(bps / 1000).toFixed(1)} kbit/s` : `${bps} bit/s`;
 }
 
 /** Round axis maximum: 1, 2, 5 × 10^k. */

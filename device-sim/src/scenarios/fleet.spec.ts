@@ -40,7 +40,7 @@ describe('scenario burst, end to end (in-process platform, PGlite in memory)', (
       seconds: 1,
       profiles: ['good'],
       tls: false,
-      operator: { acceptMs: 100, dispatchMs: 100, closeMs: 100 },
+      operator: { acceptMs: 1000, dispatchMs: 100, closeMs: 100 }, // accepted after the later press of the same alarm is received
       retransmitMs: 5000,
       seed: 1,
       stateDir: await mkdtemp(join(tmpdir(), 'amr-sim-')),
@@ -49,6 +49,7 @@ describe('scenario burst, end to end (in-process platform, PGlite in memory)', (
       rate: 0,
       batteryMah: 1000,
       pressesPerDay: 1,
+      selfTestsPerDay: 1,
       restartAtS: 0,
       gapS: 0,
       addresses: 0,

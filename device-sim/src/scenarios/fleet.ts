@@ -9,6 +9,7 @@ import { ApiClient } from '../api.js';
 import { SimulatedCic } from '../cic.js';
 import { SimDevice } from '../device.js';
 import { HEARTBEAT_AXIS_S, lifeCurve, ENERGY_DEFAULTS } from '../energy.js';
+import { trafficAt } from '../press-model.js';
 import type { FleetOptions } from '../fleet-args.js';
 import { evaluateObjectives, markExtraAlarms, pct, summarizeByProfile, type Objective, type PressSample } from '../measure.js';
 import { PROFILES, seededRandom, type ProfileName, type Random } from '../network.js';
@@ -277,7 +278,7 @@ export async function runFleet(options: FleetOptions, context: ScenarioContext):
         vibrations: mergeCounts(devices.map((d) => d.counters.vibrations)),
       },
       cic: { events: cic.stats.events, swept: cic.stats.swept, reconnects: cic.stats.reconnects, closed: cic.stats.closed, extraAlarms },
-      energy: energySection(options, summary.profiles),
+      energy: energySection(options, options.profiles),
       ...(restart ? { restart: { ...restart, downMs: Math.round(restart.downMs) } } : {}),
       ...(platformRss !== undefined ? { platformRssMiB: round1(platformRss / 2 ** 20) } : {}),
       provisioning: { devices: options.devices, ms: Math.round(provisionMs) },
@@ -312,14 +313,14 @@ function closedOrDone(device: SimDevice, seq: number): boolean {
   return r?.alarmId !== undefined && device.button.acks.some((e) => e.ack.stage === 'closed' && e.ack.alarm === r.alarmId);
 }
 
-export function energySection(options: Pick<FleetOptions, 'batteryMah' | 'pressesPerDay'>, profiles: Record<string, { stages: { receivedMs: { mean: number | null } } }>): RunReport['energy'] {
-  // the measured press → received time (s) stands in for the radio's connected time of a press, per profile
-  const curves = Object.entries(profiles).map(([profile, s]) => {
-    const measuredS = (s.stages.receivedMs.mean ?? 0) / 1000;
-    const params = { ...ENERGY_DEFAULTS, pressTxS: Math.max(ENERGY_DEFAULTS.pressTxS, measuredS + 2), heartbeatTxS: ENERGY_DEFAULTS.heartbeatTxS * (profile === 'poor' ? 3 : profile === 'urban-indoor' ? 1.5 : 1) };
-    return { label: profile, params, points: lifeCurve(HEARTBEAT_AXIS_S, { batteryMah: options.batteryMah, pressesPerDay: options.pressesPerDay }, params) };
+/** Battery life against the heartbeat interval for each profile's coverage level, the session kept alive. */
+export function energySection(options: Pick<FleetOptions, 'batteryMah' | 'pressesPerDay' | 'selfTestsPerDay'>, profiles: readonly ProfileName[]): RunReport['energy'] {
+  const usage = { batteryMah: options.batteryMah, pressesPerDay: options.pressesPerDay, selfTestsPerDay: options.selfTestsPerDay, session: 'keepalive' as const };
+  const curves = profiles.map((profile) => {
+    const traffic = trafficAt(PROFILES[profile].level);
+    return { label: `${profile} (${PROFILES[profile].level})`, traffic, points: lifeCurve(HEARTBEAT_AXIS_S, usage, traffic) };
   });
-  return { batteryMah: options.batteryMah, pressesPerDay: options.pressesPerDay, defaults: ENERGY_DEFAULTS, curves };
+  return { batteryMah: options.batteryMah, pressesPerDay: options.pressesPerDay, selfTestsPerDay: options.selfTestsPerDay, defaults: ENERGY_DEFAULTS, curves };
 }
 
 export function summaryLines(report: RunReport): string[] {

@@ -4,6 +4,7 @@ import { runBench } from './bench.js';
 import { runFailoverScenario } from './failover.js';
 import { runFleet } from './fleet.js';
 import { runPress } from './press.js';
+import { runSensitivityScenario } from './sensitivity.js';
 import type { ScenarioContext, ScenarioOutcome } from './types.js';
 
 export type { ScenarioContext, ScenarioOutcome } from './types.js';
@@ -12,6 +13,8 @@ export function runScenario(command: Extract<CliCommand, { command: 'run' }>, co
   switch (command.scenario) {
     case 'press':
       return runPress(command.options, context);
+    case 'sensitivity':
+      return runSensitivityScenario(command.options, context);
     case 'fleet-run':
       if (command.options.scenario === 'bench') return runBench(command.options, context);
       if (command.options.scenario === 'failover') return runFailoverScenario(command.options, context);
