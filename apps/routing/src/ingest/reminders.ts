@@ -56,7 +56,7 @@ export class Reminders {
     }
   }
 
-  /** Each device's open alarm, told again at its current stage (AlarmService sends every stage's ack). */
+  /** Each device's open alarm, told again at its current stage over MQTT: it has just subscribed (AlarmService sends every stage's ack). */
   private async remindStages(deviceIds: readonly string[]): Promise<void> {
     if (deviceIds.length === 0) return;
     const open = (await preparedQuery(
@@ -68,7 +68,7 @@ export class Reminders {
       [deviceIds],
     )) as unknown as OpenAlarmRow[];
     await Promise.all(
-      open.map((a) => this.alarms.notifyDevice({ id: a.id, deviceId: a.device_id, lastSeq: Number(a.last_seq) }, a.stage, a.encoding)),
+      open.map((a) => this.alarms.notifyDevice({ id: a.id, deviceId: a.device_id, lastSeq: Number(a.last_seq) }, a.stage, { encoding: a.encoding, sms: null })),
     );
   }
 
