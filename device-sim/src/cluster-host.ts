@@ -112,7 +112,7 @@ export class ClusterNode {
     if (!existsSync(PLATFORM_MAIN)) throw new Error(`${PLATFORM_MAIN} is missing: run "npm run build" first`);
     this.expectExit = false;
     this.startedAt = Date.now();
-    const child = spawn(process.execPath, [PLATFORM_MAIN], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(process.env.AMR_NODE_ARGS?.split(' ') ?? []), PLATFORM_MAIN], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     const onLine = (line: string): void => {
       this.tail.push(line);

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AlarmsModule } from '@amr/alarms';
+import { SmsModule } from '@amr/routing';
 import { AuthGuard } from './auth/auth.guard.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { HealthController } from './health/health.controller.js';
@@ -13,10 +14,14 @@ import { AlarmsController } from './alarms/alarms.controller.js';
 import { EventsController } from './events/events.controller.js';
 import { AlertsController, AlertsService } from './alerts/alerts.controller.js';
 import { StatsController, StatsService } from './stats/stats.controller.js';
+import { SmsController } from './sms/sms.controller.js';
 
-/** The HTTP API for CIC integrations and administration (CONTRACT §4). Needs RuntimeModule. */
+/**
+ * The HTTP API for CIC integrations and administration (CONTRACT §4), and the SMS gateway's route
+ * (CONTRACT §6), whose presses this process stores through the device ingest. Needs RuntimeModule.
+ */
 @Module({
-  imports: [AlarmsModule],
+  imports: [AlarmsModule, SmsModule],
   controllers: [
     HealthController,
     CicsController,
@@ -27,6 +32,7 @@ import { StatsController, StatsService } from './stats/stats.controller.js';
     EventsController,
     AlertsController,
     StatsController,
+    SmsController,
   ],
   providers: [
     { provide: APP_GUARD, useClass: AuthGuard },

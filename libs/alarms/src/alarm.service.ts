@@ -7,6 +7,7 @@ import { DATA_SOURCE, DeviceLink, PlatformEvents, type PlatformEventType } from 
 import { alarmAudience, loadAlarmView, loadAlarmViews, type AlarmStage, type AlarmView } from './alarm-view.js';
 import { appendEvent, verifyChain, type ChainVerification } from './timeline.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
+import { DeviceAcks, ackPaths, type AckRoute } from './device-acks.js';
 import type { CaseReadVia } from './case-reads.js';
 import { actorOf, type Scope } from './scope.js';
 
@@ -61,6 +62,7 @@ export class AlarmService {
     private readonly link: DeviceLink,
     private readonly events: PlatformEvents,
     private readonly recorder: DeliveryRecorder,
+    private readonly acks: DeviceAcks,
   ) {}
 
   private readonly announcements = new GroupCommit<Announcement>((batch) => this.announceBatch(batch), { maxBatch: 200 });
@@ -171,11 +173,11 @@ export class AlarmService {
     await this.recorder.caseRead({ caseId: alarm.caseId, integrationId, alarmId: alarm.id, via });
   }
 
-  /** Sends the device the ack of the alarm's current stage; a failure is logged, the stage stands. */
-  async notifyDevice(alarm: Pick<Alarm, 'id' | 'deviceId' | 'lastSeq'>, stage: AckStage, encoding: Encoding): Promise<void> {
+  /** Sends the device the ack of the alarm's current stage on the given route; a failure is logged, the stage stands. */
+  async notifyDevice(alarm: Pick<Alarm, 'id' | 'deviceId' | 'lastSeq'>, stage: AckStage, route: AckRoute): Promise<void> {
     const ack = makeAck(stage, { seq: alarm.lastSeq, alarm: alarm.id });
     try {
-      await this.link.sendAck(alarm.deviceId, encoding, ack);
+      await this.acks.send(alarm.deviceId, ack, route);
     } catch (err) {
       this.logger.error(`${alarm.deviceId}: ${stage} ack for alarm ${alarm.id} not sent: ${String(err)}`);
     }
@@ -220,7 +222,7 @@ export class AlarmService {
    * it was not yet delivered, that is its delivery.
    */
   private async advance(scope: Scope, id: string, to: keyof typeof TRANSITIONS, data: Record<string, unknown>): Promise<AlarmView> {
-    const { alarm, view } = await this.db.transaction(async (tx) => {
+    const { alarm, view, route } = await this.db.transaction(async (tx) => {
       const alarm = await this.findVisible(tx, scope, id, true);
       if (scope.kind === 'integration' && alarm.cicId !== scope.cicId) {
         throw new ForbiddenException(`Alarm ${id} is handled by ${alarm.cicId}; your CIC (${scope.cicId}) has an informational copy and cannot act on it`);
@@ -240,16 +242,17 @@ export class AlarmService {
       if (delivering) changes.deliveredAt = now;
       await tx.update(Alarm, { id: alarm.id }, changes as QueryDeepPartialEntity<Alarm>);
       if (delivering) await appendEvent(tx, alarm.id, 'delivered', { via: 'operator', integrationId: scope.integrationId, cicId: alarm.cicId }, now);
-      await appendEvent(tx, alarm.id, to, { ...data, by: actorOf(scope) }, now);
+      // The device hears of it on the path of the moment (DeviceAcks), which the entry records.
+      const route = await this.acks.routeOf(alarm.deviceId, tx);
+      await appendEvent(tx, alarm.id, to, { ...data, by: actorOf(scope), acks: ackPaths(route) }, now);
       Object.assign(alarm, changes);
       const view = await loadAlarmView(tx, alarm);
       await PlatformEvents.append((text, values) => tx.query(text, values), [{ type: `alarm.${to}`, cicIds: alarmAudience(view), data: view }]);
-      return { alarm, view };
+      return { alarm, view, route };
     });
     this.events.committed();
-    const encoding = await this.encodingOf(alarm.deviceId);
-    await this.notifyDevice(alarm, to, encoding);
-    if (to === 'closed') await this.stopLocationReports(alarm.deviceId, encoding);
+    await this.notifyDevice(alarm, to, route);
+    if (to === 'closed') await this.stopLocationReports(alarm.deviceId, route.encoding);
     return view;
   }
 

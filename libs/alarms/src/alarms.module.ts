@@ -2,11 +2,12 @@ import { forwardRef, Module } from '@nestjs/common';
 import { DeviceLinkModule } from '@amr/runtime';
 import { AlarmService } from './alarm.service.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
+import { DeviceAcks } from './device-acks.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 @Module({
   imports: [DeviceLinkModule, forwardRef(() => WebhooksModule)],
-  providers: [AlarmService, DeliveryRecorder],
-  exports: [AlarmService, DeviceLinkModule],
+  providers: [AlarmService, DeliveryRecorder, DeviceAcks],
+  exports: [AlarmService, DeviceAcks, DeviceLinkModule],
 })
 export class AlarmsModule {}

@@ -1,6 +1,8 @@
 export { AlarmsModule } from './alarms.module.js';
 export { AlarmService } from './alarm.service.js';
 export type { DispatchDetails, EvidenceExport } from './alarm.service.js';
+export { DeviceAcks, ackPaths } from './device-acks.js';
+export type { AckRoute } from './device-acks.js';
 export { loadAlarmView, loadAlarmViews, buildAlarmView, caseFromRow, VIEW_POSITIONS, caseView, alarmAudience, iso, ALARM_STAGES } from './alarm-view.js';
 export type { AlarmView, AlarmStage, CaseView, PositionView, TimelineEntry, ServiceLevels } from './alarm-view.js';
 export { ADMIN, actorOf } from './scope.js';

@@ -64,6 +64,13 @@ export interface AmrConfig {
     /** Delay before retry n; the last one repeats. */
     readonly retryDelaysMs: readonly number[];
   };
+  /** The SMS path (CONTRACT §6; docs/sms-gateway.md). */
+  readonly sms: {
+    /** Bearer token of the SMS gateway on POST /api/v1/sms/inbound; unset: the route refuses everything (401). */
+    readonly gatewayToken: string | undefined;
+    /** Where acks sent by SMS are posted as `{to, text}`; unset: no ack goes out by SMS. */
+    readonly gatewayUrl: string | undefined;
+  };
   readonly nodeId: string;
   /** Wrong device secrets per source address (CONTRACT §1; broker/src/auth-throttle.ts). */
   readonly deviceAuth: {
@@ -168,6 +175,8 @@ export function loadConfig(env: Env = process.env): AmrConfig {
   if (adminToken !== undefined && adminToken !== '' && adminToken.length < 16) {
     throw new ConfigError('AMR_ADMIN_TOKEN', 'must be at least 16 characters');
   }
+  const smsToken = env.AMR_SMS_GATEWAY_TOKEN || undefined;
+  if (smsToken !== undefined && smsToken.length < 16) throw new ConfigError('AMR_SMS_GATEWAY_TOKEN', 'must be at least 16 characters');
   const mqttHost = env.MQTT_HOST || '0.0.0.0';
   const mqttPort = port(env, 'MQTT_PORT', 1883);
   const internalPassword = env.AMR_INTERNAL_SECRET || randomBytes(24).toString('base64url');
@@ -215,6 +224,7 @@ export function loadConfig(env: Env = process.env): AmrConfig {
       maxAttempts: positiveInt(env, 'AMR_WEBHOOK_MAX_ATTEMPTS', 20),
       retryDelaysMs: msList(env, 'AMR_WEBHOOK_RETRY_DELAYS_MS', [1_000, 2_000, 5_000, 15_000, 60_000, 300_000]),
     },
+    sms: { gatewayToken: smsToken, gatewayUrl: url(env, 'AMR_SMS_GATEWAY_URL', ['http:', 'https:']) },
     nodeId: env.AMR_NODE_ID || `node-${randomBytes(3).toString('hex')}`,
     deviceAuth: {
       maxFailures: positiveInt(env, 'AMR_AUTH_MAX_FAILURES', 5),

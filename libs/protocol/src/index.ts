@@ -52,3 +52,21 @@ export {
   withCommandId,
   type OutgoingCmd,
 } from './messages.js';
+export {
+  SMS_PREFIX,
+  SMS_MAX_LENGTH,
+  SMS_MAC_BYTES,
+  SMS_MAX_PAYLOAD_BYTES,
+  type DevicePath,
+  type SmsEnvelope,
+  type SmsAlarm,
+  smsKey,
+  smsMac,
+  splitSms,
+  verifySmsMac,
+  sealSms,
+  encodeSmsAlarm,
+  parseSmsAlarm,
+  encodeSmsAck,
+  readSmsAck,
+} from './sms.js';

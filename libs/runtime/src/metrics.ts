@@ -98,6 +98,24 @@ export class Metrics {
     buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
     registers: [this.registry],
   });
+  readonly smsReceived = new Counter({
+    name: 'amr_sms_received_total',
+    help: 'SMS texts posted by the SMS gateway to /api/v1/sms/inbound, by outcome (pressed or refused)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly smsRefused = new Counter({
+    name: 'amr_sms_refused_total',
+    help: 'SMS texts refused, no alarm: format, unknown-device, inactive, sender, mac, stale (a replayed press)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly smsSent = new Counter({
+    name: 'amr_sms_acks_total',
+    help: 'Acks sent by SMS through AMR_SMS_GATEWAY_URL, by outcome (sent, retried, failed: given up after the last attempt)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly httpErrors = new Counter({
     name: 'amr_http_errors_total',
     help: 'HTTP requests answered with an error status, by status',

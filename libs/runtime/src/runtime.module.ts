@@ -8,6 +8,7 @@ import { Metrics } from './metrics.js';
 import { PlatformEvents } from './events.js';
 import { BrokerAddress } from './broker-address.js';
 import { IngestPort } from './device-ingest.js';
+import { SmsGateway } from './sms-gateway.js';
 
 export interface RuntimeOptions {
   readonly config: AmrConfig;
@@ -18,7 +19,7 @@ export interface RuntimeOptions {
   readonly roles: readonly string[];
 }
 
-/** What every app of the platform is given: its configuration, database, metrics, event bus, broker address and device ingest port. */
+/** What every app of the platform is given: its configuration, database, metrics, event bus, broker address, device ingest port and SMS gateway. */
 @Global()
 @Module({})
 export class RuntimeModule implements OnApplicationShutdown {
@@ -40,10 +41,11 @@ export class RuntimeModule implements OnApplicationShutdown {
         { provide: BrokerAddress, useValue: new BrokerAddress(options.config) },
         { provide: IngestPort, useValue: new IngestPort() },
         { provide: NODE_ROLES, useValue: options.roles },
+        { provide: SmsGateway, inject: [AMR_CONFIG, Metrics], useFactory: (config: AmrConfig, metrics: Metrics) => new SmsGateway(config, metrics) },
         NodeRegistry,
         RedisProbe,
       ],
-      exports: [AMR_CONFIG, DATA_SOURCE, Metrics, PlatformEvents, BrokerAddress, IngestPort, NodeRegistry, RedisProbe],
+      exports: [AMR_CONFIG, DATA_SOURCE, Metrics, PlatformEvents, BrokerAddress, IngestPort, NodeRegistry, RedisProbe, SmsGateway],
     };
   }
 }

@@ -5,6 +5,7 @@ export {
   secretScheme,
   needsUpgrade,
   verifyDigest,
+  secretDigest,
   verifyScrypt,
   verifySecret,
   newToken,

@@ -55,6 +55,17 @@ export function needsUpgrade(stored: string): boolean {
   return secretScheme(stored) !== 'sha256';
 }
 
+/**
+ * The stored digest as bytes, SHA-256(secret): the key of the device's SMS MAC (CONTRACT §6), so
+ * the platform checks an SMS without knowing the secret. Null for a version-1 (scrypt) hash, which
+ * is replaced by the digest at the device's next MQTT connect.
+ */
+export function secretDigest(stored: string): Buffer | null {
+  if (secretScheme(stored) !== 'sha256') return null;
+  const hex = stored.slice(DIGEST_PREFIX.length);
+  return /^[0-9a-f]{64}$/.test(hex) ? Buffer.from(hex, 'hex') : null;
+}
+
 /** Checks a secret against a digest (`sha256$…`) in constant time; false for any other scheme. Costs one SHA-256. */
 export function verifyDigest(secret: string, stored: string): boolean {
   if (secretScheme(stored) !== 'sha256') return false;

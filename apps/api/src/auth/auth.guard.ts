@@ -9,12 +9,15 @@ import { AMR_CONFIG, DATA_SOURCE } from '@amr/runtime';
 import type { Scope } from '@amr/alarms';
 
 const ACCESS = 'amr:access';
-type Access = 'public' | 'admin';
+type Access = 'public' | 'admin' | 'sms-gateway';
 
 /** Open to anyone (GET /health). Every other route needs a bearer token. */
 export const Public = () => SetMetadata(ACCESS, 'public' satisfies Access);
 /** Administrators only (AMR_ADMIN_TOKEN); integrations get 403. */
 export const AdminOnly = () => SetMetadata(ACCESS, 'admin' satisfies Access);
+
+/** The SMS gateway only (AMR_SMS_GATEWAY_TOKEN); while that is unset, nobody (401). */
+export const SmsGatewayOnly = () => SetMetadata(ACCESS, 'sms-gateway' satisfies Access);
 
 /** The caller's scope, as established by AuthGuard. */
 export const CallerScope = createParamDecorator((_: unknown, ctx: ExecutionContext): Scope => {
@@ -23,7 +26,8 @@ export const CallerScope = createParamDecorator((_: unknown, ctx: ExecutionConte
 
 /**
  * Bearer-token authentication (CONTRACT §4): the admin token from AMR_ADMIN_TOKEN, or an
- * integration token, stored as SHA-256, scoped to one CIC. No anonymous access but /health.
+ * integration token, stored as SHA-256, scoped to one CIC; the SMS gateway's own token on its
+ * route. No anonymous access but /health.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -39,11 +43,19 @@ export class AuthGuard implements CanActivate {
     if (access === 'public') return true;
     const request = context.switchToHttp().getRequest<Request & { scope?: Scope }>();
     const token = bearer(request.headers.authorization);
+    if (access === 'sms-gateway') return this.smsGateway(token);
     const scope = await this.scopeOf(token);
     if (access === 'admin' && scope.kind !== 'admin') {
       throw new ForbiddenException('This route is for administrators (AMR_ADMIN_TOKEN); integration tokens cannot use it');
     }
     request.scope = scope;
+    return true;
+  }
+
+  private smsGateway(token: string): boolean {
+    const expected = this.config.sms.gatewayToken;
+    if (!expected) throw new UnauthorizedException('The SMS path is off: set AMR_SMS_GATEWAY_TOKEN to let an SMS gateway post presses');
+    if (!sameToken(token, expected)) throw new UnauthorizedException('Wrong SMS gateway token (AMR_SMS_GATEWAY_TOKEN)');
     return true;
   }
 

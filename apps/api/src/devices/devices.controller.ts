@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nes
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import type { Scope } from '@amr/alarms';
 import { AdminOnly, CallerScope } from '../auth/auth.guard.js';
-import { AssignDto, CreateDeviceDto, CreateDevicesBatchDto, DeviceSettingsDto, ListDevicesQuery, RenewDto } from './devices.dto.js';
+import { AssignDto, CreateDeviceDto, CreateDevicesBatchDto, ListDevicesQuery, RenewDto, UpdateDeviceDto } from './devices.dto.js';
 import { DevicesService } from './devices.service.js';
 
 @ApiTags('devices')
@@ -40,7 +40,7 @@ export class DevicesController {
   }
 
   @Patch(':id')
-  update(@CallerScope() scope: Scope, @Param('id') id: string, @Body() dto: DeviceSettingsDto) {
+  update(@CallerScope() scope: Scope, @Param('id') id: string, @Body() dto: UpdateDeviceDto) {
     return this.devices.update(scope, id, dto);
   }
 

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { E164, E164_MESSAGE } from '../sms/sms.dto.js';
 
 export class DeviceSettingsDto {
   @ApiPropertyOptional({ description: 'Expected heartbeat interval, seconds (at least AMR_MIN_HEARTBEAT_S, default 60)', example: 3600 })
@@ -10,6 +11,13 @@ export class DeviceSettingsDto {
   @ApiPropertyOptional({ description: 'Silence tolerated beyond the heartbeat interval before an alert, seconds', example: 600 })
   @IsOptional() @IsInt() @Min(0) @Max(24 * 3600)
   graceS?: number;
+}
+
+/** PATCH /devices/{id}: settings, and the SIM's number for the SMS path (null removes it). */
+export class UpdateDeviceDto extends DeviceSettingsDto {
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'The SIM\'s number, E.164: the only sender whose SMS presses are accepted (CONTRACT §6); null removes it', example: '+32470123456' })
+  @IsOptional() @ValidateIf((_, v) => v !== null) @Matches(E164, { message: `msisdn ${E164_MESSAGE}` })
+  msisdn?: string | null;
 }
 
 /** Hardware identity, as printed on the box and the SIM. */
@@ -29,6 +37,10 @@ export class HardwareIdentityDto extends DeviceSettingsDto {
   @ApiPropertyOptional({ description: 'Firmware version it shipped with', example: '1.0.0' })
   @IsOptional() @IsString() @Length(1, 32)
   fw?: string;
+
+  @ApiPropertyOptional({ description: 'The SIM\'s number, E.164: the only sender whose SMS presses are accepted (CONTRACT §6)', example: '+32470123456' })
+  @IsOptional() @Matches(E164, { message: `msisdn ${E164_MESSAGE}` })
+  msisdn?: string;
 }
 
 export class CreateDeviceDto extends HardwareIdentityDto {
@@ -69,6 +81,13 @@ export class CreateDevicesBatchDto {
   @ApiPropertyOptional({ description: 'Length of the grants with `caseIds`, months (default AMR_GRANT_MONTHS)', example: 6 })
   @IsOptional() @IsInt() @Min(1) @Max(60)
   grantMonths?: number;
+
+  @ApiPropertyOptional({ type: [String], description: 'The SIMs\' numbers (E.164), one per device in order: as many entries as devices' })
+  @IsOptional()
+  @IsArray({ message: 'msisdns must be an array of E.164 numbers' })
+  @ArrayMaxSize(MAX_BATCH)
+  @Matches(E164, { each: true, message: `each entry of msisdns ${E164_MESSAGE}` })
+  msisdns?: string[];
 }
 
 export class AssignDto extends DeviceSettingsDto {

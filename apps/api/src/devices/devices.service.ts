@@ -7,7 +7,7 @@ import { hashSecret, newSecret } from '@amr/security';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DATA_SOURCE, DeviceLink } from '@amr/runtime';
 import { actorOf, alertView, iso, type Scope } from '@amr/alarms';
-import type { AssignDto, CreateDeviceDto, CreateDevicesBatchDto, DeviceSettingsDto, HardwareIdentityDto, ListDevicesQuery, RenewDto } from './devices.dto.js';
+import type { AssignDto, CreateDeviceDto, CreateDevicesBatchDto, DeviceSettingsDto, HardwareIdentityDto, ListDevicesQuery, RenewDto, UpdateDeviceDto } from './devices.dto.js';
 
 /** CONTRACT §4 device health, with the device's identity, grant and open technical alerts. */
 export interface DeviceHealth {
@@ -25,6 +25,8 @@ export interface DeviceHealth {
   imei: string | null;
   iccid: string | null;
   model: string | null;
+  /** The SIM's number (E.164) for the SMS path, null when none is registered. */
+  msisdn: string | null;
   assignedAt: string | null;
   grantExpiresAt: string | null;
   /** assigned to a case, active, grant running: the platform raises alerts for it */
@@ -68,6 +70,7 @@ export class DevicesService {
       if (dto.imei && (await tx.exists(Device, { where: { imei: dto.imei } }))) {
         throw new ConflictException(`A device with IMEI ${dto.imei} is already registered`);
       }
+      await msisdnsFree(tx, dto.msisdn ? [dto.msisdn] : []);
       await this.insertDevices(tx, scope, [{ id: deviceId, secret, protectionCase, identity: dto, grantMonths: dto.grantMonths }]);
     });
     return { deviceId, secret, caseId: dto.caseId ?? null };
@@ -79,14 +82,18 @@ export class DevicesService {
    */
   async createBatch(scope: Scope, dto: CreateDevicesBatchDto): Promise<ProvisionedDevice[]> {
     const caseIds = batchCaseIds(dto);
+    if (dto.msisdns && dto.msisdns.length !== caseIds.length) {
+      throw new BadRequestException(`msisdns has ${dto.msisdns.length} entries for ${caseIds.length} devices: give one per device, or none`);
+    }
     const secrets = caseIds.map(() => newSecret());
     const ids = await this.db.transaction(async (tx) => {
       const cases = await this.openCases(tx, caseIds.filter((id): id is string => id !== null));
+      await msisdnsFree(tx, dto.msisdns ?? []);
       const ids = await freeDeviceIds(tx, caseIds.length);
       await this.insertDevices(
         tx,
         scope,
-        ids.map((id, i) => ({ id, secret: secrets[i]!, protectionCase: caseIds[i] ? cases.get(caseIds[i])! : null, identity: {}, grantMonths: dto.grantMonths })),
+        ids.map((id, i) => ({ id, secret: secrets[i]!, protectionCase: caseIds[i] ? cases.get(caseIds[i])! : null, identity: { msisdn: dto.msisdns?.[i] }, grantMonths: dto.grantMonths })),
       );
       return ids;
     });
@@ -111,10 +118,11 @@ export class DevicesService {
         iccid: identity.iccid ?? null,
         model: identity.model ?? null,
         fw: identity.fw ?? null,
+        msisdn: identity.msisdn ?? null,
         ...grant,
         ...compact({ heartbeatS: identity.heartbeatS ?? protectionCase?.heartbeatS ?? undefined, graceS: identity.graceS ?? protectionCase?.graceS ?? undefined }),
       };
-      const details = compact({ imei: identity.imei, iccid: identity.iccid, model: identity.model, fw: identity.fw, heartbeatS: identity.heartbeatS, graceS: identity.graceS });
+      const details = compact({ imei: identity.imei, iccid: identity.iccid, model: identity.model, fw: identity.fw, msisdn: identity.msisdn, heartbeatS: identity.heartbeatS, graceS: identity.graceS });
       const events = [{ deviceId: id, actor, type: 'provisioned', details, at: now }];
       if (protectionCase) events.push({ deviceId: id, actor, type: 'assigned', details: grantDetails(grant), at: now });
       return { device, events };
@@ -148,15 +156,19 @@ export class DevicesService {
     return { total, limit, offset, items: await this.toHealth(devices) };
   }
 
-  /** Settings; a new heartbeat interval is also sent to the button (`config hb`), tracked like any command. */
-  async update(scope: Scope, id: string, dto: DeviceSettingsDto): Promise<DeviceHealth> {
+  /**
+   * Settings and the SIM's number; a new heartbeat interval is also sent to the button (`config
+   * hb`), tracked like any command.
+   */
+  async update(scope: Scope, id: string, dto: UpdateDeviceDto): Promise<DeviceHealth> {
     this.checkSettings(dto);
     const before = await this.db.transaction(async (tx) => {
       const device = await this.find(tx, id, true);
-      const changes = compact({ heartbeatS: dto.heartbeatS, graceS: dto.graceS });
+      const changes = compact({ heartbeatS: dto.heartbeatS, graceS: dto.graceS, msisdn: dto.msisdn === device.msisdn ? undefined : dto.msisdn });
       if (Object.keys(changes).length === 0) return device;
+      if (changes.msisdn) await msisdnsFree(tx, [changes.msisdn]);
       await tx.update(Device, { id }, changes);
-      await record(tx, id, scope, 'settings', { ...changes, before: { heartbeatS: device.heartbeatS, graceS: device.graceS } });
+      await record(tx, id, scope, 'settings', { ...changes, before: compact({ heartbeatS: device.heartbeatS, graceS: device.graceS, msisdn: 'msisdn' in changes ? device.msisdn : undefined }) });
       return device;
     });
     await this.configureHeartbeat(scope, before, dto.heartbeatS);
@@ -363,6 +375,7 @@ export class DevicesService {
       imei: d.imei ?? null,
       iccid: d.iccid ?? null,
       model: d.model ?? null,
+      msisdn: d.msisdn ?? null,
       assignedAt: iso(d.assignedAt),
       grantExpiresAt: iso(d.grantExpiresAt),
       supervised: d.active && !!d.caseId && (!d.grantExpiresAt || d.grantExpiresAt.getTime() > now),
@@ -399,6 +412,15 @@ async function freeDeviceIds(tx: EntityManager, n: number): Promise<string[]> {
     if (taken.length === 0) return [...ids];
     for (const { id } of taken) ids.delete(id);
   }
+}
+
+/** A number registered to one device at most (CONTRACT §6: the sender names the device): 409 otherwise. */
+async function msisdnsFree(tx: EntityManager, msisdns: readonly string[]): Promise<void> {
+  if (msisdns.length === 0) return;
+  const repeated = msisdns.filter((m, i) => msisdns.indexOf(m) !== i);
+  if (repeated.length) throw new ConflictException(`msisdns lists ${listed([...new Set(repeated)])} more than once: one number per device`);
+  const taken: { id: string; msisdn: string }[] = await tx.query(`SELECT id, msisdn FROM devices WHERE msisdn = ANY($1)`, [[...msisdns]]);
+  if (taken.length) throw new ConflictException(`${listed(taken.map((t) => `${t.msisdn} (device ${t.id})`))} already registered: one number per device`);
 }
 
 /** Ids for a message: the first ten, and how many more. */

@@ -1,8 +1,9 @@
 import { describe, expect, it, jest } from '@jest/globals';
-import { encodePayload, parseAck, type AckMessage, type Encoding } from '@amr/protocol';
+import type { DataSource } from 'typeorm';
+import { encodePayload, parseAck, readSmsAck, smsKey, type AckMessage, type Encoding } from '@amr/protocol';
 import { loadConfig } from '@amr/config';
-import { Metrics, type DeviceLink } from '@amr/runtime';
-import type { AlarmService } from '@amr/alarms';
+import { Metrics, type DeviceLink, type SmsGateway } from '@amr/runtime';
+import { DeviceAcks, type AlarmService } from '@amr/alarms';
 import { AlarmPipeline } from './alarm.pipeline.js';
 import type { PressStore } from './press-store.js';
 
@@ -11,13 +12,24 @@ function recordingLink() {
   const sent: { deviceId: string; encoding: Encoding; ack: AckMessage }[] = [];
   const link = {
     sendAck: async (deviceId: string, encoding: Encoding, ack: AckMessage) => void sent.push({ deviceId, encoding, ack }),
+    sendCommand: async () => undefined,
   } as unknown as DeviceLink;
   return { link, sent };
 }
 
-function pipelineWith(store: Pick<PressStore, 'store'>, link: DeviceLink, metrics = new Metrics({ processMetrics: false })) {
-  return new AlarmPipeline(loadConfig({}), link, {} as AlarmService, store as PressStore, metrics);
+/** An SMS gateway that records the texts it was given. */
+function recordingGateway() {
+  const texts: { to: string; text: string }[] = [];
+  const gateway = { enabled: true, send: async (to: string, text: string) => (texts.push({ to, text }), { sent: true, attempts: 1 }) } as unknown as SmsGateway;
+  return { gateway, texts };
 }
+
+function pipelineWith(store: Pick<PressStore, 'store'>, link: DeviceLink, metrics = new Metrics({ processMetrics: false }), gateway = recordingGateway().gateway) {
+  const acks = new DeviceAcks({} as DataSource, link, gateway);
+  return new AlarmPipeline(loadConfig({}), link, {} as AlarmService, store as PressStore, acks, metrics);
+}
+
+const KEY = smsKey('k7Qm2xV9pL4sT8wZ1cR6nB3yH5jD0fGa');
 
 describe(AlarmPipeline.name, () => {
   it('answers `rejected`, never `received`, when the press could not be stored', async () => {
@@ -39,5 +51,32 @@ describe(AlarmPipeline.name, () => {
     expect(sent[0]!.ack).toMatchObject({ stage: 'rejected', seq: 3 });
     expect(sent[0]!.ack.reason).toMatch(/bat/);
     expect(parseAck(encodePayload(sent[0]!.ack, 'cbor')).ok).toBe(true);
+  });
+
+  it('answers a press that came by SMS by SMS to its number, and over MQTT', async () => {
+    const { link, sent } = recordingLink();
+    const { gateway, texts } = recordingGateway();
+    const store = { store: jest.fn<PressStore['store']>(async () => ({ kind: 'retransmission' as const, seq: 4, alarm: { id: 'a-1', deviceId: 'btn-1', stage: 'received' as const, pressCount: 1, retransmissions: 1, lastSeq: 4, flags: [] } })) };
+    const result = await pipelineWith(store, link, undefined, gateway).handleSms('btn-1', { seq: 4, kind: 'panic' }, { to: '+32470000001', key: KEY });
+    expect(result).toEqual({ kind: 'retransmission', alarmId: 'a-1', stage: 'received' });
+    expect(store.store).toHaveBeenCalledWith(expect.objectContaining({ path: 'sms', acks: ['mqtt', 'sms'], encoding: 'cbor' }));
+    expect(sent.map((s) => s.ack.stage)).toEqual(['received']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(texts).toHaveLength(1);
+    expect(texts[0]!.to).toBe('+32470000001');
+    const ack = readSmsAck(texts[0]!.text, KEY);
+    expect(ack.ok && ack.value).toMatchObject({ stage: 'received', seq: 4, alarm: 'a-1', vib: 'short' });
+  });
+
+  it('sends nothing for a replayed SMS press and counts it', async () => {
+    const { link, sent } = recordingLink();
+    const { gateway, texts } = recordingGateway();
+    const metrics = new Metrics({ processMetrics: false });
+    const store = { store: jest.fn<PressStore['store']>(async () => ({ kind: 'stale' as const, seq: 2, lastSeq: 5 })) };
+    const result = await pipelineWith(store, link, metrics, gateway).handleSms('btn-1', { seq: 2, kind: 'panic' }, { to: '+32470000001', key: KEY });
+    expect(result).toEqual({ kind: 'stale', lastSeq: 5 });
+    expect(sent).toHaveLength(0);
+    expect(texts).toHaveLength(0);
+    expect(await metrics.total('amr_device_messages_rejected_total', { channel: 'sms', code: 'stale' })).toBe(1);
   });
 });

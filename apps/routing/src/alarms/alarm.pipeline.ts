@@ -1,10 +1,17 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { makeAck, parseAlarm } from '@amr/protocol';
+import { makeAck, parseAlarm, type AlarmMessage, type DevicePath } from '@amr/protocol';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DeviceLink, Metrics } from '@amr/runtime';
-import { AlarmService, type AlarmStage } from '@amr/alarms';
+import { AlarmService, DeviceAcks, ackPaths, type AckRoute, type AlarmStage } from '@amr/alarms';
 import { PressStore, type PressOutcome } from './press-store.js';
 import { KeyedThrottle } from '../ingest/keyed-throttle.js';
+
+/** What became of a press, for a caller that answers someone other than the device (the SMS gateway). */
+export type PressResult =
+  | { kind: 'new' | 'joined' | 'retransmission'; alarmId: string; stage: string }
+  | { kind: 'refused'; reason: string }
+  | { kind: 'stale'; lastSeq: number }
+  | { kind: 'unavailable' };
 
 /** An open alarm collecting presses is announced at most this often (the CIC sees the count grow). */
 const PRESSED_ANNOUNCE_MS = 1_000;
@@ -18,6 +25,9 @@ const PRESSED_ANNOUNCE_MS = 1_000;
  * handled one at a time and in order, different devices' concurrently, and the device's PUBACK is
  * sent only when this returns — after the commit. A crash before the commit leaves the press
  * unacknowledged, so the device sends it again, and the (device, seq) dedupe keeps it one alarm.
+ *
+ * A press that came by SMS (checked by SmsIntake) enters at step 2 and is answered on its own path
+ * too (DeviceAcks): one pipeline, so (device, seq) is one press whichever path brought it.
  *
  * Dedupe, route and persist happen in PressStore, which stores the presses arriving together in
  * one transaction (group commit); each press is still decided and answered on its own. `received`
@@ -41,11 +51,12 @@ export class AlarmPipeline implements OnApplicationShutdown {
     private readonly link: DeviceLink,
     private readonly alarms: AlarmService,
     private readonly store: PressStore,
+    private readonly acks: DeviceAcks,
     private readonly metrics: Metrics,
   ) {}
 
+  /** A press published over MQTT: answered over MQTT, in its encoding. */
   async handle(deviceId: string, payload: Buffer, receivedAt = new Date()): Promise<void> {
-    const started = process.hrtime.bigint();
     this.metrics.deviceMessages.inc({ channel: 'alarm' });
 
     // 1. validate — bad input is answered, counted, and goes no further (CONTRACT §3).
@@ -56,39 +67,59 @@ export class AlarmPipeline implements OnApplicationShutdown {
       await this.link.sendAck(deviceId, encoding, makeAck('rejected', { seq: parsed.seq, reason: parsed.error.message }));
       return;
     }
-    const { message: press, encoding } = parsed;
+    await this.process(deviceId, parsed.message, { path: 'mqtt', reply: this.acks.replyRoute(parsed.encoding, null) }, receivedAt);
+  }
+
+  /**
+   * A press that came by SMS, its text and sender already checked (SmsIntake): the same steps from
+   * dedupe on, answered by SMS to the device's number and over MQTT. Resolves with what became of
+   * it; `stale` is a replayed text (nothing stored, nothing sent).
+   */
+  handleSms(deviceId: string, press: AlarmMessage, sms: NonNullable<AckRoute['sms']>, receivedAt = new Date()): Promise<PressResult> {
+    this.metrics.deviceMessages.inc({ channel: 'sms' });
+    return this.process(deviceId, press, { path: 'sms', reply: this.acks.replyRoute('cbor', sms) }, receivedAt);
+  }
+
+  private async process(deviceId: string, press: AlarmMessage, via: { path: DevicePath; reply: AckRoute }, receivedAt: Date): Promise<PressResult> {
+    const started = process.hrtime.bigint();
+    const { reply } = via;
+    const channel = via.path === 'sms' ? 'sms' : 'alarm';
 
     // 2–4. dedupe → route → persist, committed with the other presses of the moment.
     let outcome: PressOutcome;
     try {
-      outcome = await this.store.store({ deviceId, press, encoding, receivedAt });
+      outcome = await this.store.store({ deviceId, press, encoding: reply.encoding, receivedAt, path: via.path, acks: ackPaths(reply) });
     } catch (err) {
       // Nothing was stored: the button is told at once (long vibration) and will press/retransmit
       // again; `received` would be a lie.
       this.logger.error(`${deviceId}: press ${press.seq} not stored: ${String(err)}`);
-      this.metrics.deviceMessagesRejected.inc({ channel: 'alarm', code: 'unavailable' });
-      await this.link.sendAck(deviceId, encoding, makeAck('rejected', { seq: press.seq, reason: 'platform unavailable: press again' }));
-      return;
+      this.metrics.deviceMessagesRejected.inc({ channel, code: 'unavailable' });
+      await this.acks.send(deviceId, makeAck('rejected', { seq: press.seq, reason: 'platform unavailable: press again' }), reply);
+      return { kind: 'unavailable' };
+    }
+    if (outcome.kind === 'stale') {
+      this.metrics.deviceMessagesRejected.inc({ channel, code: 'stale' });
+      return { kind: 'stale', lastSeq: outcome.lastSeq };
     }
     if (outcome.kind === 'refused') {
-      this.metrics.deviceMessagesRejected.inc({ channel: 'alarm', code: 'refused' });
-      await this.link.sendAck(deviceId, encoding, makeAck('rejected', { seq: outcome.seq, reason: outcome.reason }));
-      return;
+      this.metrics.deviceMessagesRejected.inc({ channel, code: 'refused' });
+      await this.acks.send(deviceId, makeAck('rejected', { seq: outcome.seq, reason: outcome.reason }), reply);
+      return { kind: 'refused', reason: outcome.reason };
     }
     const { alarm, seq } = outcome;
     this.metrics.presses.inc({ outcome: outcome.kind, kind: press.kind });
 
     // 5. ack — `received`, and the alarm's later stage if an operator has already moved it.
-    await this.link.sendAck(deviceId, encoding, makeAck('received', { seq, alarm: alarm.id }));
+    await this.acks.send(deviceId, makeAck('received', { seq, alarm: alarm.id }), reply);
     this.metrics.pressToReceived.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    if (alarm.stage !== 'received') await this.alarms.notifyDevice(alarm, alarm.stage as AlarmStage, encoding);
+    if (alarm.stage !== 'received') await this.alarms.notifyDevice(alarm, alarm.stage as AlarmStage, reply);
 
     // 6. deliver — to the integrations of the CIC the alarm was routed to (and of its home CIC).
     switch (outcome.kind) {
       case 'new': {
         // `alarm.received` was written to the event log with the alarm: the streams have it.
         // The button reports its position every locEvery seconds until the alarm is closed.
-        await this.link.sendCommand(deviceId, encoding, { cmd: 'config', locEvery: this.config.alarms.locEveryS }).catch((err: unknown) => {
+        await this.link.sendCommand(deviceId, reply.encoding, { cmd: 'config', locEvery: this.config.alarms.locEveryS }).catch((err: unknown) => {
           this.logger.error(`${deviceId}: location period not sent: ${String(err)}`);
         });
         break;
@@ -99,6 +130,7 @@ export class AlarmPipeline implements OnApplicationShutdown {
       case 'retransmission':
         break; // the same press: the CICs already have it
     }
+    return { kind: outcome.kind, alarmId: alarm.id, stage: alarm.stage };
   }
 
   onApplicationShutdown(): void {

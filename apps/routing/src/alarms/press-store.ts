@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { Alarm, GroupCommit, inTransaction, type ProtectionCase, type Sql } from '@amr/persistence';
-import type { AlarmMessage, Encoding } from '@amr/protocol';
+import type { AlarmMessage, DevicePath, Encoding } from '@amr/protocol';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DATA_SOURCE, Metrics, PlatformEvents, eventRows, insertEventsSql, type PlatformEvent } from '@amr/runtime';
 import { alarmAudience, buildAlarmView, caseFromRow, chainEntries, type AlarmView, type PositionView } from '@amr/alarms';
@@ -15,6 +15,9 @@ export interface PressInput {
   readonly press: AlarmMessage;
   readonly encoding: Encoding;
   readonly receivedAt: Date;
+  /** The path it came by, and the paths its ack takes (the timeline records both). */
+  readonly path: DevicePath;
+  readonly acks: readonly DevicePath[];
 }
 
 /** An existing alarm as a press that joins or repeats it needs it. */
@@ -24,7 +27,9 @@ export type StoredAlarm = Pick<Alarm, 'id' | 'deviceId' | 'stage' | 'pressCount'
 export type PressOutcome =
   | { kind: 'new'; alarm: Alarm; seq: number; protectionCase: ProtectionCase; route: RouteDecision; view: AlarmView }
   | { kind: 'joined' | 'retransmission'; alarm: StoredAlarm; seq: number }
-  | { kind: 'refused'; seq: number; reason: string };
+  | { kind: 'refused'; seq: number; reason: string }
+  /** An SMS press whose seq does not move past the device's newest press and is no retransmission: a replayed text. */
+  | { kind: 'stale'; seq: number; lastSeq: number };
 
 type TimelineRow = ReturnType<typeof chainEntries>[number];
 
@@ -121,6 +126,7 @@ export class PressStore {
 
     for (const [i, input] of inputs.entries()) {
       const { deviceId, press, receivedAt: now } = input;
+      const paths = { path: input.path, acks: input.acks };
       const row = found.get(i);
       if (!row) {
         outcomes.push(wait ? { kind: 'refused', seq: press.seq, reason: 'unknown device' } : { kind: 'busy' });
@@ -130,7 +136,7 @@ export class PressStore {
       // dedupe — the same (device, seq) again is the same press: same alarm id, `received` again.
       const earlier = row.rt_alarm_id ? existing.get(row.rt_alarm_id) : undefined;
       if (earlier && this.isRetransmission(row, earlier, press, now)) {
-        if (earlier.retransmissions < TIMELINE_RETRANSMISSIONS) writes.event(earlier.id, 'retransmission', { seq: press.seq }, now);
+        if (earlier.retransmissions < TIMELINE_RETRANSMISSIONS) writes.event(earlier.id, 'retransmission', { seq: press.seq, ...paths }, now);
         earlier.retransmissions += 1;
         writes.retransmitted.push({ id: earlier.id });
         writes.device(input, false);
@@ -141,7 +147,14 @@ export class PressStore {
       // A seq that does not move forward (a counter reset, a replaced device) is still an alarm,
       // flagged for the operator (CONTRACT §3 ack).
       const lastSeq = row.last_alarm_seq == null ? null : Number(row.last_alarm_seq);
-      const flags = lastSeq != null && press.seq <= lastSeq ? ['unexpected-seq'] : [];
+      const backwards = lastSeq != null && press.seq <= lastSeq;
+      // Over MQTT the connection is authenticated, so such a press is the button's (flagged, above).
+      // An SMS can be captured and sent again by anyone: it must move forward (CONTRACT §6).
+      if (backwards && input.path === 'sms') {
+        outcomes.push({ kind: 'stale', seq: press.seq, lastSeq });
+        continue;
+      }
+      const flags = backwards ? ['unexpected-seq'] : [];
       const open = row.open_id ? existing.get(row.open_id) : undefined;
 
       if (open && open.stage !== 'closed') {
@@ -150,7 +163,7 @@ export class PressStore {
         open.lastSeq = press.seq;
         open.flags = [...new Set([...open.flags, ...flags])];
         if (open.pressCount <= TIMELINE_PRESSES) {
-          writes.event(open.id, 'press', { seq: press.seq, pressCount: open.pressCount, ...(flags.length ? { flags } : {}) }, now);
+          writes.event(open.id, 'press', { seq: press.seq, pressCount: open.pressCount, ...paths, ...(flags.length ? { flags } : {}) }, now);
         }
         writes.joined.push({ id: open.id, seq: press.seq, at: now.toISOString(), flags });
         writes.press(open.id, input);
@@ -196,7 +209,7 @@ export class PressStore {
         nextEscalationAt: new Date(now.getTime() + this.config.alarms.deliveryTimeoutS * 1000),
       });
       const timeline = chainEntries(alarm.id, null, [
-        { type: 'received', data: { seq: press.seq, ...(press.ts ? { deviceTs: press.ts } : {}), ...(flags.length ? { flags } : {}) } },
+        { type: 'received', data: { seq: press.seq, ...paths, ...(press.ts ? { deviceTs: press.ts } : {}), ...(flags.length ? { flags } : {}) } },
         { type: 'routed', data: { ...route } },
       ], now);
       // The CICs' copy, built from what is written and announced in the same transaction.
@@ -322,7 +335,7 @@ class Writes {
   }
 
   /** What a press tells about its device: it is alive, where it is, its battery and signal. */
-  device({ deviceId, press, encoding, receivedAt }: PressInput, advancesSeq: boolean): void {
+  device({ deviceId, press, encoding, receivedAt, path }: PressInput, advancesSeq: boolean): void {
     this.devices.push({
       id: deviceId,
       encoding,
@@ -331,6 +344,7 @@ class Writes {
       rsrp: press.cell?.rsrp ?? null,
       last_position: press.loc ?? null,
       last_alarm_seq: advancesSeq ? press.seq : null,
+      sms_contact_at: path === 'sms' ? receivedAt.toISOString() : null,
     });
   }
 
@@ -393,8 +407,10 @@ class Writes {
        UPDATE devices d SET encoding = x.encoding, last_seen_at = x.last_seen_at,
               battery = coalesce(x.battery, d.battery), rsrp = coalesce(x.rsrp, d.rsrp),
               last_position = coalesce(x.last_position, d.last_position),
-              last_alarm_seq = coalesce(x.last_alarm_seq, d.last_alarm_seq)
-         FROM jsonb_to_recordset($7::jsonb) AS x(id text, encoding text, last_seen_at timestamptz, battery integer, rsrp real, last_position jsonb, last_alarm_seq bigint)
+              last_alarm_seq = coalesce(x.last_alarm_seq, d.last_alarm_seq),
+              sms_contact_at = coalesce(x.sms_contact_at, d.sms_contact_at)
+         FROM jsonb_to_recordset($7::jsonb) AS x(id text, encoding text, last_seen_at timestamptz, battery integer, rsrp real, last_position jsonb, last_alarm_seq bigint,
+                                                 sms_contact_at timestamptz)
         WHERE d.id = x.id`,
       [...[alarms, this.joined, this.retransmitted, events, this.presses, this.positions, this.devices].map((rows) => JSON.stringify(rows)), eventRows(this.announced)],
     );

@@ -1,7 +1,8 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { DownChannel, UpChannel } from '@amr/protocol';
+import type { AlarmMessage, DownChannel, UpChannel } from '@amr/protocol';
+import type { AckRoute } from '@amr/alarms';
 import { DeviceFlooding, IngestPort, Metrics, type DeviceIngest } from '@amr/runtime';
-import { AlarmPipeline } from '../alarms/alarm.pipeline.js';
+import { AlarmPipeline, type PressResult } from '../alarms/alarm.pipeline.js';
 import { TelemetryService } from '../telemetry/telemetry.service.js';
 import { FloodingAlerts } from '../supervision/flooding-alerts.js';
 import { DeviceLanes } from './device-lanes.js';
@@ -66,6 +67,15 @@ export class DeviceIntake implements DeviceIngest, OnModuleInit, OnModuleDestroy
       }
       throw err;
     }
+  }
+
+  /**
+   * A press that came by SMS (SmsIntake), on the device's own lane like its MQTT messages: in this
+   * process, one device's presses never share a batch whichever path they took.
+   */
+  smsPress(deviceId: string, press: AlarmMessage, sms: NonNullable<AckRoute['sms']>): Promise<PressResult> {
+    const receivedAt = new Date();
+    return this.lanes.run(deviceId, () => this.alarms.handleSms(deviceId, press, sms, receivedAt));
   }
 
   /**

@@ -17,6 +17,6 @@ import { Reminders } from './reminders.js';
 @Module({
   imports: [AlarmsModule],
   providers: [DeviceIntake, AlarmPipeline, PressStore, CicRouter, TelemetryService, TelemetryStore, PendingCommands, Reminders, FloodingAlerts],
-  exports: [FloodingAlerts],
+  exports: [FloodingAlerts, DeviceIntake],
 })
 export class IngestModule {}

@@ -42,8 +42,8 @@ describe(Reminders.name, () => {
     expect(statements).toEqual([{ name: 'reminder-open-alarms', values: [['btn-a', 'btn-b', 'btn-c']] }]);
     expect(resendAll.mock.calls).toEqual([[['btn-a', 'btn-d']]]);
     expect(notifyDevice.mock.calls).toEqual([
-      [{ id: 'alarm-1', deviceId: 'btn-a', lastSeq: 12 }, 'accepted', 'json'],
-      [{ id: 'alarm-2', deviceId: 'btn-c', lastSeq: 3 }, 'received', 'cbor'],
+      [{ id: 'alarm-1', deviceId: 'btn-a', lastSeq: 12 }, 'accepted', { encoding: 'json', sms: null }],
+      [{ id: 'alarm-2', deviceId: 'btn-c', lastSeq: 3 }, 'received', { encoding: 'cbor', sms: null }],
     ]);
   });
 

@@ -59,10 +59,10 @@ export class Reminders {
   }
 
   /**
-   * Each device's latest alarm, told again at its current stage (AlarmService sends every stage's
-   * ack): while it is open, and as `closed` for CLOSED_REMINDER_MINUTES after it closed, so that a
-   * device whose queued acks were lost (a session or a Redis that lost its data) still learns how
-   * its press ended.
+   * Each device's latest alarm, told again at its current stage over MQTT (it has just subscribed;
+   * AlarmService sends every stage's ack): while it is open, and as `closed` for
+   * CLOSED_REMINDER_MINUTES after it closed, so that a device whose queued acks were lost (a session
+   * or a Redis that lost its data) still learns how its press ended.
    */
   private async remindStages(deviceIds: readonly string[]): Promise<void> {
     if (deviceIds.length === 0) return;
@@ -77,7 +77,7 @@ export class Reminders {
       [deviceIds, CLOSED_REMINDER_MINUTES],
     )) as unknown as LatestAlarmRow[];
     await Promise.all(
-      open.map((a) => this.alarms.notifyDevice({ id: a.id, deviceId: a.device_id, lastSeq: Number(a.last_seq) }, a.stage, a.encoding)),
+      open.map((a) => this.alarms.notifyDevice({ id: a.id, deviceId: a.device_id, lastSeq: Number(a.last_seq) }, a.stage, { encoding: a.encoding, sms: null })),
     );
   }
 

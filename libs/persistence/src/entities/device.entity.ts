@@ -23,6 +23,7 @@ export interface DevicePosition {
 @Check('devices_grace_s_check', `grace_s >= 0`)
 @Index('devices_case_id_idx', ['caseId'])
 @Unique('devices_imei_key', ['imei'])
+@Unique('devices_msisdn_key', ['msisdn'])
 export class Device {
   @PrimaryColumn({ name: 'id', type: 'text', primaryKeyConstraintName: 'devices_pkey' })
   id: string;
@@ -91,6 +92,14 @@ export class Device {
 
   @Column({ name: 'model', type: 'text', nullable: true })
   model: string | null;
+
+  /** The SIM's phone number (E.164, e.g. +32470123456): the only sender whose SMS presses are accepted (CONTRACT §6). */
+  @Column({ name: 'msisdn', type: 'text', nullable: true })
+  msisdn: string | null;
+
+  /** When its newest press came by SMS; acks follow the SMS path while this is newer than its MQTT connection. */
+  @Column({ name: 'sms_contact_at', type: 'timestamptz', nullable: true })
+  smsContactAt: Date | null;
 
   /** When it was assigned to its current case; supervision counts from here for a device never heard. */
   @Column({ name: 'assigned_at', type: 'timestamptz', nullable: true })
