@@ -27,7 +27,7 @@ function remindersWith(db: DataSource) {
 }
 
 describe(Reminders.name, () => {
-  it('reminds the devices that subscribe together with one read of open alarms and one of commands', async () => {
+  it('reminds the devices that subscribe together with one read of latest alarms and one of commands', async () => {
     const { db, statements } = fakeDb([
       { id: 'alarm-1', device_id: 'btn-a', stage: 'accepted', last_seq: '12', encoding: 'json' },
       { id: 'alarm-2', device_id: 'btn-c', stage: 'received', last_seq: 3, encoding: 'cbor' },
@@ -39,7 +39,7 @@ describe(Reminders.name, () => {
       reminders.remind('btn-c', ['ack']),
       reminders.remind('btn-d', ['cmd']),
     ]);
-    expect(statements).toEqual([{ name: 'reminder-open-alarms', values: [['btn-a', 'btn-b', 'btn-c']] }]);
+    expect(statements).toEqual([{ name: 'reminder-latest-alarms', values: [['btn-a', 'btn-b', 'btn-c'], 10] }]);
     expect(resendAll.mock.calls).toEqual([[['btn-a', 'btn-d']]]);
     expect(notifyDevice.mock.calls).toEqual([
       [{ id: 'alarm-1', deviceId: 'btn-a', lastSeq: 12 }, 'accepted', { encoding: 'json', sms: null }],
