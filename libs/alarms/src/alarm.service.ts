@@ -4,7 +4,7 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { Alarm, AlarmEvent, Device, GroupCommit } from '@amr/persistence';
 import { makeAck, type AckStage, type Encoding } from '@amr/protocol';
 import { DATA_SOURCE, DeviceLink, PlatformEvents, type PlatformEventType } from '@amr/runtime';
-import { alarmAudience, loadAlarmView, loadAlarmViews, type AlarmStage, type AlarmView } from './alarm-view.js';
+import { alarmAudience, alarmFromRow, loadAlarmView, loadAlarmViews, type AlarmStage, type AlarmView } from './alarm-view.js';
 import { appendEvent, verifyChain, type ChainVerification } from './timeline.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
 import { DeviceAcks, ackPaths, type AckRoute } from './device-acks.js';
@@ -276,7 +276,9 @@ export class AlarmService {
   }
 
   private async findVisible(db: EntityManager, scope: Scope, id: string, lock = false): Promise<Alarm> {
-    const alarm = await db.findOne(Alarm, { where: { id }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+    // Plain SQL (every operator call reads it): the row as JSON, mapped as the views map it.
+    const [row] = (await db.query(`SELECT to_jsonb(a) AS alarm_row FROM alarms a WHERE a.id = $1${lock ? ' FOR UPDATE' : ''}`, [id])) as { alarm_row: Record<string, unknown> }[];
+    const alarm = row ? alarmFromRow(row.alarm_row) : undefined;
     // An integration is told nothing of alarms it may not see, not even that they exist.
     if (!alarm || (scope.kind === 'integration' && !alarmAudience(alarm).includes(scope.cicId))) {
       throw new NotFoundException(`No alarm ${id} is visible to you`);

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
-import { Alarm, AlarmEvent } from '@amr/persistence';
+import { AlarmEvent } from '@amr/persistence';
 
 /**
  * The alarm timeline is append-only and hash-chained: each entry stores the hash of the one
@@ -10,7 +9,11 @@ import { Alarm, AlarmEvent } from '@amr/persistence';
  */
 export const TIMELINE_HASH = 'sha256(prevHash + "\\n" + canonical JSON of {alarmId, at, type, data})';
 
-/** Appends one entry; holds the alarm's row lock until the caller's transaction ends. */
+/**
+ * Appends one entry; holds the alarm's row lock until the caller's transaction ends. Two
+ * statements in plain SQL (it is on every operator action): lock the alarm and read its last
+ * hash, then insert.
+ */
 export async function appendEvent(
   tx: EntityManager,
   alarmId: string,
@@ -18,11 +21,23 @@ export async function appendEvent(
   data: Record<string, unknown> = {},
   at: Date = new Date(),
 ): Promise<AlarmEvent> {
-  await tx.findOne(Alarm, { where: { id: alarmId }, select: { id: true }, lock: { mode: 'pessimistic_write' } });
-  const last = await tx.findOne(AlarmEvent, { where: { alarmId }, select: { id: true, hash: true }, order: { id: 'DESC' } });
-  const [event] = await insertChained(tx, alarmId, last?.hash ?? null, [{ type, data }], at);
+  const [locked] = (await tx.query(LOCK_AND_LAST_HASH, [alarmId])) as { hash: string | null }[];
+  const [event] = await insertChained(tx, alarmId, locked?.hash ?? null, [{ type, data }], at);
   return event!;
 }
+
+const LOCK_AND_LAST_HASH = `
+  SELECT (SELECT e.hash FROM alarm_events e WHERE e.alarm_id = a.id ORDER BY e.id DESC LIMIT 1) AS hash
+    FROM alarms a
+   WHERE a.id = $1
+     FOR UPDATE OF a`;
+
+const INSERT_ENTRIES = `
+  INSERT INTO alarm_events (alarm_id, at, type, data, prev_hash, hash)
+  SELECT $1::uuid, $2::timestamptz, e.type, e.data, e.prev_hash, e.hash
+    FROM unnest($3::text[], $4::jsonb[], $5::text[], $6::text[]) WITH ORDINALITY AS e(type, data, prev_hash, hash, n)
+   ORDER BY e.n
+  RETURNING id`;
 
 /**
  * The first entries of an alarm created in this same transaction: nobody else can see it yet, so
@@ -40,8 +55,15 @@ async function insertChained(
   at: Date,
 ): Promise<AlarmEvent[]> {
   const rows = chainEntries(alarmId, prevHash, entries, at);
-  const { identifiers } = await tx.insert(AlarmEvent, rows as QueryDeepPartialEntity<AlarmEvent>[]);
-  return rows.map((row, i) => Object.assign(new AlarmEvent(), row, { id: identifiers[i]!.id as number }));
+  const ids = (await tx.query(INSERT_ENTRIES, [
+    alarmId,
+    at,
+    rows.map((r) => r.type),
+    rows.map((r) => JSON.stringify(r.data ?? {})),
+    rows.map((r) => r.prevHash),
+    rows.map((r) => r.hash),
+  ])) as { id: string | number }[];
+  return rows.map((row, i) => Object.assign(new AlarmEvent(), row, { id: Number(ids[i]!.id) }));
 }
 
 /** Timeline rows for entries appended after `prevHash` (the alarm's last entry), each hashed over its predecessor. */

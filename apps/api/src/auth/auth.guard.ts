@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable, UnauthorizedException, SetMetadata, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { IsNull, type DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { Request } from 'express';
-import { Integration } from '@amr/persistence';
+import { preparedQuery } from '@amr/persistence';
 import { hashToken, sameToken } from '@amr/security';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DATA_SOURCE } from '@amr/runtime';
@@ -61,11 +61,15 @@ export class AuthGuard implements CanActivate {
 
   private async scopeOf(token: string): Promise<Scope> {
     if (sameToken(token, this.config.adminToken)) return { kind: 'admin' };
-    const integration = await this.db.getRepository(Integration).findOne({
-      where: { tokenHash: hashToken(token), revokedAt: IsNull() },
-    });
+    // Plain SQL, prepared once per connection: every request of an integration passes here.
+    const [integration] = (await preparedQuery(
+      this.db,
+      'integration-by-token',
+      `SELECT id, cic_id FROM integrations WHERE token_hash = $1 AND revoked_at IS NULL`,
+      [hashToken(token)],
+    )) as { id: string; cic_id: string }[];
     if (!integration) throw new UnauthorizedException('Unknown or revoked token');
-    return { kind: 'integration', integrationId: integration.id, cicId: integration.cicId };
+    return { kind: 'integration', integrationId: integration.id, cicId: integration.cic_id };
   }
 }
 
