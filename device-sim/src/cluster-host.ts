@@ -112,7 +112,7 @@ export class ClusterNode {
     if (!existsSync(PLATFORM_MAIN)) throw new Error(`${PLATFORM_MAIN} is missing: run "npm run build" first`);
     this.expectExit = false;
     this.startedAt = Date.now();
-    const child = spawn(process.execPath, [...(process.env.AMR_NODE_ARGS?.split(' ') ?? []), PLATFORM_MAIN], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs(), PLATFORM_MAIN], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     const onLine = (line: string): void => {
       this.tail.push(line);
@@ -238,4 +238,9 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 function urlHost(host: string): string {
   if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
   return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Extra flags for the node processes (`AMR_NODE_ARGS`, e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+function nodeArgs(): string[] {
+  return (process.env['AMR_NODE_ARGS'] ?? '').split(/\s+/).filter(Boolean);
 }
