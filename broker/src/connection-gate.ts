@@ -4,7 +4,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, Metrics, logSafe } from '@amr/runtime';
 import { addressKey } from './auth-throttle.js';
-import { PacketFraming, guardSocket, type FramingViolation } from './packet-guard.js';
+import { PacketFraming, guardSocket, type FramingViolation, type OversizePublish } from './packet-guard.js';
 
 /** Why the gate closed a connection (the `reason` of amr_mqtt_connections_closed_total). */
 export type GateCloseReason = FramingViolation | 'connect-timeout' | 'pending-per-address';
@@ -19,7 +19,22 @@ interface Pending {
   unguard(): void;
   /** The client's id, once it has its CONNACK. */
   client?: string;
+  /** The packet framing of its stream. */
+  framing?: PacketFraming;
+  /** Whether the client has a persistent session (clean session false). */
+  persistent?: boolean;
 }
+
+/** What the broker's policy says about a device's PUBLISH over 4 KiB (TopicPolicy). */
+export interface OversizeHandler {
+  /** Whether it is to one of the device's own up topics: then it is acknowledged and answered. */
+  accepts(clientId: string, topic: string): boolean;
+  /** Counts it and answers the device (a `rejected` ack for a press). */
+  answer(clientId: string, publish: OversizePublish): Promise<void>;
+}
+
+/** How long the answer to an oversize PUBLISH may take before the connection is closed anyway. */
+const OVERSIZE_ANSWER_MS = 1000;
 
 /**
  * The broker's connection-level limits, applied between the socket and aedes, before anything is
@@ -43,6 +58,9 @@ export class ConnectionGate {
   private readonly pending = new WeakMap<object, Pending>();
   /** TLS connections in their handshake, by TCP connection (the TLS socket is not known yet). */
   private readonly handshakes = new Map<string, Pending>();
+
+  /** Set by the broker: answers a device's oversize PUBLISH (a `rejected` for a press). */
+  oversize: OversizeHandler | undefined;
 
   constructor(
     @Inject(AMR_CONFIG) private readonly config: AmrConfig,
@@ -82,14 +100,20 @@ export class ConnectionGate {
     return true;
   }
 
-  /** CONNACK sent to client `clientId` reading `conn`: no longer pending; `trusted` lifts the packet limit. */
-  ready(conn: object, trusted: boolean, clientId?: string): void {
+  /**
+   * CONNACK sent to client `clientId` reading `conn`: no longer pending; `trusted` lifts the packet
+   * limit; `persistent`: it has a persistent session.
+   */
+  ready(conn: object, trusted: boolean, clientId?: string, persistent = false): void {
     const pending = this.pending.get(conn);
     if (!pending) return;
     this.pending.delete(conn);
     pending.client = clientId;
+    pending.persistent = persistent;
     pending.settle();
     if (trusted) pending.unguard();
+    // A device's oversize PUBLISH is answered before the connection closes (closeOversize).
+    else if (pending.framing) pending.framing.readOversizePublish = true;
   }
 
   /** Closes the TLS connections still in their handshake (at shutdown: a server's close waits for them). */
@@ -136,9 +160,48 @@ export class ConnectionGate {
   }
 
   private guard(pending: Pending, stream: Socket): void {
+    const framing = new PacketFraming();
     pending.stream = stream;
-    pending.unguard = guardSocket(stream, new PacketFraming(), (why) => this.close(stream, why, pending.client));
+    pending.framing = framing;
+    pending.unguard = guardSocket(stream, framing, (why) => {
+      const publish = framing.oversizePublish;
+      if (publish && pending.client !== undefined && this.oversize) this.closeOversize(stream, pending, publish, this.oversize);
+      else this.close(stream, why, pending.client);
+    });
     this.pending.set(stream, pending);
+  }
+
+  /**
+   * A device's PUBLISH over 4 KiB: its payload is never read and the connection is closed
+   * (CONTRACT §2), but the PUBLISH is acknowledged (PUBACK), so that a device does not send it
+   * again on every reconnection, and the device is answered — a press gets its `rejected` ack
+   * exactly once: on a clean session before the connection closes; on a persistent session after
+   * it, so that the ack waits in the session and is delivered once the device is back (sent on the
+   * closing connection, it would be sent again on the next one, its PUBACK never read).
+   */
+  private closeOversize(stream: Socket, pending: Pending, publish: OversizePublish, handler: OversizeHandler): void {
+    const client = pending.client!;
+    this.metrics.connectionsClosed.inc({ reason: 'packet-too-large' });
+    this.logger.warn(`${logSafe(client)}: ${publish.bytes}-byte publish to ${logSafe(publish.topic)} refused; connection closed (packet-too-large)`);
+    const own = handler.accepts(client, publish.topic);
+    const answered = () =>
+      own
+        ? Promise.race([handler.answer(client, publish), new Promise<void>((resolve) => setTimeout(resolve, OVERSIZE_ANSWER_MS).unref())]).catch(() => undefined)
+        : Promise.resolve();
+    const close = () => {
+      // MQTT 3.1.1 §3.4: PUBACK, packet type 4, remaining length 2, the packet identifier.
+      if (own && publish.qos === 1 && publish.messageId !== undefined && stream.writable) {
+        stream.write(Buffer.from([0x40, 0x02, publish.messageId >> 8, publish.messageId & 0xff]));
+      }
+      stream.end();
+      setTimeout(() => stream.destroy(), OVERSIZE_ANSWER_MS).unref();
+    };
+    if (pending.persistent) {
+      close();
+      stream.once('close', () => void answered());
+    } else {
+      void answered().then(close);
+    }
   }
 
   /**

@@ -6,7 +6,7 @@ import { Aedes, type AedesPublishPacket, type Client, type PublishPacket } from 
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, BrokerAddress, IngestPort, KICK_TOPIC_PREFIX, Metrics, logSafe } from '@amr/runtime';
 import { DeviceAuthenticator } from './device-authenticator.js';
-import { TopicPolicy } from './topic-policy.js';
+import { TopicPolicy, grantAtMostQos1 } from './topic-policy.js';
 import { CommandDelivery } from './command-delivery.js';
 import { ConnectionGate } from './connection-gate.js';
 import { ConnectionState } from './connection-state.js';
@@ -88,6 +88,7 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
     (aedes as unknown as NodeJS.EventEmitter).on('error', (err: Error) => this.logger.error(`broker: ${logSafe(err.message)}`));
     const publish = (packet: PublishPacket) => new Promise<void>((resolve, reject) => aedes.publish(packet, (e) => (e ? reject(e) : resolve())));
     this.policy.bind(publish);
+    this.gate.oversize = this.policy.oversize;
     // The platform's own acks and commands from this process go straight into the broker.
     this.address.local = (topic, payload) => publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false } as PublishPacket);
     aedes.on('subscribe', this.policy.onSubscribe);
@@ -106,7 +107,7 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
     const { host, port, tls } = this.config.mqtt;
     // Every connection passes the gate (CONTRACT §2 limits) before aedes reads a byte of it.
     const plain = createServer({ noDelay: true }, (socket: Socket) => {
-      if (this.gate.admit(socket)) aedes.handle(socket);
+      if (this.gate.admit(socket)) grantAtMostQos1(aedes.handle(socket));
     });
     await this.listen(plain, 'mqtt', host, port, 'MQTT_PORT');
     // In-process clients (routing, API) connect to the port actually bound.
@@ -116,7 +117,7 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
         { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) },
         (socket: TLSSocket) => {
           socket.setNoDelay(true);
-          if (this.gate.secured(socket)) aedes.handle(socket);
+          if (this.gate.secured(socket)) grantAtMostQos1(aedes.handle(socket));
         },
       );
       // Counted and timed from the TCP accept, so that the handshake is inside the CONNECT deadline.
@@ -236,7 +237,7 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
     const principal = this.auth.principalOf(client);
     // CONNACK is sent: the connection is no longer pending, and only the platform's own clients may
     // now send packets over 4 KiB (CONTRACT §2).
-    this.gate.ready(client.conn, principal?.kind === 'internal', client.id);
+    this.gate.ready(client.conn, principal?.kind === 'internal', client.id, !client.clean);
     if (principal?.kind !== 'device') return;
     const at = new Date();
     this.connectedAt.set(client, at);

@@ -14,6 +14,7 @@ import {
 } from '@amr/protocol';
 import { DeviceFlooding, IngestPort, Metrics, logSafe } from '@amr/runtime';
 import { DeviceAuthenticator } from './device-authenticator.js';
+import type { OversizeHandler } from './connection-gate.js';
 
 /** A publish the broker makes itself (a `rejected` ack for a refused press). */
 export type BrokerPublish = (packet: PublishPacket) => Promise<void>;
@@ -55,7 +56,8 @@ export class TopicPolicy {
     if (!principal || !target || target.deviceId !== principal.deviceId || !isUp(target.channel)) {
       // MQTT 3.1.1 [MQTT-3.3.5-2]: no way to refuse a PUBLISH but to close the connection.
       this.metrics.publishRefused.inc({ reason: 'topic' });
-      this.logger.warn(`${logSafe(client.id)}: publish to ${logSafe(packet.topic)} refused (not its own up topic)`);
+      // Counted, and summarised in the log per interval (RefusalSummary): no line per attempt.
+      this.logger.debug(`${logSafe(client.id)}: publish to ${logSafe(packet.topic)} refused (not its own up topic)`);
       return callback(new Error('publish not authorized'));
     }
     const { deviceId } = principal;
@@ -63,24 +65,12 @@ export class TopicPolicy {
     const refusal = packet.retain
       ? { code: 'retained', reason: 'retained publish refused: publish with retain off' }
       : bytes.length > MAX_PAYLOAD_BYTES
-        ? { code: 'oversize', reason: `payload too large: ${bytes.length} bytes, max ${MAX_PAYLOAD_BYTES}` }
+        ? { code: 'oversize', reason: tooLarge(bytes.length) }
         : null;
     if (refusal) {
-      // CONTRACT §2/§3: refused and counted, never stored or retained; a press is answered
-      // `rejected` (once: the PUBACK that follows keeps the device from sending it again).
-      packet.retain = false;
-      this.metrics.publishRefused.inc({ reason: refusal.code });
-      this.metrics.deviceMessagesRejected.inc({ channel: target.channel, code: refusal.code });
-      if (target.channel !== 'alarm') return callback(null);
-      const ack = makeAck('rejected', { reason: refusal.reason });
-      this.publishOnBehalf({
-        cmd: 'publish',
-        topic: deviceTopic(deviceId, 'ack'),
-        payload: encodePayload(ack, detectEncoding(bytes) ?? 'cbor'),
-        qos: 1,
-        retain: false,
-        dup: false,
-      } as PublishPacket).then(() => callback(null), () => callback(null));
+      packet.retain = false; // never stored as retained
+      // The PUBACK that follows keeps the device from sending it again.
+      void this.refuse(deviceId, target.channel, refusal, bytes).then(() => callback(null));
       return;
     }
     this.ingest.publish(deviceId, target.channel, bytes).then(
@@ -94,6 +84,43 @@ export class TopicPolicy {
     );
   };
 
+  /**
+   * A device's PUBLISH over 4 KiB, of which only the head was read (ConnectionGate): refused like
+   * any oversize payload when it is to one of the device's own up topics, else as a topic refusal.
+   */
+  readonly oversize: OversizeHandler = {
+    accepts: (clientId, topic) => {
+      const target = parseDeviceTopic(topic);
+      const own = !!target && target.deviceId === clientId && isUp(target.channel);
+      if (!own) this.metrics.publishRefused.inc({ reason: 'topic' });
+      return own;
+    },
+    answer: async (clientId, publish) => {
+      const channel = parseDeviceTopic(publish.topic)!.channel as UpChannel;
+      const head = publish.firstByte === undefined ? Buffer.alloc(0) : Buffer.of(publish.firstByte);
+      await this.refuse(clientId, channel, { code: 'oversize', reason: tooLarge(publish.bytes) }, head);
+    },
+  };
+
+  /**
+   * CONTRACT §2/§3: a refused device message is counted, never stored or retained; a press is
+   * answered `rejected` with the reason, in the encoding of the press (`head`: its first bytes).
+   */
+  private async refuse(deviceId: string, channel: UpChannel, refusal: { code: string; reason: string }, head: Buffer): Promise<void> {
+    this.metrics.publishRefused.inc({ reason: refusal.code });
+    this.metrics.deviceMessagesRejected.inc({ channel, code: refusal.code });
+    if (channel !== 'alarm') return;
+    const ack = makeAck('rejected', { reason: refusal.reason });
+    await this.publishOnBehalf({
+      cmd: 'publish',
+      topic: deviceTopic(deviceId, 'ack'),
+      payload: encodePayload(ack, detectEncoding(head) ?? 'cbor'),
+      qos: 1,
+      retain: false,
+      dup: false,
+    } as PublishPacket).catch(() => undefined);
+  }
+
   readonly authorizeSubscribe = (
     client: Client,
     subscription: Subscription,
@@ -104,7 +131,7 @@ export class TopicPolicy {
     const target = parseDeviceTopic(subscription.topic);
     if (!principal || !target || target.deviceId !== principal.deviceId || !isDown(target.channel)) {
       this.metrics.subscribeRefused.inc();
-      this.logger.warn(`${logSafe(client.id)}: subscription to ${logSafe(subscription.topic)} refused`);
+      this.logger.debug(`${logSafe(client.id)}: subscription to ${logSafe(subscription.topic)} refused`);
       return callback(null, null); // SUBACK 0x80
     }
     // CONTRACT §2: granted at QoS 1 at most (acks and commands are sent at QoS 1).
@@ -121,6 +148,23 @@ export class TopicPolicy {
       .map((t) => t.channel as DownChannel);
     if (channels.length > 0) this.ingest.subscribed(principal.deviceId, channels);
   };
+}
+
+function tooLarge(bytes: number): string {
+  return `payload too large: ${bytes} bytes, max ${MAX_PAYLOAD_BYTES}`;
+}
+
+/**
+ * CONTRACT §2: a subscription is granted QoS 1 at most. aedes writes the SUBACK with the QoS
+ * asked for, whatever authorizeSubscribe returns, and stores a persistent session's subscriptions
+ * as asked: so the SUBSCRIBE packet itself is capped as it is parsed, before aedes handles it.
+ */
+export function grantAtMostQos1(client: Client): void {
+  const parser = (client as unknown as { _parser?: NodeJS.EventEmitter })._parser;
+  parser?.prependListener('packet', (packet: { cmd?: string; subscriptions?: { qos: number }[] }) => {
+    if (packet.cmd !== 'subscribe' || !packet.subscriptions) return;
+    for (const sub of packet.subscriptions) if (sub.qos > 1) sub.qos = 1;
+  });
 }
 
 function isUp(channel: string): channel is UpChannel {

@@ -30,6 +30,8 @@ export function testConfig(env: Record<string, string> = {}): AmrConfig {
     AMR_ADMIN_TOKEN: ADMIN_TOKEN,
     AMR_DATA_DIR: 'memory://',
     AMR_NODE_ID: 'test-node',
+    // The suites' webhook receivers listen on the loopback.
+    AMR_WEBHOOK_ALLOW_PRIVATE: '1',
     ...env,
   });
 }

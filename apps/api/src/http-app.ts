@@ -1,10 +1,20 @@
 import type { Server } from 'node:http';
-import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import { HttpStatus, ValidationPipe, type INestApplication } from '@nestjs/common';
 import type { AmrConfig } from '@amr/config';
+import { Metrics } from '@amr/runtime';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { jsonBody } from './common/json-body.js';
 
-/** Global prefix, validation and the OpenAPI document, shared by every app that serves the API. */
+/** Body limits, global prefix, validation and the OpenAPI document, shared by every app that serves the API. */
 export function configureHttpApp(app: INestApplication): void {
+  // Before Nest's own body parsers (registered at init), which then find the body read.
+  const metrics = app.get(Metrics, { strict: false });
+  app.use(
+    jsonBody((res, refusal) => {
+      metrics.httpErrors.inc({ status: String(refusal.status) });
+      res.status(refusal.status).json({ statusCode: refusal.status, error: HttpStatus[refusal.status], message: refusal.message });
+    }),
+  );
   app.setGlobalPrefix('api/v1', { exclude: ['health', 'metrics'] });
   app.useGlobalPipes(
     new ValidationPipe({

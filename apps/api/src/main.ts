@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadConfig } from '@amr/config';
 import { openDatabase } from '@amr/persistence';
-import { RuntimeModule, runMain } from '@amr/runtime';
+import { PlatformLogger, RuntimeModule, runMain } from '@amr/runtime';
 import { ApiModule } from './api.module.js';
 import { configureHttpApp, listenHttp } from './http-app.js';
 
@@ -13,7 +13,7 @@ runMain(async () => {
   const dataSource = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir });
   @Module({ imports: [RuntimeModule.forRoot({ config, dataSource, roles: ['api'] }), ApiModule] })
   class ApiApp {}
-  const app = await NestFactory.create(ApiApp, { abortOnError: false });
+  const app = await NestFactory.create(ApiApp, { abortOnError: false, logger: new PlatformLogger(config.log) });
   app.enableShutdownHooks();
   configureHttpApp(app);
   await listenHttp(app, config);

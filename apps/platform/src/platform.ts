@@ -46,7 +46,7 @@ export async function startPlatform(config: AmrConfig, options: StartOptions = {
   try {
     app = await NestFactory.create<NestExpressApplication>(
       PlatformModule.forRoot(config, db, metrics),
-      { logger: options.logger ?? new PlatformLogger(), abortOnError: false },
+      { logger: options.logger ?? new PlatformLogger(config.log), abortOnError: false },
     );
     app.enableShutdownHooks();
     configureHttpApp(app);

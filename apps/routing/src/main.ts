@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadConfig } from '@amr/config';
 import { openDatabase } from '@amr/persistence';
-import { RuntimeModule, runMain } from '@amr/runtime';
+import { PlatformLogger, RuntimeModule, runMain } from '@amr/runtime';
 import { RoutingModule } from './routing.module.js';
 
 /**
@@ -15,7 +15,7 @@ runMain(async () => {
   const dataSource = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir });
   @Module({ imports: [RuntimeModule.forRoot({ config, dataSource, roles: ['routing'] }), RoutingModule] })
   class RoutingApp {}
-  const app = await NestFactory.createApplicationContext(RoutingApp, { abortOnError: false });
+  const app = await NestFactory.createApplicationContext(RoutingApp, { abortOnError: false, logger: new PlatformLogger(config.log) });
   app.enableShutdownHooks();
   await app.init();
 });

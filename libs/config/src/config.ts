@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 
 /** One typed view of every run-time setting (CONTRACT §5), read once at start-up. */
 export interface AmrConfig {
+  /** What is logged and how (LOG_LEVEL, LOG_FORMAT); refusals are summarised every refusalSummaryS. */
+  readonly log: { readonly level: 'error' | 'warn' | 'info' | 'debug'; readonly format: 'text' | 'json'; readonly refusalSummaryS: number };
   readonly mqtt: {
     readonly host: string;
     readonly port: number;
@@ -63,6 +65,8 @@ export interface AmrConfig {
     readonly maxAttempts: number;
     /** Delay before retry n; the last one repeats. */
     readonly retryDelaysMs: readonly number[];
+    /** Receivers on loopback, link-local, private and metadata addresses allowed (AMR_WEBHOOK_ALLOW_PRIVATE). */
+    readonly allowPrivate: boolean;
   };
   /** The SMS path (CONTRACT §6; docs/sms-gateway.md). */
   readonly sms: {
@@ -115,6 +119,20 @@ function nonNegativeInt(env: Env, name: string, fallback: number): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new ConfigError(name, `expected an integer ≥ 0, got "${raw}"`);
   return value;
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new ConfigError(name, `expected 1 or 0, got "${raw}"`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw as T;
 }
 
 function msList(env: Env, name: string, fallback: number[]): number[] {
@@ -181,6 +199,11 @@ export function loadConfig(env: Env = process.env): AmrConfig {
   const mqttPort = port(env, 'MQTT_PORT', 1883);
   const internalPassword = env.AMR_INTERNAL_SECRET || randomBytes(24).toString('base64url');
   return {
+    log: {
+      level: oneOf(env, 'LOG_LEVEL', ['error', 'warn', 'info', 'debug'], 'info'),
+      format: oneOf(env, 'LOG_FORMAT', ['text', 'json'], 'text'),
+      refusalSummaryS: positiveInt(env, 'AMR_REFUSAL_SUMMARY_S', 60),
+    },
     mqtt: {
       host: mqttHost,
       port: mqttPort,
@@ -223,6 +246,7 @@ export function loadConfig(env: Env = process.env): AmrConfig {
       timeoutMs: positiveInt(env, 'AMR_WEBHOOK_TIMEOUT_MS', 5_000),
       maxAttempts: positiveInt(env, 'AMR_WEBHOOK_MAX_ATTEMPTS', 20),
       retryDelaysMs: msList(env, 'AMR_WEBHOOK_RETRY_DELAYS_MS', [1_000, 2_000, 5_000, 15_000, 60_000, 300_000]),
+      allowPrivate: flag(env, 'AMR_WEBHOOK_ALLOW_PRIVATE'),
     },
     sms: { gatewayToken: smsToken, gatewayUrl: url(env, 'AMR_SMS_GATEWAY_URL', ['http:', 'https:']) },
     nodeId: env.AMR_NODE_ID || `node-${randomBytes(3).toString('hex')}`,

@@ -78,6 +78,7 @@ export class CasesService {
     const found = await this.db.getRepository(ProtectionCase).findOne({ where: { id } });
     if (!found) throw new NotFoundException(`No case ${id}`);
     const changes = { ...(dto.heartbeatS !== undefined ? { heartbeatS: dto.heartbeatS } : {}), ...(dto.graceS !== undefined ? { graceS: dto.graceS } : {}) };
+    if (Object.keys(changes).length === 0) return caseView(found); // nothing to change
     await this.devices.applyCaseSettings(scope, id, changes);
     await this.db.getRepository(ProtectionCase).update({ id }, changes);
     return this.get(id);

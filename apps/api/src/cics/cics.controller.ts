@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Param, Patch, Put } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { AdminOnly } from '../auth/auth.guard.js';
+import { cicIdParam } from '../common/uuid.pipe.js';
 import { CicDetailDto, CicSummaryDto, UpdateCicDto } from './cics.dto.js';
 import { CicsService } from './cics.service.js';
 
@@ -23,7 +24,7 @@ export class CicsController {
   @Get(':id')
   @ApiOkResponse({ type: CicDetailDto })
   @ApiNotFoundResponse({ description: 'Unknown CIC id' })
-  get(@Param('id') id: string) {
+  get(@Param('id', cicIdParam()) id: string) {
     return this.cics.get(id);
   }
 
@@ -39,7 +40,7 @@ export class CicsController {
   })
   @ApiOkResponse({ type: CicDetailDto })
   @ApiBadRequestResponse({ description: 'Not a valid area; the message names the problem and where' })
-  setArea(@Param('id') id: string, @Body() body: unknown) {
+  setArea(@Param('id', cicIdParam()) id: string, @Body() body: unknown) {
     return this.cics.setArea(id, body);
   }
 
@@ -48,7 +49,7 @@ export class CicsController {
   @AdminOnly()
   @ApiOkResponse({ type: CicDetailDto })
   @ApiUnprocessableEntityResponse({ description: 'Unknown backup CIC, or the CIC itself' })
-  update(@Param('id') id: string, @Body() dto: UpdateCicDto) {
+  update(@Param('id', cicIdParam()) id: string, @Body() dto: UpdateCicDto) {
     return this.cics.update(id, dto);
   }
 }

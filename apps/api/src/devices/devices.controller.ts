@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nes
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import type { Scope } from '@amr/alarms';
 import { AdminOnly, CallerScope } from '../auth/auth.guard.js';
+import { deviceIdParam } from '../common/uuid.pipe.js';
 import { AssignDto, CreateDeviceDto, CreateDevicesBatchDto, ListDevicesQuery, RenewDto, UpdateDeviceDto } from './devices.dto.js';
 import { DevicesService } from './devices.service.js';
 
@@ -35,61 +36,61 @@ export class DevicesController {
   }
 
   @Get(':id')
-  health(@Param('id') id: string) {
+  health(@Param('id', deviceIdParam()) id: string) {
     return this.devices.health(id);
   }
 
   @Patch(':id')
-  update(@CallerScope() scope: Scope, @Param('id') id: string, @Body() dto: UpdateDeviceDto) {
+  update(@CallerScope() scope: Scope, @Param('id', deviceIdParam()) id: string, @Body() dto: UpdateDeviceDto) {
     return this.devices.update(scope, id, dto);
   }
 
   /** What was done to the device and by whom, its status reports and technical alerts. */
   @Get(':id/history')
-  history(@Param('id') id: string) {
+  history(@Param('id', deviceIdParam()) id: string) {
     return this.devices.history(id);
   }
 
   @Post(':id/assign')
   @HttpCode(200)
-  assign(@CallerScope() scope: Scope, @Param('id') id: string, @Body() dto: AssignDto) {
+  assign(@CallerScope() scope: Scope, @Param('id', deviceIdParam()) id: string, @Body() dto: AssignDto) {
     return this.devices.assign(scope, id, dto);
   }
 
   @Post(':id/unassign')
   @HttpCode(200)
-  unassign(@CallerScope() scope: Scope, @Param('id') id: string) {
+  unassign(@CallerScope() scope: Scope, @Param('id', deviceIdParam()) id: string) {
     return this.devices.unassign(scope, id);
   }
 
   @Post(':id/renew')
   @HttpCode(200)
-  renew(@CallerScope() scope: Scope, @Param('id') id: string, @Body() dto: RenewDto) {
+  renew(@CallerScope() scope: Scope, @Param('id', deviceIdParam()) id: string, @Body() dto: RenewDto) {
     return this.devices.renew(scope, id, dto);
   }
 
   @Post(':id/deactivate')
   @HttpCode(200)
-  deactivate(@CallerScope() scope: Scope, @Param('id') id: string) {
+  deactivate(@CallerScope() scope: Scope, @Param('id', deviceIdParam()) id: string) {
     return this.devices.deactivate(scope, id);
   }
 
   @Post(':id/rotate-secret')
   @HttpCode(200)
-  rotateSecret(@CallerScope() scope: Scope, @Param('id') id: string) {
+  rotateSecret(@CallerScope() scope: Scope, @Param('id', deviceIdParam()) id: string) {
     return this.devices.rotateSecret(scope, id);
   }
 
   /** `{cmd: config|locate|vibrate, …}` (CONTRACT §3 cmd) → `{id, state}`. */
   @Post(':id/commands')
   @ApiBody({ schema: { type: 'object', example: { cmd: 'config', hb: 3600, locEvery: 15 } } })
-  command(@CallerScope() scope: Scope, @Param('id') id: string, @Body() body: unknown) {
+  command(@CallerScope() scope: Scope, @Param('id', deviceIdParam()) id: string, @Body() body: unknown) {
     return this.devices.command(scope, id, body);
   }
 
   /** The device's commands with their state: queued, sent (to the broker), delivered (PUBACK from the device). */
   @Get(':id/commands')
-  commands(@Param('id') id: string) {
+  commands(@Param('id', deviceIdParam()) id: string) {
     return this.devices.commands(id);
   }
 }

@@ -106,6 +106,9 @@ export class RenewDto {
   months?: number;
 }
 
+/** The furthest a page may start (far beyond any fleet, well inside a database integer). */
+export const MAX_OFFSET = 10_000_000;
+
 const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 
 export class ListDevicesQuery {
@@ -135,6 +138,10 @@ export class ListDevicesQuery {
   @ApiPropertyOptional({ default: 100 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
   limit?: number;
 
-  @ApiPropertyOptional({ default: 0 }) @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  @ApiPropertyOptional({ default: 0, maximum: MAX_OFFSET })
+  @IsOptional() @Type(() => Number)
+  @IsInt({ message: 'offset must be a whole number' })
+  @Min(0, { message: `offset must be 0 to ${MAX_OFFSET}` })
+  @Max(MAX_OFFSET, { message: `offset must be 0 to ${MAX_OFFSET}: narrow the list with its filters instead` })
   offset?: number;
 }

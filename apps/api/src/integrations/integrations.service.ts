@@ -1,21 +1,26 @@
-import { ConflictException, Inject, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import type { DataSource, EntityManager, FindOptionsWhere } from 'typeorm';
 import { Cic, Integration, WebhookDelivery } from '@amr/persistence';
 import { hashToken, newToken } from '@amr/security';
-import { DATA_SOURCE } from '@amr/runtime';
-import { newWebhookSecret, type Scope } from '@amr/alarms';
+import type { AmrConfig } from '@amr/config';
+import { AMR_CONFIG, DATA_SOURCE } from '@amr/runtime';
+import { newWebhookSecret, webhookUrlProblem, type Scope } from '@amr/alarms';
 import type { CreateIntegrationDto, DeliveryView, IntegrationView, ListDeliveriesQuery, UpdateIntegrationDto } from './integrations.dto.js';
 
 /** CIC integrations: their bearer tokens and webhooks (CONTRACT §4, docs/webhooks.md). */
 @Injectable()
 export class IntegrationsService {
-  constructor(@Inject(DATA_SOURCE) private readonly db: DataSource) {}
+  constructor(
+    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    @Inject(AMR_CONFIG) private readonly config: AmrConfig,
+  ) {}
 
   /**
    * Issues a CIC-scoped token, and with a webhook URL a signing secret; both are shown once. The
    * token is stored as its SHA-256; the secret as issued, since the platform signs with it.
    */
   async create(dto: CreateIntegrationDto): Promise<IntegrationView & { token: string; webhookSecret?: string }> {
+    this.checkWebhookUrl(dto.webhookUrl);
     const cic = await this.db.getRepository(Cic).findOne({ where: { id: dto.cicId } });
     if (!cic) throw new UnprocessableEntityException(`Unknown CIC "${dto.cicId}": GET /api/v1/cics lists the known ones`);
     const token = newToken('amri');
@@ -40,6 +45,7 @@ export class IntegrationsService {
    * removing it abandons the deliveries still pending.
    */
   async update(id: string, dto: UpdateIntegrationDto): Promise<IntegrationView & { webhookSecret?: string }> {
+    this.checkWebhookUrl(dto.webhookUrl);
     return this.db.transaction(async (tx) => {
       const integration = await this.findActive(tx, id);
       const webhookSecret = dto.webhookUrl && !integration.webhookSecret ? newWebhookSecret() : undefined;
@@ -91,6 +97,12 @@ export class IntegrationsService {
     return rows.map(({ id, eventType, state, attempts, lastError, createdAt, deliveredAt }) => ({
       id, eventType, state, attempts, lastError, createdAt, deliveredAt,
     }));
+  }
+
+  /** A receiver on a loopback, private or metadata address is refused (docs/security.md). */
+  private checkWebhookUrl(url: string | null | undefined): void {
+    const problem = url ? webhookUrlProblem(url, this.config.webhooks.allowPrivate) : undefined;
+    if (problem) throw new BadRequestException(problem);
   }
 
   private async findActive(db: EntityManager, id: string): Promise<Integration> {

@@ -4,6 +4,8 @@ import { DATA_SOURCE, PlatformEvents } from '@amr/runtime';
 import { AlarmService } from '../alarm.service.js';
 import { retryDelayMs, WEBHOOK_OPTIONS, type WebhookOptions } from './webhook-options.js';
 import { signWebhook, WEBHOOK_HEADERS } from './webhook-signature.js';
+import { guardedLookup } from './webhook-address.js';
+import { postOnce } from './webhook-request.js';
 
 /** A claimed outbox row with what is needed to send it (read at send time: URL and secret may change). */
 interface Claimed {
@@ -90,6 +92,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   ) {}
 
   private unsubscribe: (() => void) | undefined;
+  /** Every delivery resolves its host here: private addresses refused unless allowed (webhook-address.ts). */
+  private readonly lookup = guardedLookup(this.options.allowPrivate);
 
   onApplicationBootstrap(): void {
     this.stopped = false;
@@ -209,9 +213,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     const timestampS = Math.floor(Date.now() / 1000);
     const deadline = AbortSignal.timeout(this.options.timeoutMs);
     try {
-      const res = await fetch(row.webhook_url, {
-        method: 'POST',
-        headers: {
+      const res = await postOnce(
+        row.webhook_url,
+        {
           'Content-Type': 'application/json',
           'User-Agent': 'AMR-Webhooks/1',
           [WEBHOOK_HEADERS.eventId]: row.id,
@@ -219,14 +223,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
           [WEBHOOK_HEADERS.signature]: signWebhook(row.webhook_secret, timestampS, body),
         },
         body,
-        redirect: 'manual',
-        signal: AbortSignal.any([shutdown, deadline]),
-      });
-      if (res.status >= 200 && res.status < 300) {
-        await res.body?.cancel();
-        return { ok: true };
-      }
-      const answer = (await res.text().catch(() => '')).replace(/\s+/g, ' ').trim().slice(0, ERROR_BODY_CHARS);
+        { signal: AbortSignal.any([shutdown, deadline]), lookup: this.lookup },
+      );
+      if (res.status >= 200 && res.status < 300) return { ok: true };
+      const answer = res.answer.replace(/\s+/g, ' ').trim().slice(0, ERROR_BODY_CHARS);
       const redirect = res.status >= 300 && res.status < 400 ? ' (redirects are not followed: configure the final URL)' : '';
       return { ok: false, error: `HTTP ${res.status}${redirect}${answer ? `: ${answer}` : ''}`, retry: 'backoff' };
     } catch (err) {
@@ -259,7 +259,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
 
 /** A network failure as an integrator can act on it. */
 function networkError(err: unknown, url: string): string {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  // fetch-style errors carry the reason as `cause`; node's http errors are the reason.
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause ?? (err as { code?: string; message?: string });
   const host = new URL(url).host;
   switch (cause?.code) {
     case 'ECONNREFUSED':
@@ -273,6 +274,8 @@ function networkError(err: unknown, url: string): string {
     case 'ETIMEDOUT':
     case 'UND_ERR_CONNECT_TIMEOUT':
       return `could not connect to ${host} in time`;
+    case 'AMR_WEBHOOK_ADDRESS_REFUSED':
+      return cause.message ?? `${host}: address refused`;
     default:
       if (cause?.code) return `${cause.code} (${host})${cause.message ? `: ${cause.message}` : ''}`;
       return `${String((err as Error).message ?? err)} (${host})`;

@@ -14,6 +14,8 @@ export interface WebhookOptions {
   readonly pollIntervalMs: number;
   /** Requests in flight at once, at most one per integration. */
   readonly concurrency: number;
+  /** Whether receivers on loopback, link-local, private and metadata addresses are allowed (webhook-address.ts). */
+  readonly allowPrivate: boolean;
 }
 
 export const WEBHOOK_DEFAULTS: WebhookOptions = {
@@ -23,6 +25,7 @@ export const WEBHOOK_DEFAULTS: WebhookOptions = {
   jitter: 0.2,
   pollIntervalMs: 250,
   concurrency: 16,
+  allowPrivate: false,
 };
 
 /** Nest token of the effective WebhookOptions. */
