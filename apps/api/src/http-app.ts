@@ -2,8 +2,9 @@ import type { Server } from 'node:http';
 import { ValidationPipe, type INestApplication } from '@nestjs/common';
 import type { AmrConfig } from '@amr/config';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { serveConsole } from './console/serve-console.js';
 
-/** Global prefix, validation and the OpenAPI document, shared by every app that serves the API. */
+/** Global prefix, validation, the OpenAPI document and the operator's console, shared by every app that serves the API. */
 export function configureHttpApp(app: INestApplication): void {
   app.setGlobalPrefix('api/v1', { exclude: ['health', 'metrics'] });
   app.useGlobalPipes(
@@ -24,6 +25,7 @@ export function configureHttpApp(app: INestApplication): void {
       .build(),
   );
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+  serveConsole(app);
 }
 
 /** The HTTP listener could not start: the one line an operator needs. */
