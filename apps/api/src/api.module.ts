@@ -15,6 +15,7 @@ import { EventsController } from './events/events.controller.js';
 import { AlertsController, AlertsService } from './alerts/alerts.controller.js';
 import { StatsController, StatsService } from './stats/stats.controller.js';
 import { SmsController } from './sms/sms.controller.js';
+import { MeController, MeService } from './auth/me.controller.js';
 
 /**
  * The HTTP API for CIC integrations and administration (CONTRACT §4), and the SMS gateway's route
@@ -33,6 +34,7 @@ import { SmsController } from './sms/sms.controller.js';
     AlertsController,
     StatsController,
     SmsController,
+    MeController,
   ],
   providers: [
     { provide: APP_GUARD, useClass: AuthGuard },
@@ -43,6 +45,7 @@ import { SmsController } from './sms/sms.controller.js';
     DevicesService,
     AlertsService,
     StatsService,
+    MeService,
   ],
 })
 export class ApiModule {}

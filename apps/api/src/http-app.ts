@@ -4,8 +4,9 @@ import type { AmrConfig } from '@amr/config';
 import { Metrics } from '@amr/runtime';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { jsonBody } from './common/json-body.js';
+import { serveConsole } from './console/serve-console.js';
 
-/** Body limits, global prefix, validation and the OpenAPI document, shared by every app that serves the API. */
+/** Body limits, global prefix, validation, the OpenAPI document and the operator's console, shared by every app that serves the API. */
 export function configureHttpApp(app: INestApplication): void {
   // Before Nest's own body parsers (registered at init), which then find the body read.
   const metrics = app.get(Metrics, { strict: false });
@@ -34,6 +35,7 @@ export function configureHttpApp(app: INestApplication): void {
       .build(),
   );
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+  serveConsole(app);
 }
 
 /** The HTTP listener could not start: the one line an operator needs. */
