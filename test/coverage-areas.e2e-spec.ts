@@ -4,7 +4,7 @@ import { ADMIN_TOKEN, usePlatform } from './support/platform.js';
 
 const NAMUR_BOX = { type: 'Polygon', coordinates: [[[4.7, 50.4], [5.0, 50.4], [5.0, 50.55], [4.7, 50.55], [4.7, 50.4]]] };
 
-describe('coverage areas and backup CICs (Issue 3, location routing)', () => {
+describe('coverage areas and backup CICs (location routing)', () => {
   const suite = usePlatform();
   const putArea = (id: string, body: unknown, token = ADMIN_TOKEN) =>
     suite.platform.http.put(`/api/v1/cics/${id}/area`).set('Authorization', `Bearer ${token}`).send(body as object);

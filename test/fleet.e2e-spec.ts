@@ -3,7 +3,7 @@ import { usePlatform } from './support/platform.js';
 import { TestDevice } from './support/device.js';
 import { eventually } from './support/eventually.js';
 
-/** The fleet through the admin API: stock, grants, history, lists, alert acknowledgement (Issue 4). */
+/** The fleet through the admin API: stock, grants, history, lists, alert acknowledgement. */
 describe('fleet: device lifecycle, history, lists, alert acknowledgement', () => {
   const suite = usePlatform({ AMR_SUPERVISION_SWEEP_MS: '100', AMR_GRANT_MONTHS: '6' });
   const api = () => suite.platform.api();

@@ -6,7 +6,7 @@ import { SseClient, type SseEvent } from './support/sse.js';
 import { eventually } from './support/eventually.js';
 
 /**
- * Supervision (Issue 4, docs/supervision.md): short intervals through the environment — the sweep
+ * Supervision (docs/supervision.md): short intervals through the environment — the sweep
  * every 100 ms, and AMR_MIN_HEARTBEAT_S=1 so that the API itself sets a device's heartbeat to 1 s.
  */
 const ENV = { AMR_SUPERVISION_SWEEP_MS: '100', AMR_MIN_HEARTBEAT_S: '1', AMR_LOW_BATTERY_PCT: '20' };

@@ -41,7 +41,7 @@ describe('bench tables', () => {
   const tables = benchTables(section());
 
   it('gives every part of a run its table, the targets last', () => {
-    expect(tables.map((t) => t.title)).toEqual(['Run', 'Load', 'Rejected presses', 'Latency', 'Flooding device btn-flood', 'Reconnect storm', 'Idle memory per connected device (keepalive 300 s)', 'Targets (issue 8)']);
+    expect(tables.map((t) => t.title)).toEqual(['Run', 'Load', 'Rejected presses', 'Latency', 'Flooding device btn-flood', 'Reconnect storm', 'Idle memory per connected device (keepalive 300 s)', 'Targets of one node']);
     expect(tables.find((t) => t.title === 'Rejected presses')!.rows[0]).toEqual(['quiet', 'platform unavailable: press again', '2']);
     for (const t of tables) for (const row of t.rows) expect(row).toHaveLength(t.head.length);
   });
@@ -71,7 +71,7 @@ describe('bench tables', () => {
       summary: { all: { presses: 0 } as never, profiles: {} }, samples: [], objectives: [], ok: true, bench: section(), notes: [],
     };
     const html = renderHtml(report);
-    expect(html).toContain('<h3>Targets (issue 8)</h3>');
+    expect(html).toContain('<h3>Targets of one node</h3>');
     expect(html).toContain('<span class="ok">met</span>');
     expect(html).toContain('data-chart="bench"');
     expect(html).not.toMatch(/<script|https?:\/\//);

@@ -215,6 +215,6 @@ export function benchTables(b: BenchSection): BenchTable[] {
       ]),
     });
   }
-  tables.push({ title: 'Targets (issue 8)', head: ['target', 'measured', 'verdict'], rows: b.targets.map((t) => [t.target, t.measured, t.verdict]) });
+  tables.push({ title: 'Targets of one node', head: ['target', 'measured', 'verdict'], rows: b.targets.map((t) => [t.target, t.measured, t.verdict]) });
   return tables;
 }

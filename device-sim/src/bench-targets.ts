@@ -1,5 +1,5 @@
 /**
- * The targets of one platform node (issue 8, "Targets"), held against what a bench run measured.
+ * The targets of one platform node (docs/performance.md), held against what a bench run measured.
  * Each target holds under stated conditions (a rate, a fleet size, a mode); a run that does not
  * meet the conditions shows its figure without a verdict. Benchmarks, not timed tests: the
  * verdicts are reported, they do not set the exit code. Pure.

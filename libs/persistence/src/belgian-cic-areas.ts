@@ -1,7 +1,7 @@
 import type { CoverageArea } from './entities/cic.entity.js';
 
 /**
- * Default coverage areas of the eleven Belgian CICs (Issue 3, location routing): the ten provinces
+ * Default coverage areas of the eleven Belgian CICs (location routing): the ten provinces
  * and the Brussels-Capital Region, as GeoJSON (RFC 7946, WGS84 longitude/latitude).
  *
  * COARSE, on purpose and by construction: made without survey data, from a Voronoi diagram of

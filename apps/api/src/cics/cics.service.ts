@@ -9,7 +9,7 @@ import type { CicDetailDto, CicSummaryDto, UpdateCicDto } from './cics.dto.js';
 export const API_AREA_SOURCE = 'api';
 
 /**
- * The emergency centres (CONTRACT §4) with their coverage areas and backup CICs (Issue 3). The
+ * The emergency centres (CONTRACT §4) with their coverage areas and backup CICs (docs/coverage-areas.md). The
  * routing reads areas from the database, so a new area takes effect without a restart.
  */
 @Injectable()

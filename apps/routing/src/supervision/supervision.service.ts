@@ -13,7 +13,7 @@ export interface SweepResult {
 }
 
 /**
- * Device supervision (Issue 4, docs/supervision.md): a button that has died silently must not leave
+ * Device supervision (docs/supervision.md): a button that has died silently must not leave
  * its victim believing she is protected. Every AMR_SUPERVISION_SWEEP_MS, for each rule (silent,
  * low-battery, missed-self-test), one statement clears the open alerts that no longer hold and one
  * raises the alerts that now do, for every device at once: a mast outage silencing thousands of

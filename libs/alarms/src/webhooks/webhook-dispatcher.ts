@@ -238,7 +238,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
 
   /**
    * A 2xx for an alarm event: the CIC has the alarm. Its first delivery to the responsible CIC is
-   * recorded in the alarm's timeline (issue 3 §2) — as for SSE, by any event carrying the open alarm
+   * recorded in the alarm's timeline — as for SSE, by any event carrying the open alarm
    * (received, pressed, a re-notification); every delivery of case data is a case read (§4).
    */
   private async acknowledge(row: Claimed): Promise<void> {

@@ -83,7 +83,7 @@ export class Device {
   @Column({ name: 'deactivated_at', type: 'timestamptz', nullable: true })
   deactivatedAt: Date | null;
 
-  /** Hardware identity (Issue 4): 15-digit IMEI, SIM ICCID, model and the firmware it shipped with. */
+  /** Hardware identity: 15-digit IMEI, SIM ICCID, model and the firmware it shipped with. */
   @Column({ name: 'imei', type: 'text', nullable: true })
   imei: string | null;
 

@@ -2,7 +2,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { BELGIAN_CIC_AREAS, applyDefaultCoverage } from '../belgian-cic-areas.js';
 
 /**
- * Location routing out of the box (Issue 3): the default, coarse coverage area and a neighbouring
+ * Location routing out of the box: the default, coarse coverage area and a neighbouring
  * backup CIC for each of the eleven Belgian CICs. Data only; the columns came with
  * AlarmLifecycle1795500000000.
  */

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Fleet and supervision (Issue 4): a device's hardware identity and its grant (assignment to a
+ * Fleet and supervision: a device's hardware identity and its grant (assignment to a
  * case, with an expiry), the append-only history of what was done to a device and by whom, every
  * `status` report a device sent, and the acknowledgement of technical alerts.
  */
