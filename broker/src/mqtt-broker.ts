@@ -148,7 +148,7 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
       return await Aedes.createBroker({
         // The node's name: what tells the nodes sharing Redis apart (sessions, takeovers).
         id: this.config.nodeId,
-        drainTimeout: 5000, // STACK_NOTES: one stalled subscriber must not block everyone for 60 s
+        drainTimeout: 5000, // one stalled subscriber must not block everyone for 60 s
         concurrency: CONCURRENCY,
         maxClientsIdLength: 128,
         authenticate: this.auth.authenticate,

@@ -119,7 +119,7 @@ export async function connectSharedState(options: SharedStateOptions): Promise<S
   const mq = new MQEmitterRedisPrefix(options.prefix, {
     pubConn: pub,
     subConn: sub,
-    // as aedes' own in-memory emitter is made (STACK_NOTES: one queue must not hold every ack)
+    // as aedes' own in-memory emitter is made (one queue must not hold every ack)
     concurrency: options.concurrency,
     matchEmptyLevels: true,
   });
@@ -147,7 +147,7 @@ export async function connectSharedState(options: SharedStateOptions): Promise<S
       closed = true;
       outage.close();
       await new Promise<void>((resolve) => mq.close(resolve)); // at once when aedes.close() already did
-      // STACK_NOTES: aedes does not close its persistence, and destroy(callback) never calls back.
+      // aedes does not close its persistence, and destroy(callback) never calls back.
       await persistence.destroy().catch(() => undefined);
       for (const conn of connections) if (conn.status !== 'end') conn.disconnect();
     },

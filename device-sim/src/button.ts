@@ -289,7 +289,7 @@ export class Button extends EventEmitter<ButtonEvents> {
       });
       client.on('connect', (connack: IConnackPacket) => {
         this.choice.connected();
-        // STACK_NOTES: Nagle + delayed ACK cost ~88 ms per round trip otherwise
+        // Nagle + delayed ACK cost ~88 ms per round trip otherwise
         (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
         const reconnect = everConnected;
         everConnected = true;

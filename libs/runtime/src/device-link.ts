@@ -10,7 +10,7 @@ export const KICK_TOPIC_PREFIX = 'amr/v1/ctl/kick/';
  * The platform's link to the devices: publishes acks and commands (QoS 1, CONTRACT §2) in the
  * device's encoding, and asks the broker to disconnect a device: straight into the broker when it
  * runs in the same process, else over one MQTT connection with the internal credentials, Nagle off
- * (STACK_NOTES: latency).
+ * (Nagle and delayed ACKs would add tens of milliseconds to every ack).
  */
 export class DeviceLink {
   private client: MqttClient | undefined;
