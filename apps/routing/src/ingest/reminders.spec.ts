@@ -2,7 +2,7 @@ import { describe, expect, it, jest } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import type { AlarmService } from '@amr/alarms';
 import type { PendingCommands } from '../devices/pending-commands.js';
-import { Reminders } from './reminders.js';
+import { Reminders, stagesToTell } from './reminders.js';
 
 /** A database whose open alarms are `alarms`, recording each statement's parameters. */
 function fakeDb(alarms: Record<string, unknown>[], fail = false) {
@@ -45,6 +45,16 @@ describe(Reminders.name, () => {
       [{ id: 'alarm-1', deviceId: 'btn-a', lastSeq: 12 }, 'accepted', { encoding: 'json', sms: null }],
       [{ id: 'alarm-2', deviceId: 'btn-c', lastSeq: 3 }, 'received', { encoding: 'cbor', sms: null }],
     ]);
+  });
+
+  it('tells a closed alarm as it ended: the furthest stage the police reached, then closed, in that order', async () => {
+    const { db } = fakeDb([{ id: 'alarm-9', device_id: 'btn-e', stage: 'closed', last_seq: 4, encoding: 'cbor', accepted: true, dispatched: false }]);
+    const { reminders, notifyDevice } = remindersWith(db);
+    await reminders.remind('btn-e', ['ack']);
+    expect(notifyDevice.mock.calls.map((c) => c[1])).toEqual(['accepted', 'closed']);
+    expect(stagesToTell({ stage: 'closed', accepted: true, dispatched: true })).toEqual(['dispatched', 'closed']);
+    expect(stagesToTell({ stage: 'closed', accepted: false, dispatched: false })).toEqual(['closed']);
+    expect(stagesToTell({ stage: 'dispatched', accepted: true, dispatched: true })).toEqual(['dispatched']);
   });
 
   it('serves the devices that subscribe during a batch in the next one', async () => {

@@ -8,15 +8,17 @@ import { PendingCommands } from '../devices/pending-commands.js';
 
 /** Devices reminded together at most. */
 const MAX_BATCH = 500;
-/** A closed alarm is still told to its device (as `closed`) this long after it closed. */
+/** A closed alarm is still told to its device (how it ended) this long after it closed. */
 const CLOSED_REMINDER_MINUTES = 10;
 
-interface LatestAlarmRow {
+export interface LatestAlarmRow {
   id: string;
   device_id: string;
   stage: AckStage;
   last_seq: string | number;
   encoding: Encoding;
+  accepted: boolean;
+  dispatched: boolean;
 }
 
 interface Waiting {
@@ -59,17 +61,19 @@ export class Reminders {
   }
 
   /**
-   * Each device's latest alarm, told again at its current stage over MQTT (it has just subscribed;
-   * AlarmService sends every stage's ack): while it is open, and as `closed` for
-   * CLOSED_REMINDER_MINUTES after it closed, so that a device whose queued acks were lost (a session
-   * or a Redis that lost its data) still learns how its press ended.
+   * Each device's latest alarm, told again over MQTT (it has just subscribed; AlarmService sends
+   * every stage's ack): while it is open, its current stage; for CLOSED_REMINDER_MINUTES after it
+   * closed, how it ended — the furthest stage the police reached (`dispatched` or `accepted`, if
+   * any), then `closed` — so that a device whose queued acks were lost (a session, or a Redis that
+   * lost its data) still learns that its press was taken and that it is over.
    */
   private async remindStages(deviceIds: readonly string[]): Promise<void> {
     if (deviceIds.length === 0) return;
-    const open = (await preparedQuery(
+    const latest = (await preparedQuery(
       this.db,
       'reminder-latest-alarms',
-      `SELECT DISTINCT ON (a.device_id) a.id, a.device_id, a.stage, a.last_seq, d.encoding
+      `SELECT DISTINCT ON (a.device_id) a.id, a.device_id, a.stage, a.last_seq, d.encoding,
+              a.accepted_at IS NOT NULL AS accepted, a.dispatched_at IS NOT NULL AS dispatched
          FROM alarms a JOIN devices d ON d.id = a.device_id
         WHERE a.device_id = ANY($1::text[])
           AND (a.stage <> 'closed' OR a.closed_at > now() - make_interval(mins => $2))
@@ -77,8 +81,18 @@ export class Reminders {
       [deviceIds, CLOSED_REMINDER_MINUTES],
     )) as unknown as LatestAlarmRow[];
     await Promise.all(
-      open.map((a) => this.alarms.notifyDevice({ id: a.id, deviceId: a.device_id, lastSeq: Number(a.last_seq) }, a.stage, { encoding: a.encoding, sms: null })),
+      latest.map(async (a) => {
+        const alarm = { id: a.id, deviceId: a.device_id, lastSeq: Number(a.last_seq) };
+        // one after the other: the device hears them in the order they happened
+        for (const stage of stagesToTell(a)) await this.alarms.notifyDevice(alarm, stage, { encoding: a.encoding, sms: null });
+      }),
     );
   }
+}
 
+/** An open alarm: its stage. A closed one: the furthest stage the police reached, then `closed`. */
+export function stagesToTell(a: Pick<LatestAlarmRow, 'stage' | 'accepted' | 'dispatched'>): AckStage[] {
+  if (a.stage !== 'closed') return [a.stage];
+  const reached: AckStage[] = a.dispatched ? ['dispatched'] : a.accepted ? ['accepted'] : [];
+  return [...reached, 'closed'];
 }
