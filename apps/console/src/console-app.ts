@@ -5,7 +5,7 @@ import type { Api } from './api.js';
 import { BoardView } from './board.js';
 import { DetailView } from './detail.js';
 import { byId } from './dom.js';
-import { formatAge, secondsSince } from './format.js';
+import { formatAge, secondsSince, slaClock } from './format.js';
 import { loadAreas, type Area } from './map.js';
 import { Notifier } from './notify.js';
 import { EventStream, type SseMessage, type StreamState } from './sse.js';
@@ -152,6 +152,11 @@ export class ConsoleApp {
   private tick(): void {
     const now = Date.now();
     for (const el of document.querySelectorAll<HTMLElement>('[data-since]')) el.textContent = formatAge(secondsSince(el.dataset.since!, now));
+    for (const el of document.querySelectorAll<HTMLElement>('[data-sla-until]')) {
+      const clock = slaClock({ deliveredAt: el.dataset.slaDelivered || null, nextEscalationAt: el.dataset.slaUntil! }, now);
+      el.textContent = clock?.text ?? '';
+      el.classList.toggle('overdue', clock?.overdue ?? false);
+    }
   }
 
   private showView(view: View): void {

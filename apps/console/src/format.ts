@@ -14,6 +14,17 @@ export function secondsSince(iso: string, now: number): number {
   return (now - Date.parse(iso)) / 1000;
 }
 
+/**
+ * The service-level clock of an alarm: what it waits for (delivery to this CIC, then an operator's
+ * accept) and the time left before it escalates, or how long it is overdue.
+ */
+export function slaClock(alarm: { deliveredAt: string | null; nextEscalationAt: string | null }, now: number): { text: string; overdue: boolean } | null {
+  if (!alarm.nextEscalationAt) return null;
+  const awaited = alarm.deliveredAt ? 'accept' : 'delivery';
+  const left = -secondsSince(alarm.nextEscalationAt, now);
+  return left >= 0 ? { text: `${awaited} due in ${formatAge(left)}`, overdue: false } : { text: `${awaited} overdue ${formatAge(-left)}`, overdue: true };
+}
+
 /** A clock time for the timeline: 14:03:27. */
 export function clockTime(iso: string): string {
   const d = new Date(iso);

@@ -44,6 +44,8 @@ export interface Alarm {
   closedAt: string | null;
   outcome: string | null;
   escalationLevel: number;
+  /** The deadline of the stage the alarm waits for (delivery, then accept); null once accepted. */
+  nextEscalationAt: string | null;
   case: CaseContext | null;
   positions: Position[];
   positionCount: number;

@@ -26,6 +26,12 @@ export interface AlarmView {
   closedAt: string | null;
   outcome: string | null;
   escalationLevel: number;
+  /**
+   * The service-level deadline of the stage the alarm waits for: delivery to its CIC within
+   * AMR_DELIVERY_TIMEOUT_S, then an operator's accept within AMR_ACCEPT_TIMEOUT_S. When it passes
+   * unmet, the alarm escalates (docs/lifecycle.md). Null once accepted, and when closed.
+   */
+  nextEscalationAt: string | null;
   /** Seconds from the press reaching the platform to each stage (null: not reached yet). */
   serviceLevels: ServiceLevels;
   case: CaseView | null;
@@ -225,6 +231,7 @@ export function buildAlarmView(
     closedAt: iso(alarm.closedAt),
     outcome: alarm.outcome ?? null,
     escalationLevel: alarm.escalationLevel ?? 0,
+    nextEscalationAt: alarm.stage === 'closed' ? null : iso(alarm.nextEscalationAt),
     serviceLevels: {
       pressToReceivedS: parts.firstPressTs != null ? Math.round(alarm.receivedAt.getTime() / 1000 - parts.firstPressTs) : null,
       deliveredS: since(alarm.deliveredAt),
