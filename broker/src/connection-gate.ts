@@ -3,7 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, Metrics, logSafe } from '@amr/runtime';
-import { addressKey } from './auth-throttle.js';
+import { addressKey } from '@amr/security';
 import { PacketFraming, guardSocket, type FramingViolation, type OversizePublish } from './packet-guard.js';
 
 /** Why the gate closed a connection (the `reason` of amr_mqtt_connections_closed_total). */

@@ -2,10 +2,10 @@ import { availableParallelism } from 'node:os';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Client } from 'aedes';
 import { isDeviceId } from '@amr/protocol';
-import { hashSecret, needsUpgrade, sameToken, verifyDigest, verifyScrypt } from '@amr/security';
+import { addressKey, hashSecret, needsUpgrade, sameToken, verifyDigest, verifyScrypt } from '@amr/security';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, Metrics, logSafe } from '@amr/runtime';
-import { AuthThrottle, addressKey } from './auth-throttle.js';
+import { AuthThrottle } from './auth-throttle.js';
 import { DeviceCredentials } from './device-credentials.js';
 
 export type Principal = { kind: 'internal' } | { kind: 'device'; deviceId: string };

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { AlarmsModule } from '@amr/alarms';
 import { SmsModule } from '@amr/routing';
 import { AuthGuard } from './auth/auth.guard.js';
@@ -16,6 +16,10 @@ import { AlertsController, AlertsService } from './alerts/alerts.controller.js';
 import { StatsController, StatsService } from './stats/stats.controller.js';
 import { SmsController } from './sms/sms.controller.js';
 import { MeController, MeService } from './auth/me.controller.js';
+import { AuditController } from './audit/audit.controller.js';
+import { AuditInterceptor } from './audit/audit.interceptor.js';
+import { RateLimits } from './limits/rate-limits.js';
+import { SseStreams } from './limits/sse-streams.js';
 
 /**
  * The HTTP API for CIC integrations and administration (CONTRACT §4), and the SMS gateway's route
@@ -35,10 +39,14 @@ import { MeController, MeService } from './auth/me.controller.js';
     StatsController,
     SmsController,
     MeController,
+    AuditController,
   ],
   providers: [
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_FILTER, useClass: HttpExceptionFilter },
+    { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
+    RateLimits,
+    SseStreams,
     CicsService,
     IntegrationsService,
     CasesService,

@@ -5,6 +5,7 @@ import { Metrics } from '@amr/runtime';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { jsonBody } from './common/json-body.js';
 import { serveConsole } from './console/serve-console.js';
+import { applyHttpTimeouts } from './limits/http-timeouts.js';
 
 /** Body limits, global prefix, validation, the OpenAPI document and the operator's console, shared by every app that serves the API. */
 export function configureHttpApp(app: INestApplication): void {
@@ -41,9 +42,13 @@ export function configureHttpApp(app: INestApplication): void {
 /** The HTTP listener could not start: the one line an operator needs. */
 export class HttpListenError extends Error {}
 
-/** Listens on HTTP_HOST:HTTP_PORT; a port in use stops start-up with one clear line (CONTRACT §5). */
+/**
+ * Listens on HTTP_HOST:HTTP_PORT, with the request timeouts; a port in use stops start-up with one
+ * clear line (CONTRACT §5).
+ */
 export async function listenHttp(app: INestApplication, config: AmrConfig): Promise<Server> {
   const { host, port } = config.http;
+  applyHttpTimeouts(app.getHttpServer() as Server, config.http);
   try {
     await app.listen(port, host);
   } catch (err) {

@@ -7,6 +7,7 @@ import { DATA_SOURCE, DeviceLink, PlatformEvents, type PlatformEventType } from 
 import { alarmAudience, alarmFromRow, loadAlarmView, loadAlarmViews, type AlarmStage, type AlarmView } from './alarm-view.js';
 import { appendEvent, verifyChain, type ChainVerification } from './timeline.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
+import { AuditTrail, type AlarmAudit } from './audit/audit-trail.js';
 import { DeviceAcks, ackPaths, type AckRoute } from './device-acks.js';
 import type { CaseReadVia } from './case-reads.js';
 import { actorOf, type Scope } from './scope.js';
@@ -44,6 +45,8 @@ export interface EvidenceExport {
   alarm: AlarmView;
   timeline: { id: number; at: string; type: string; data: Record<string, unknown>; prevHash: string | null; hash: string | null }[];
   verification: ChainVerification;
+  /** The audit trail's entries naming this alarm: who read it, who acted on it, and how that ended (for an integration, its own CIC's). */
+  audit: AlarmAudit;
   exportedAt: string;
 }
 
@@ -63,6 +66,7 @@ export class AlarmService {
     private readonly events: PlatformEvents,
     private readonly recorder: DeliveryRecorder,
     private readonly acks: DeviceAcks,
+    private readonly audit: AuditTrail,
   ) {}
 
   private readonly announcements = new GroupCommit<Announcement>((batch) => this.announceBatch(batch), { maxBatch: 200 });
@@ -76,27 +80,27 @@ export class AlarmService {
     if (filter.state === 'open') query.andWhere(`a.stage <> 'closed'`);
     if (filter.state === 'closed') query.andWhere(`a.stage = 'closed'`);
     const alarms = await query.getMany();
-    const views = await loadAlarmViews(this.db.manager, alarms.map((a) => a.id));
-    await this.recordReads(scope, alarms, 'api');
-    return views;
+    return loadAlarmViews(this.db.manager, alarms.map((a) => a.id));
   }
 
   async get(scope: Scope, id: string): Promise<AlarmView> {
     const alarm = await this.findVisible(this.db.manager, scope, id);
-    const view = await loadAlarmView(this.db.manager, alarm);
-    await this.recordReads(scope, [alarm], 'api');
-    return view;
+    return loadAlarmView(this.db.manager, alarm);
   }
 
-  /** The timeline with its hash chain, and whether the chain still verifies. */
+  /** The timeline with its hash chain, whether the chain still verifies, and the audit entries naming the alarm. */
   async evidence(scope: Scope, id: string): Promise<EvidenceExport> {
     const alarm = await this.findVisible(this.db.manager, scope, id);
-    const events = await this.db.getRepository(AlarmEvent).find({ where: { alarmId: id }, order: { id: 'ASC' } });
-    await this.recordReads(scope, [alarm], 'api');
+    const [events, audit] = await Promise.all([
+      this.db.getRepository(AlarmEvent).find({ where: { alarmId: id }, order: { id: 'ASC' } }),
+      // An integration sees its own CIC's calls; who else read the alarm is the administrator's to know.
+      this.audit.forTarget(id, scope.kind === 'integration' ? scope.cicId : undefined),
+    ]);
     return {
       alarm: await loadAlarmView(this.db.manager, alarm),
       timeline: events.map((e) => ({ id: e.id, at: e.at.toISOString(), type: e.type, data: e.data, prevHash: e.prevHash, hash: e.hash })),
       verification: verifyChain(events),
+      audit,
       exportedAt: new Date().toISOString(),
     };
   }
@@ -161,7 +165,6 @@ export class AlarmService {
         throw new ServiceUnavailableException(`The delivery of alarm ${id} could not be recorded just now: confirm it again`);
       }
     }
-    await this.recordReads(scope, [alarm], 'api');
     return loadAlarmView(this.db.manager, alarm);
   }
 
@@ -267,12 +270,6 @@ export class AlarmService {
   async encodingOf(deviceId: string): Promise<Encoding> {
     const device = await this.db.getRepository(Device).findOne({ where: { id: deviceId }, select: { id: true, encoding: true } });
     return (device?.encoding ?? 'cbor') as Encoding;
-  }
-
-  private async recordReads(scope: Scope, alarms: readonly Alarm[], via: 'api'): Promise<void> {
-    if (scope.kind !== 'integration') return;
-    // Recorded together with the stream's reads of the moment, in one statement.
-    await Promise.all(alarms.map((alarm) => this.recorder.caseRead({ caseId: alarm.caseId, integrationId: scope.integrationId, alarmId: alarm.id, via })));
   }
 
   private async findVisible(db: EntityManager, scope: Scope, id: string, lock = false): Promise<Alarm> {

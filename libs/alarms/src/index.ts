@@ -13,3 +13,7 @@ export type { ChainVerification } from './timeline.js';
 export * from './webhooks/index.js';
 export { alertEvent, alertView } from './alert-view.js';
 export type { AlertView, AlertRecord } from './alert-view.js';
+export { AuditTrail, EVIDENCE_AUDIT_MAX } from './audit/audit-trail.js';
+export type { AuditFilter, AlarmAudit, AuditEntryView } from './audit/audit-trail.js';
+export { AUDIT_HASH, auditHash, chainAudit, verifyAudit } from './audit/audit-chain.js';
+export type { AuditRecord, AuditEntry } from './audit/audit-chain.js';

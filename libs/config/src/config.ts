@@ -17,7 +17,25 @@ export interface AmrConfig {
     /** Connections from one source address waiting for their CONNACK at a time; one more is closed. */
     readonly maxPendingPerAddress: number;
   };
-  readonly http: { readonly host: string; readonly port: number };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    /** A request's headers must have arrived this long after its first byte (and a new connection's first request). */
+    readonly headersTimeoutMs: number;
+    /** The whole request, body included, must have arrived within this; a response (an SSE stream) is not bounded by it. */
+    readonly requestTimeoutMs: number;
+  };
+  /** Request rates and streams per caller (docs/security.md, "HTTP limits"); per node. */
+  readonly httpLimits: {
+    /** Each integration token's requests to routes other than the alarm-working ones (0: no limit). */
+    readonly token: RateLimit;
+    /** Each integration token's reads of alarms, a separate and much larger bucket (0: no limit). */
+    readonly alarmReads: RateLimit;
+    /** Requests from one source address without a valid token, and to the public routes (0: no limit). */
+    readonly address: RateLimit;
+    /** Open SSE streams per token (admin or integration); one more is refused with 429. */
+    readonly sseStreamsPerToken: number;
+  };
   readonly database: { readonly url: string | undefined; readonly dataDir: string };
   readonly redisUrl: string | undefined;
   /**
@@ -86,6 +104,12 @@ export interface AmrConfig {
   };
 }
 
+/** A token bucket: `perS` requests a second on average, `burst` at once; perS 0 turns it off. */
+export interface RateLimit {
+  readonly perS: number;
+  readonly burst: number;
+}
+
 export class ConfigError extends Error {
   constructor(readonly variable: string, detail: string) {
     super(`${variable}: ${detail}`);
@@ -119,6 +143,22 @@ function nonNegativeInt(env: Env, name: string, fallback: number): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new ConfigError(name, `expected an integer ≥ 0, got "${raw}"`);
   return value;
+}
+
+function rateLimit(env: Env, name: string, fallback: RateLimit): RateLimit {
+  const perS = nonNegativeInt(env, `${name}_PER_S`, fallback.perS);
+  const burst = positiveInt(env, `${name}_BURST`, fallback.burst);
+  if (perS > 0 && burst < perS) throw new ConfigError(`${name}_BURST`, `must be at least ${name}_PER_S (${perS}), got ${burst}`);
+  return { perS, burst };
+}
+
+function httpTimeouts(env: Env): { headersTimeoutMs: number; requestTimeoutMs: number } {
+  const headersTimeoutMs = positiveInt(env, 'AMR_HTTP_HEADERS_TIMEOUT_MS', 5_000);
+  const requestTimeoutMs = positiveInt(env, 'AMR_HTTP_REQUEST_TIMEOUT_MS', 10_000);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError('AMR_HTTP_HEADERS_TIMEOUT_MS', `must not exceed AMR_HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs}), got ${headersTimeoutMs}`);
+  }
+  return { headersTimeoutMs, requestTimeoutMs };
 }
 
 function flag(env: Env, name: string): boolean {
@@ -216,7 +256,15 @@ export function loadConfig(env: Env = process.env): AmrConfig {
       // address can hold open until the CONNECT deadline to about 20 MiB (~20 KiB a connection).
       maxPendingPerAddress: positiveInt(env, 'MQTT_MAX_PENDING_PER_ADDRESS', 1_000),
     },
-    http: { host: env.HTTP_HOST || '0.0.0.0', port: port(env, 'HTTP_PORT', 3000) },
+    http: { host: env.HTTP_HOST || '0.0.0.0', port: port(env, 'HTTP_PORT', 3000), ...httpTimeouts(env) },
+    httpLimits: {
+      // A console polling its open alarms every second from 20 desks is 20 requests a second;
+      // administration and alerts are a few a minute. The alarm-working routes are outside this.
+      token: rateLimit(env, 'AMR_RATE_TOKEN', { perS: 20, burst: 200 }),
+      alarmReads: rateLimit(env, 'AMR_RATE_ALARM_READS', { perS: 200, burst: 2_000 }),
+      address: rateLimit(env, 'AMR_RATE_ADDRESS', { perS: 5, burst: 50 }),
+      sseStreamsPerToken: positiveInt(env, 'AMR_SSE_STREAMS_PER_TOKEN', 5),
+    },
     database: {
       url: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
       dataDir: env.AMR_DATA_DIR || './data',

@@ -30,6 +30,7 @@ const TABLES = [
   'alarm_presses',
   'alarms',
   'alerts',
+  'audit_entries',
   'case_reads',
   'cases',
   'cics',

@@ -122,6 +122,17 @@ export class Metrics {
     labelNames: ['status'] as const,
     registers: [this.registry],
   });
+  readonly httpRateLimited = new Counter({
+    name: 'amr_http_rate_limited_total',
+    help: 'HTTP requests answered 429, by limit (token, alarm-reads, address, sse-streams)',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+  readonly auditWriteFailures = new Counter({
+    name: 'amr_audit_write_failures_total',
+    help: 'Audit entries that could not be stored (each is written whole to the log instead): alert on any',
+    registers: [this.registry],
+  });
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'amr_' });

@@ -13,3 +13,4 @@ export {
   sameToken,
   type SecretScheme,
 } from './secrets.js';
+export { addressKey } from './address-key.js';

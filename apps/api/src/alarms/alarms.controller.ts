@@ -4,6 +4,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { AlarmService, type Scope } from '@amr/alarms';
 import { CallerScope } from '../auth/auth.guard.js';
+import { AlarmWork } from '../limits/rate-limits.js';
 import { uuidParam } from '../common/uuid.pipe.js';
 
 export class ListAlarmsQuery {
@@ -33,18 +34,21 @@ export class AlarmsController {
 
   /** Alarms visible to the caller (an integration sees only those routed to its CIC). */
   @Get()
+  @AlarmWork('read')
   list(@CallerScope() scope: Scope, @Query() query: ListAlarmsQuery) {
     return this.alarms.list(scope, query);
   }
 
   /** One alarm with its case context, positions and timeline. */
   @Get(':id')
+  @AlarmWork('read')
   get(@CallerScope() scope: Scope, @Param('id', uuidParam()) id: string) {
     return this.alarms.get(scope, id);
   }
 
   /** The timeline with its hash chain and a verification that fails if a stored entry was altered. */
   @Get(':id/evidence')
+  @AlarmWork('read')
   evidence(@CallerScope() scope: Scope, @Param('id', uuidParam()) id: string) {
     return this.alarms.evidence(scope, id);
   }
@@ -55,6 +59,7 @@ export class AlarmsController {
    * alarm is escalated after the delivery timeout. Idempotent. Accepting it also counts.
    */
   @Post(':id/delivered')
+  @AlarmWork('act')
   @HttpCode(200)
   delivered(@CallerScope() scope: Scope, @Param('id', uuidParam()) id: string) {
     return this.alarms.confirmDelivered(scope, id);
@@ -62,6 +67,7 @@ export class AlarmsController {
 
   /** An operator takes the alarm → the device vibrates `double`. */
   @Post(':id/accept')
+  @AlarmWork('act')
   @HttpCode(200)
   accept(@CallerScope() scope: Scope, @Param('id', uuidParam()) id: string) {
     return this.alarms.accept(scope, id);
@@ -69,6 +75,7 @@ export class AlarmsController {
 
   /** A unit is on its way → the device vibrates `triple`. */
   @Post(':id/dispatch')
+  @AlarmWork('act')
   @HttpCode(200)
   dispatch(@CallerScope() scope: Scope, @Param('id', uuidParam()) id: string, @Body() dto: DispatchDto) {
     return this.alarms.dispatch(scope, id, dto);
@@ -76,6 +83,7 @@ export class AlarmsController {
 
   /** The CIC closes the alarm → the device gets `closed` (no vibration, on purpose). */
   @Post(':id/close')
+  @AlarmWork('act')
   @HttpCode(200)
   close(@CallerScope() scope: Scope, @Param('id', uuidParam()) id: string, @Body() dto: CloseDto) {
     return this.alarms.close(scope, id, dto.outcome);

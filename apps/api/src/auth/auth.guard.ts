@@ -6,7 +6,8 @@ import { preparedQuery } from '@amr/persistence';
 import { hashToken, sameToken } from '@amr/security';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DATA_SOURCE } from '@amr/runtime';
-import type { Scope } from '@amr/alarms';
+import { actorOf, type Scope } from '@amr/alarms';
+import { ALARM_WORK, RateLimits, type AlarmWorkKind } from '../limits/rate-limits.js';
 
 const ACCESS = 'amr:access';
 type Access = 'public' | 'admin' | 'sms-gateway';
@@ -19,6 +20,19 @@ export const AdminOnly = () => SetMetadata(ACCESS, 'admin' satisfies Access);
 /** The SMS gateway only (AMR_SMS_GATEWAY_TOKEN); while that is unset, nobody (401). */
 export const SmsGatewayOnly = () => SetMetadata(ACCESS, 'sms-gateway' satisfies Access);
 
+/** Who made a request, as the audit trail names them: `admin`, `integration:<id>` (with its CIC), `sms-gateway`, `anonymous`. */
+export interface Caller {
+  readonly principal: string;
+  readonly cicId: string | null;
+}
+
+type AuthenticatedRequest = Request & { scope?: Scope; caller?: Caller };
+
+/** The caller of a request that passed AuthGuard. */
+export function callerOf(request: Request): Caller {
+  return (request as AuthenticatedRequest).caller ?? { principal: 'anonymous', cicId: null };
+}
+
 /** The caller's scope, as established by AuthGuard. */
 export const CallerScope = createParamDecorator((_: unknown, ctx: ExecutionContext): Scope => {
   return (ctx.switchToHttp().getRequest<Request & { scope: Scope }>()).scope;
@@ -27,7 +41,9 @@ export const CallerScope = createParamDecorator((_: unknown, ctx: ExecutionConte
 /**
  * Bearer-token authentication (CONTRACT §4): the admin token from AMR_ADMIN_TOKEN, or an
  * integration token, stored as SHA-256, scoped to one CIC; the SMS gateway's own token on its
- * route. No anonymous access but /health.
+ * route. No anonymous access but /health. The request rates are charged here too, once the caller
+ * is known (RateLimits): an integration's to its token, a request without a valid token (and one to
+ * a public route) to its source address, which answers 429 instead of 401 once that is exhausted.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -35,20 +51,37 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     @Inject(AMR_CONFIG) private readonly config: AmrConfig,
     @Inject(DATA_SOURCE) private readonly db: DataSource,
+    private readonly limits: RateLimits,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true; // device messages are authenticated by the broker
-    const access = this.reflector.getAllAndOverride<Access | undefined>(ACCESS, [context.getHandler(), context.getClass()]);
-    if (access === 'public') return true;
-    const request = context.switchToHttp().getRequest<Request & { scope?: Scope }>();
-    const token = bearer(request.headers.authorization);
-    if (access === 'sms-gateway') return this.smsGateway(token);
-    const scope = await this.scopeOf(token);
+    const targets = [context.getHandler(), context.getClass()];
+    const access = this.reflector.getAllAndOverride<Access | undefined>(ACCESS, targets);
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    if (access === 'public') {
+      this.limits.anonymous(request.socket.remoteAddress);
+      return true;
+    }
+    let scope: Scope;
+    try {
+      const token = bearer(request.headers.authorization);
+      if (access === 'sms-gateway') {
+        this.smsGateway(token);
+        request.caller = { principal: 'sms-gateway', cicId: null };
+        return true;
+      }
+      scope = await this.scopeOf(token);
+    } catch (err) {
+      if (err instanceof UnauthorizedException) this.limits.anonymous(request.socket.remoteAddress);
+      throw err;
+    }
+    request.scope = scope;
+    request.caller = { principal: actorOf(scope), cicId: scope.kind === 'integration' ? scope.cicId : null };
+    if (scope.kind === 'integration') this.limits.integration(scope.integrationId, this.reflector.getAllAndOverride<AlarmWorkKind | undefined>(ALARM_WORK, targets));
     if (access === 'admin' && scope.kind !== 'admin') {
       throw new ForbiddenException('This route is for administrators (AMR_ADMIN_TOKEN); integration tokens cannot use it');
     }
-    request.scope = scope;
     return true;
   }
 

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
 import { throwError } from 'rxjs';
 import { Metrics } from '@amr/runtime';
+import { TooManyRequests } from '../limits/rate-limits.js';
 
 /**
  * One error shape for every route: `{statusCode, error, message}`. Known errors carry a message a
@@ -24,6 +25,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
       const body = exception.getResponse();
       const message = typeof body === 'string' ? body : (body as { message?: unknown }).message ?? exception.message;
       this.metrics.httpErrors.inc({ status: String(status) });
+      if (exception instanceof TooManyRequests) response.setHeader('Retry-After', String(exception.retryAfterS));
       response.status(status).json({ statusCode: status, error: HttpStatus[status] ?? 'Error', message });
       return undefined;
     }

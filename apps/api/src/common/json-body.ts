@@ -50,10 +50,10 @@ export function jsonBody(onRefused: (res: Response, refusal: BodyRefused) => voi
       }
       chunks.push(chunk);
     });
-    req.on('error', (err) => {
-      if (done) return;
+    // The client went away, or the request deadline cut it (Node has answered 408 and closes the
+    // connection): nobody is left to answer, and it is not the platform's error.
+    req.on('error', () => {
       done = true;
-      next(err);
     });
     req.on('end', () => {
       if (done) return;

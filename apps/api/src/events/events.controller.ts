@@ -1,9 +1,11 @@
 import { BadRequestException, Controller, Headers, Logger, Sse, type MessageEvent } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
-import { defer, filter, from, interval, map, merge, mergeMap, switchMap, tap, type Observable } from 'rxjs';
+import { defer, filter, finalize, from, map, merge, mergeMap, switchMap, tap, timer, type Observable } from 'rxjs';
 import { PlatformEvents, isEventId, type PlatformEvent } from '@amr/runtime';
-import { AlarmService, type AlarmView, type Scope } from '@amr/alarms';
+import { AlarmService, actorOf, type AlarmView, type Scope } from '@amr/alarms';
 import { CallerScope } from '../auth/auth.guard.js';
+import { AlarmWork } from '../limits/rate-limits.js';
+import { SseStreams } from '../limits/sse-streams.js';
 
 /**
  * Server-Sent Events: every alarm and alert change the caller may see, as it happens (CONTRACT §4),
@@ -14,6 +16,9 @@ import { CallerScope } from '../auth/auth.guard.js';
  * Writing an alarm to a stream is "sent", not delivered: the integration confirms delivery
  * (`POST /alarms/{id}/delivered`). On connecting, an integration first gets the open alarms of its
  * CIC that are not yet delivered, so an alarm never sits unseen.
+ *
+ * A stream is not rate-limited (it is how a CIC learns of alarms), but a token may hold only a few
+ * at once on a node (SseStreams); one more is answered 429 before the stream starts.
  */
 @ApiTags('events')
 @ApiBearerAuth()
@@ -21,15 +26,24 @@ import { CallerScope } from '../auth/auth.guard.js';
 export class EventsController {
   private readonly logger = new Logger('Events');
 
-  constructor(private readonly events: PlatformEvents, private readonly alarms: AlarmService) {}
+  constructor(private readonly events: PlatformEvents, private readonly alarms: AlarmService, private readonly streams: SseStreams) {}
 
   @Sse()
+  @AlarmWork('act')
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'the id of the last event received: the stream continues after it' })
   stream(@CallerScope() scope: Scope, @Headers('last-event-id') lastEventId?: string): Observable<MessageEvent> {
     if (lastEventId !== undefined && !isEventId(lastEventId)) {
       throw new BadRequestException(`Last-Event-ID must be the id of an event of this stream (two numbers joined by "-", e.g. 812-4711), got "${lastEventId.slice(0, 40)}"`);
     }
-    return defer(async () => lastEventId ?? (await this.events.head())).pipe(switchMap((start) => this.from(scope, start)));
+    // Counted from the moment the stream is subscribed (before any header is sent, so a refusal is
+    // still a 429) until it ends, however it ends.
+    return defer(() => {
+      const release = this.streams.reserve(actorOf(scope));
+      return defer(async () => lastEventId ?? (await this.events.head())).pipe(
+        switchMap((start) => this.from(scope, start)),
+        finalize(release),
+      );
+    });
   }
 
   /**
@@ -50,8 +64,9 @@ export class EventsController {
       tap((e) => this.onSent(scope, e)),
       map((e): MessageEvent => ({ type: e.type, data: e.data as object, id: 'id' in e ? String(e.id) : last })),
     );
-    // A keep-alive every 15 s so proxies keep the stream open and clients can detect a dead one.
-    const keepAlive = interval(15_000).pipe(map((): MessageEvent => ({ type: 'keepalive', data: {}, id: last })));
+    // A keep-alive at once (the client knows the stream is up) and every 15 s after, so proxies keep
+    // the stream open and clients can detect a dead one.
+    const keepAlive = timer(0, 15_000).pipe(map((): MessageEvent => ({ type: 'keepalive', data: {}, id: last })));
     return merge(changes, keepAlive);
   }
 

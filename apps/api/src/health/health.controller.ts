@@ -4,8 +4,10 @@ import type { Response } from 'express';
 import type { DataSource } from 'typeorm';
 import { DATA_SOURCE, DeviceLink, Metrics, NodeRegistry, RedisProbe } from '@amr/runtime';
 import { AdminOnly, Public } from '../auth/auth.guard.js';
+import { NotAudited } from '../audit/audit.interceptor.js';
 
 @ApiTags('operations')
+@NotAudited()
 @Controller()
 export class HealthController {
   constructor(

@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import { DATA_SOURCE } from '@amr/runtime';
 import type { Scope } from '@amr/alarms';
 import { CallerScope } from '../auth/auth.guard.js';
+import { instant } from '../common/instant.js';
 
 export class StatsQuery {
   @ApiPropertyOptional({ description: 'Start of the period (ISO 8601); default: 30 days ago' })
@@ -33,8 +34,8 @@ export class StatsService {
   constructor(@Inject(DATA_SOURCE) private readonly db: DataSource) {}
 
   async serviceLevels(scope: Scope, query: StatsQuery) {
-    const to = query.to ? new Date(query.to) : new Date();
-    const from = query.from ? new Date(query.from) : new Date(to.getTime() - 30 * 24 * 3600 * 1000);
+    const to = query.to ? instant('to', query.to) : new Date();
+    const from = query.from ? instant('from', query.from) : new Date(to.getTime() - 30 * 24 * 3600 * 1000);
     if (from >= to) throw new BadRequestException('"from" must be before "to"');
     const cicId = scope.kind === 'integration' ? scope.cicId : query.cicId;
     const seconds = {

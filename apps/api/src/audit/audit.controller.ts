@@ -1,0 +1,77 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsISO8601, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { AuditTrail } from '@amr/alarms';
+import { AdminOnly } from '../auth/auth.guard.js';
+import { MAX_OFFSET } from '../devices/devices.dto.js';
+import { instant } from '../common/instant.js';
+
+export class AuditQuery {
+  @ApiPropertyOptional({ example: 'integration:7d0c…', description: '`admin`, `integration:<id>`, `sms-gateway`' })
+  @IsOptional() @IsString() @Length(1, 200)
+  principal?: string;
+
+  @ApiPropertyOptional({ example: 'cic-antwerpen', description: 'the CIC of the integration that made the call' })
+  @IsOptional() @IsString() @Length(1, 64)
+  cicId?: string;
+
+  @ApiPropertyOptional({ description: 'an id the call named or answered with: an alarm, a case, a device, an integration' })
+  @IsOptional() @IsString() @Length(1, 200)
+  target?: string;
+
+  @ApiPropertyOptional({ example: 'alarms.accept', description: '`<feature>.<operation>`, as in the entries' })
+  @IsOptional() @IsString() @Length(1, 100)
+  action?: string;
+
+  @ApiPropertyOptional({ example: '2026-11-01T00:00:00Z', description: 'calls at or after this time' })
+  @IsOptional() @IsISO8601({ strict: true })
+  from?: string;
+
+  @ApiPropertyOptional({ example: '2026-12-01T00:00:00Z', description: 'calls before this time' })
+  @IsOptional() @IsISO8601({ strict: true })
+  to?: string;
+
+  @ApiPropertyOptional({ default: 100 })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  limit?: number;
+
+  @ApiPropertyOptional({ default: 0, maximum: MAX_OFFSET })
+  @IsOptional() @Type(() => Number)
+  @IsInt({ message: 'offset must be a whole number' })
+  @Min(0, { message: `offset must be 0 to ${MAX_OFFSET}` })
+  @Max(MAX_OFFSET, { message: `offset must be 0 to ${MAX_OFFSET}: narrow the list with its filters instead` })
+  offset?: number;
+}
+
+@ApiTags('audit')
+@ApiBearerAuth()
+@AdminOnly()
+@Controller('audit')
+export class AuditController {
+  constructor(private readonly audit: AuditTrail) {}
+
+  /** Who called what, on what, when and with what outcome: newest first, `{limit, offset, items}`. */
+  @Get()
+  async list(@Query() query: AuditQuery) {
+    const limit = query.limit ?? 100;
+    const offset = query.offset ?? 0;
+    const items = await this.audit.list({
+      ...(query.principal !== undefined ? { principal: query.principal } : {}),
+      ...(query.cicId !== undefined ? { cicId: query.cicId } : {}),
+      ...(query.target !== undefined ? { target: query.target } : {}),
+      ...(query.action !== undefined ? { action: query.action } : {}),
+      ...(query.from !== undefined ? { from: instant('from', query.from) } : {}),
+      ...(query.to !== undefined ? { to: instant('to', query.to) } : {}),
+      limit,
+      offset,
+    });
+    return { limit, offset, items };
+  }
+
+  /** Walks the whole chain: valid, or the first entry that no longer matches its hash or its predecessor. */
+  @Get('verification')
+  verification() {
+    return this.audit.verify();
+  }
+}
