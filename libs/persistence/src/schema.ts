@@ -7,8 +7,9 @@ import { CaseSupervisionDefaults1795800000000 } from './migrations/1795800000000
 import { IngestBounds1795900000000 } from './migrations/1795900000000-IngestBounds.js';
 import { EventLog1796000000000 } from './migrations/1796000000000-EventLog.js';
 import { SmsPath1796100000000 } from './migrations/1796100000000-SmsPath.js';
+import { PersonalDataRetention1796300000000 } from './migrations/1796300000000-PersonalDataRetention.js';
 
 export { ENTITIES };
 
 /** Every migration class, oldest first, for the DataSource `migrations` option. */
-export const MIGRATIONS = [Initial1795400000000, AlarmLifecycle1795500000000, DefaultCoverageAreas1795600000000, FleetSupervision1795700000000, CaseSupervisionDefaults1795800000000, IngestBounds1795900000000, EventLog1796000000000, SmsPath1796100000000];
+export const MIGRATIONS = [Initial1795400000000, AlarmLifecycle1795500000000, DefaultCoverageAreas1795600000000, FleetSupervision1795700000000, CaseSupervisionDefaults1795800000000, IngestBounds1795900000000, EventLog1796000000000, SmsPath1796100000000, PersonalDataRetention1796300000000];
