@@ -65,6 +65,7 @@ export class TestPlatform {
       get: (path: string) => request(server).get(base + path).set('Authorization', `Bearer ${token}`),
       post: (path: string, body: object = {}) => request(server).post(base + path).set('Authorization', `Bearer ${token}`).send(body),
       patch: (path: string, body: object = {}) => request(server).patch(base + path).set('Authorization', `Bearer ${token}`).send(body),
+      delete: (path: string) => request(server).delete(base + path).set('Authorization', `Bearer ${token}`),
     };
   }
 

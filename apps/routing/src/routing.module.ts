@@ -4,15 +4,16 @@ import { IngestModule } from './ingest/ingest.module.js';
 import { EscalationService } from './alarms/escalation.service.js';
 import { SupervisionService } from './supervision/supervision.service.js';
 import { EventRetention } from './events/event-retention.js';
+import { PersonalDataRetention } from './retention/personal-data-retention.js';
 
 /**
  * The routing service: the device ingest (IngestModule, run by a broker in the same process) and
- * the sweeps over stored state — escalation of alarms no CIC has taken, device supervision, and
- * the event log's retention.
+ * the sweeps over stored state — escalation of alarms no CIC has taken, device supervision, the
+ * event log's retention and personal-data retention.
  * Needs RuntimeModule.
  */
 @Module({
   imports: [AlarmsModule, IngestModule],
-  providers: [EscalationService, SupervisionService, EventRetention],
+  providers: [EscalationService, SupervisionService, EventRetention, PersonalDataRetention],
 })
 export class RoutingModule {}

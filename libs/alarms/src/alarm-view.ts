@@ -39,6 +39,8 @@ export interface AlarmView {
   positions: PositionView[];
   positionCount: number;
   timeline: TimelineEntry[];
+  /** When its positions, press payloads and outcome were erased (retention, or its case erased); null: not erased. */
+  personalDataErasedAt: string | null;
 }
 
 export interface ServiceLevels {
@@ -63,6 +65,9 @@ export interface CaseView {
   /** Supervision settings for the buttons granted to the case (null: each device's own). */
   heartbeatS: number | null;
   graceS: number | null;
+  closedAt: string | null;
+  /** When its personal data was erased; the case keeps only its id, home CIC, risk level and settings. */
+  erasedAt: string | null;
 }
 
 /** The CICs that see an alarm: the one handling it, and the case's home CIC when different. */
@@ -92,6 +97,8 @@ export function caseView(c: ProtectionCase): CaseView {
     victim: (c.victim as Record<string, unknown> | null) ?? null,
     heartbeatS: c.heartbeatS ?? null,
     graceS: c.graceS ?? null,
+    closedAt: iso(c.closedAt),
+    erasedAt: iso(c.erasedAt),
   };
 }
 
@@ -109,7 +116,7 @@ const VIEWS = `
                                     ORDER BY p.ts ASC NULLS LAST, p.id ASC), '[]'::jsonb)
             FROM (SELECT * FROM alarm_positions WHERE alarm_id = a.id ORDER BY ts DESC, id DESC LIMIT ${VIEW_POSITIONS}) p) AS positions,
          (SELECT count(*)::int FROM alarm_positions WHERE alarm_id = a.id) AS position_count,
-         (SELECT coalesce(jsonb_agg(jsonb_build_object('type', e.type, 'at', e.at, 'data', e.data) ORDER BY e.id), '[]'::jsonb)
+         (SELECT coalesce(jsonb_agg(jsonb_build_object('type', e.type, 'at', e.at, 'data', e.data, 'personal', e.personal, 'erased_at', e.erased_at) ORDER BY e.id), '[]'::jsonb)
             FROM alarm_events e WHERE e.alarm_id = a.id) AS events,
          (SELECT p.device_ts FROM alarm_presses p WHERE p.alarm_id = a.id ORDER BY p.id LIMIT 1) AS first_press_ts
     FROM alarms a LEFT JOIN cases c ON c.id = a.case_id
@@ -120,7 +127,7 @@ interface ViewRow {
   case_row: Record<string, unknown> | null;
   positions: PositionView[];
   position_count: number;
-  events: { type: string; at: string; data: Record<string, unknown> }[];
+  events: { type: string; at: string; data: Record<string, unknown>; personal: TimelineParts['personal']; erased_at: string | null }[];
   first_press_ts: string | number | null;
 }
 
@@ -134,7 +141,7 @@ export async function loadAlarmViews(db: EntityManager, ids: readonly string[]):
         protectionCase: row.case_row ? caseFromRow(row.case_row) : null,
         positions: row.positions,
         positionCount: row.position_count,
-        events: row.events.map((e) => ({ type: e.type, at: new Date(e.at), data: e.data })),
+        events: row.events.map((e) => ({ type: e.type, at: new Date(e.at), data: e.data, personal: e.personal, erasedAt: e.erased_at ? new Date(e.erased_at) : null })),
         firstPressTs: row.first_press_ts == null ? null : Number(row.first_press_ts),
       });
       return [view.id, view] as const;
@@ -179,6 +186,7 @@ export function alarmFromRow(row: Record<string, unknown>): Alarm {
     dispatchedAt: at(row.dispatched_at),
     escalationLevel: row.escalation_level ?? 0,
     nextEscalationAt: at(row.next_escalation_at),
+    personalDataErasedAt: at(row.personal_data_erased_at),
   });
 }
 
@@ -197,6 +205,7 @@ export function caseFromRow(row: Record<string, unknown>): ProtectionCase {
     graceS: row.grace_s ?? null,
     createdAt: at(row.created_at),
     closedAt: at(row.closed_at),
+    erasedAt: at(row.erased_at),
   });
 }
 
@@ -207,7 +216,7 @@ export function buildAlarmView(
     protectionCase: ProtectionCase | null;
     positions: readonly Pick<AlarmPosition, 'lat' | 'lon' | 'acc' | 'ts' | 'src'>[];
     positionCount: number;
-    events: readonly Pick<AlarmEvent, 'type' | 'at' | 'data'>[];
+    events: readonly TimelineParts[];
     firstPressTs: number | null;
   },
 ): AlarmView {
@@ -243,14 +252,25 @@ export function buildAlarmView(
     positions: parts.positions.map((p) => ({ lat: p.lat, lon: p.lon, acc: p.acc ?? null, ts: p.ts ?? null, src: p.src ?? null })),
     positionCount: parts.positionCount,
     timeline: parts.events.map(timelineEntry),
+    personalDataErasedAt: iso(alarm.personalDataErasedAt),
   };
 }
 
-function timelineEntry(e: Pick<AlarmEvent, 'type' | 'at' | 'data'>): TimelineEntry {
+/** A timeline entry as stored: its personal part (null once erased) apart from the rest. */
+export type TimelineParts = Pick<AlarmEvent, 'type' | 'at' | 'data'> & Partial<Pick<AlarmEvent, 'personal' | 'erasedAt'>>;
+
+/** The entry as CICs read it: its data with its personal part, or `personalDataErased` once that is gone. */
+function timelineEntry(e: TimelineParts): TimelineEntry {
   const head = (ALARM_STAGES as readonly string[]).includes(e.type)
     ? { stage: e.type as AlarmStage }
     : { event: e.type };
-  return { ...head, at: e.at.toISOString(), ...(e.data as Record<string, unknown>) };
+  return {
+    ...head,
+    at: e.at.toISOString(),
+    ...(e.data as Record<string, unknown>),
+    ...(e.personal?.data ?? {}),
+    ...(e.erasedAt ? { personalDataErased: true } : {}),
+  };
 }
 
 /** A stored timestamp as the API shows it: ISO 8601, or null. */

@@ -43,7 +43,18 @@ class AlarmGone extends Error {
 
 export interface EvidenceExport {
   alarm: AlarmView;
-  timeline: { id: number; at: string; type: string; data: Record<string, unknown>; prevHash: string | null; hash: string | null }[];
+  timeline: {
+    id: number;
+    at: string;
+    type: string;
+    data: Record<string, unknown>;
+    /** The entry's personal part with its salt (null: none, or erased), and the digest the hash covers. */
+    personal: { salt: string; data: Record<string, unknown> } | null;
+    personalDigest: string | null;
+    erasedAt: string | null;
+    prevHash: string | null;
+    hash: string | null;
+  }[];
   verification: ChainVerification;
   /** The audit trail's entries naming this alarm: who read it, who acted on it, and how that ended (for an integration, its own CIC's). */
   audit: AlarmAudit;
@@ -98,7 +109,17 @@ export class AlarmService {
     ]);
     return {
       alarm: await loadAlarmView(this.db.manager, alarm),
-      timeline: events.map((e) => ({ id: e.id, at: e.at.toISOString(), type: e.type, data: e.data, prevHash: e.prevHash, hash: e.hash })),
+      timeline: events.map((e) => ({
+        id: e.id,
+        at: e.at.toISOString(),
+        type: e.type,
+        data: e.data,
+        personal: e.personal ?? null,
+        personalDigest: e.personalDigest ?? null,
+        erasedAt: e.erasedAt?.toISOString() ?? null,
+        prevHash: e.prevHash,
+        hash: e.hash,
+      })),
       verification: verifyChain(events),
       audit,
       exportedAt: new Date().toISOString(),
@@ -113,8 +134,9 @@ export class AlarmService {
     return this.advance(scope, id, 'dispatched', { ...details });
   }
 
+  /** The outcome is an operator's free text: the timeline keeps it as the entry's personal part. */
   close(scope: Scope, id: string, outcome: string): Promise<AlarmView> {
-    return this.advance(scope, id, 'closed', { outcome });
+    return this.advance(scope, id, 'closed', {}, { outcome });
   }
 
   /**
@@ -128,7 +150,7 @@ export class AlarmService {
     const delivered = await this.recorder.delivery({ alarmId, ...via });
     if (!delivered) return false;
     if (delivered.kind === 'test') {
-      await this.advance({ kind: 'platform' }, delivered.id, 'closed', { outcome: 'self-test delivered' });
+      await this.close({ kind: 'platform' }, delivered.id, 'self-test delivered');
     }
     return true;
   }
@@ -224,7 +246,7 @@ export class AlarmService {
    * then the device is told. An integration of the responsible CIC acting on an alarm has it: if
    * it was not yet delivered, that is its delivery.
    */
-  private async advance(scope: Scope, id: string, to: keyof typeof TRANSITIONS, data: Record<string, unknown>): Promise<AlarmView> {
+  private async advance(scope: Scope, id: string, to: keyof typeof TRANSITIONS, data: Record<string, unknown>, personal?: { outcome: string }): Promise<AlarmView> {
     const { alarm, view, route } = await this.db.transaction(async (tx) => {
       const alarm = await this.findVisible(tx, scope, id, true);
       if (scope.kind === 'integration' && alarm.cicId !== scope.cicId) {
@@ -240,14 +262,14 @@ export class AlarmService {
       const changes: Partial<Alarm> = { stage: to, updatedAt: now, nextEscalationAt: null };
       if (to === 'accepted') changes.acceptedAt = now;
       if (to === 'dispatched') Object.assign(changes, { dispatchedAt: now, acceptedAt: alarm.acceptedAt ?? now });
-      if (to === 'closed') Object.assign(changes, { closedAt: now, outcome: String(data.outcome) });
+      if (to === 'closed') Object.assign(changes, { closedAt: now, outcome: personal?.outcome ?? null });
       const delivering = scope.kind === 'integration' && !alarm.deliveredAt;
       if (delivering) changes.deliveredAt = now;
       await tx.update(Alarm, { id: alarm.id }, changes as QueryDeepPartialEntity<Alarm>);
       if (delivering) await appendEvent(tx, alarm.id, 'delivered', { via: 'operator', integrationId: scope.integrationId, cicId: alarm.cicId }, now);
       // The device hears of it on the path of the moment (DeviceAcks), which the entry records.
       const route = await this.acks.routeOf(alarm.deviceId, tx);
-      await appendEvent(tx, alarm.id, to, { ...data, by: actorOf(scope), acks: ackPaths(route) }, now);
+      await appendEvent(tx, alarm.id, to, { ...data, by: actorOf(scope), acks: ackPaths(route) }, now, personal);
       Object.assign(alarm, changes);
       const view = await loadAlarmView(tx, alarm);
       await PlatformEvents.append((text, values) => tx.query(text, values), [{ type: `alarm.${to}`, cicIds: alarmAudience(view), data: view }]);

@@ -77,6 +77,15 @@ export interface AmrConfig {
     /** The smallest heartbeat interval the API accepts. */
     readonly minHeartbeatS: number;
   };
+  /** Personal-data retention (docs/security.md "Personal data"): days after the end, then erased. */
+  readonly retention: {
+    /** Positions, press payloads and outcome of an alarm, this many days after it was closed. */
+    readonly alarmDataDays: number;
+    /** A closed case's data (victim, perpetrator, notes, orders), this many days after it was closed. */
+    readonly caseDataDays: number;
+    /** How often the sweep looks for what is due. */
+    readonly sweepMs: number;
+  };
   /** Webhook delivery (see docs/webhooks.md). */
   readonly webhooks: {
     readonly timeoutMs: number;
@@ -289,6 +298,11 @@ export function loadConfig(env: Env = process.env): AmrConfig {
       grantMonths: positiveInt(env, 'AMR_GRANT_MONTHS', 6),
       selfTestEveryS: nonNegativeInt(env, 'AMR_SELF_TEST_EVERY_S', 0),
       minHeartbeatS: positiveInt(env, 'AMR_MIN_HEARTBEAT_S', 60),
+    },
+    retention: {
+      alarmDataDays: positiveInt(env, 'AMR_RETAIN_ALARM_DATA_DAYS', 90),
+      caseDataDays: positiveInt(env, 'AMR_RETAIN_CASE_DATA_DAYS', 365),
+      sweepMs: positiveInt(env, 'AMR_RETENTION_SWEEP_MS', 3_600_000),
     },
     webhooks: {
       timeoutMs: positiveInt(env, 'AMR_WEBHOOK_TIMEOUT_MS', 5_000),

@@ -17,3 +17,18 @@ export const bigintAsNumber: ValueTransformer = {
     return n;
   },
 };
+
+const REAL_MAX = 3.4028234663852886e38; // largest float4
+const REAL_MIN_NORMAL = 1.1754943508222875e-38; // smallest normal float4
+
+/**
+ * A number as a `real` (float4) column can hold it. The protocol accepts any finite double for an
+ * accuracy or a signal strength; PostgreSQL refuses one beyond float4's range ("out of range for
+ * type real"), which would lose a valid press. Beyond float4 it is clamped to float4's largest,
+ * closer to zero than float4's smallest normal it is 0: neither changes anything a person reads.
+ */
+export function asReal(value: number | null | undefined): number | null {
+  if (value === null || value === undefined) return null;
+  if (Math.abs(value) < REAL_MIN_NORMAL) return 0;
+  return Math.max(-REAL_MAX, Math.min(REAL_MAX, value));
+}

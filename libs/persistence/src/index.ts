@@ -4,7 +4,7 @@ export { ENTITIES, MIGRATIONS } from './schema.js';
 export { Initial1795400000000 } from './migrations/1795400000000-Initial.js';
 export { BELGIAN_CICS } from './belgian-cics.js';
 export { BELGIAN_CIC_AREAS, DEFAULT_BACKUP_CICS, DEFAULT_AREA_SOURCE, applyDefaultCoverage } from './belgian-cic-areas.js';
-export { bigintAsNumber } from './columns.js';
+export { asReal, bigintAsNumber } from './columns.js';
 export {
   openDatabase,
   closeDatabase,

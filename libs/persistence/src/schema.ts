@@ -8,6 +8,7 @@ import { IngestBounds1795900000000 } from './migrations/1795900000000-IngestBoun
 import { EventLog1796000000000 } from './migrations/1796000000000-EventLog.js';
 import { SmsPath1796100000000 } from './migrations/1796100000000-SmsPath.js';
 import { AuditTrail1796200000000 } from './migrations/1796200000000-AuditTrail.js';
+import { PersonalDataRetention1796300000000 } from './migrations/1796300000000-PersonalDataRetention.js';
 
 export { ENTITIES };
 
@@ -22,4 +23,5 @@ export const MIGRATIONS = [
   EventLog1796000000000,
   SmsPath1796100000000,
   AuditTrail1796200000000,
+  PersonalDataRetention1796300000000,
 ];

@@ -1,11 +1,11 @@
-import { Body, Controller, Get, Inject, Injectable, NotFoundException, Param, Patch, Post, UnprocessableEntityException } from '@nestjs/common';
-import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Body, ConflictException, Controller, Delete, Get, HttpCode, Inject, Injectable, NotFoundException, Param, Patch, Post, UnprocessableEntityException } from '@nestjs/common';
+import { ApiBearerAuth, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
 import type { DataSource } from 'typeorm';
 import { Cic, ProtectionCase } from '@amr/persistence';
 import { DATA_SOURCE } from '@amr/runtime';
-import { caseView, type CaseView, type Scope } from '@amr/alarms';
+import { PersonalDataErasure, actorOf, caseView, returned, type CaseErasure, type CaseView, type Scope } from '@amr/alarms';
 import { AdminOnly, CallerScope } from '../auth/auth.guard.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { uuidParam } from '../common/uuid.pipe.js';
@@ -54,7 +54,11 @@ export class CaseSettingsDto {
 
 @Injectable()
 export class CasesService {
-  constructor(@Inject(DATA_SOURCE) private readonly db: DataSource, private readonly devices: DevicesService) {}
+  constructor(
+    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    private readonly devices: DevicesService,
+    private readonly erasure: PersonalDataErasure,
+  ) {}
 
   async create(dto: CreateCaseDto): Promise<CaseView> {
     const cic = await this.db.getRepository(Cic).findOne({ where: { id: dto.homeCicId } });
@@ -84,6 +88,37 @@ export class CasesService {
     return this.get(id);
   }
 
+  /**
+   * The protection ends: the case is closed (its retention period starts, AMR_RETAIN_CASE_DATA_DAYS)
+   * and its buttons go back to stock, no longer supervised. Refused while one of its alarms is open;
+   * closing a closed case changes nothing.
+   */
+  async close(scope: Scope, id: string): Promise<CaseView> {
+    await this.db.transaction(async (tx) => {
+      const [found] = (await tx.query(`SELECT closed_at FROM cases WHERE id = $1 FOR UPDATE`, [id])) as { closed_at: Date | null }[];
+      if (!found) throw new NotFoundException(`No case ${id}`);
+      if (found.closed_at) return;
+      const open = (await tx.query(`SELECT id FROM alarms WHERE case_id = $1 AND stage <> 'closed' LIMIT 1`, [id])) as { id: string }[];
+      if (open.length) throw new ConflictException(`Case ${id} has an open alarm (${open[0]!.id}): close it before closing the case`);
+      const now = new Date();
+      const devices = returned<{ id: string }>(
+        await tx.query(`UPDATE devices SET case_id = NULL, assigned_at = NULL, grant_expires_at = NULL WHERE case_id = $1 RETURNING id`, [id]),
+      );
+      await tx.query(
+        `INSERT INTO device_events (device_id, actor, type, details, at)
+         SELECT d, $2, 'unassigned', jsonb_build_object('caseId', $3::text, 'reason', 'case-closed'), $4 FROM unnest($1::text[]) AS d`,
+        [devices.map((d) => d.id), actorOf(scope), id, now],
+      );
+      await tx.query(`UPDATE cases SET closed_at = $2 WHERE id = $1`, [id, now]);
+    });
+    return this.get(id);
+  }
+
+  /** Right to erasure: the case's personal data, its alarms' and its buttons' positions, now (PersonalDataErasure). */
+  erase(scope: Scope, id: string): Promise<CaseErasure> {
+    return this.erasure.eraseCase(id, 'case-erased', actorOf(scope));
+  }
+
   async get(id: string): Promise<CaseView> {
     const found = await this.db.getRepository(ProtectionCase).findOne({ where: { id } });
     if (!found) throw new NotFoundException(`No case ${id}`);
@@ -107,6 +142,29 @@ export class CasesController {
   @Get(':id')
   get(@Param('id', uuidParam()) id: string) {
     return this.cases.get(id);
+  }
+
+  /** The protection ended: the case is closed and its buttons go back to stock (409 while an alarm is open). */
+  @Post(':id/close')
+  @HttpCode(200)
+  @ApiConflictResponse({ description: 'one of its alarms is open: close it first' })
+  close(@CallerScope() scope: Scope, @Param('id', uuidParam()) id: string) {
+    return this.cases.close(scope, id);
+  }
+
+  /**
+   * Erases the case's personal data on request (right to erasure): victim, perpetrator, reference,
+   * notes and orders; its alarms' positions, press payloads and outcomes (their skeletons, timings
+   * and verifiable timelines stay, each with an `erased` entry); its buttons' reported positions.
+   * The buttons are unassigned (back in stock, still active: a press is answered `rejected`). The
+   * case is closed if it was not. 409 while one of its alarms is open; again: no change.
+   */
+  @Delete(':id')
+  @ApiOkResponse({ description: '`{case, alarms, devicesUnassigned}`: the case as it remains, how many of its alarms were erased now, the buttons sent back to stock' })
+  @ApiNotFoundResponse({ description: 'no such case' })
+  @ApiConflictResponse({ description: 'one of its alarms is open: close it first' })
+  erase(@CallerScope() scope: Scope, @Param('id', uuidParam()) id: string) {
+    return this.cases.erase(scope, id);
   }
 
   /** `{heartbeatS?, graceS?}` for every button granted to the case, now and later. */

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { Alarm, GroupCommit, inTransaction, type ProtectionCase, type Sql } from '@amr/persistence';
+import { Alarm, GroupCommit, asReal, inTransaction, type ProtectionCase, type Sql } from '@amr/persistence';
 import type { AlarmMessage, DevicePath, Encoding } from '@amr/protocol';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DATA_SOURCE, Metrics, PlatformEvents, eventRows, insertEventsSql, type PlatformEvent } from '@amr/runtime';
-import { alarmAudience, buildAlarmView, caseFromRow, chainEntries, type AlarmView, type PositionView } from '@amr/alarms';
+import { alarmAudience, buildAlarmView, caseFromRow, chainEntries, type AlarmView, type PositionView, type TimelineInput } from '@amr/alarms';
 import type { CicArea } from '@amr/geo';
 import { CicRouter, type RouteDecision } from './cic-router.js';
 
@@ -207,10 +207,11 @@ export class PressStore {
         dispatchedAt: null,
         escalationLevel: 0,
         nextEscalationAt: new Date(now.getTime() + this.config.alarms.deliveryTimeoutS * 1000),
+        personalDataErasedAt: null,
       });
       const timeline = chainEntries(alarm.id, null, [
         { type: 'received', data: { seq: press.seq, ...paths, ...(press.ts ? { deviceTs: press.ts } : {}), ...(flags.length ? { flags } : {}) } },
-        { type: 'routed', data: { ...route } },
+        routedEntry(route),
       ], now);
       // The CICs' copy, built from what is written and announced in the same transaction.
       const positions = [positionOf(press)].filter((p) => p !== null);
@@ -303,6 +304,11 @@ interface LookupRow {
   rt_received_at: Date | string | null;
 }
 
+/** The `routed` entry: the decision, with the position it was made on as the entry's personal part. */
+function routedEntry({ position, ...decision }: RouteDecision): TimelineInput {
+  return { type: 'routed', data: { ...decision }, ...(position ? { personal: { position } } : {}) };
+}
+
 /** The position a press carries, as stored on its alarm (its time defaults to the press's). */
 export function positionOf(press: AlarmMessage): PositionView | null {
   if (!press.loc) return null;
@@ -331,7 +337,7 @@ class Writes {
   press(alarmId: string, { deviceId, press, receivedAt }: PressInput): void {
     this.presses.push({ alarm_id: alarmId, device_id: deviceId, seq: press.seq, device_ts: press.ts ?? null, received_at: receivedAt.toISOString(), message: press });
     const position = positionOf(press);
-    if (position) this.positions.push({ alarm_id: alarmId, ...position, received_at: receivedAt.toISOString() });
+    if (position) this.positions.push({ alarm_id: alarmId, ...position, acc: asReal(position.acc), received_at: receivedAt.toISOString() });
   }
 
   /** What a press tells about its device: it is alive, where it is, its battery and signal. */
@@ -341,7 +347,7 @@ class Writes {
       encoding,
       last_seen_at: receivedAt.toISOString(),
       battery: press.bat ?? null,
-      rsrp: press.cell?.rsrp ?? null,
+      rsrp: asReal(press.cell?.rsrp),
       last_position: press.loc ?? null,
       last_alarm_seq: advancesSeq ? press.seq : null,
       sms_contact_at: path === 'sms' ? receivedAt.toISOString() : null,
@@ -371,7 +377,9 @@ class Writes {
       id: a.id, device_id: a.deviceId, case_id: a.caseId, cic_id: a.cicId, kind: a.kind, first_seq: a.firstSeq, last_seq: a.lastSeq,
       flags: a.flags, received_at: a.receivedAt.toISOString(), home_cic_id: a.homeCicId, next_escalation_at: a.nextEscalationAt!.toISOString(),
     }));
-    const events = this.events.map((e) => ({ alarm_id: e.alarmId, at: e.at.toISOString(), type: e.type, data: e.data, prev_hash: e.prevHash, hash: e.hash }));
+    const events = this.events.map((e) => ({
+      alarm_id: e.alarmId, at: e.at.toISOString(), type: e.type, data: e.data, personal: e.personal, personal_digest: e.personalDigest, prev_hash: e.prevHash, hash: e.hash,
+    }));
     await sql(
       'press-write',
       `WITH
@@ -390,10 +398,10 @@ class Writes {
             FROM jsonb_to_recordset($3::jsonb) AS x(id uuid)
            WHERE a.id = x.id),
         events AS (
-          INSERT INTO alarm_events (alarm_id, at, type, data, prev_hash, hash)
-          SELECT x.alarm_id, x.at, x.type, x.data, x.prev_hash, x.hash
-            FROM ROWS FROM (jsonb_to_recordset($4::jsonb) AS (alarm_id uuid, at timestamptz, type text, data jsonb, prev_hash text, hash text))
-                 WITH ORDINALITY AS x(alarm_id, at, type, data, prev_hash, hash, n)
+          INSERT INTO alarm_events (alarm_id, at, type, data, personal, personal_digest, prev_hash, hash)
+          SELECT x.alarm_id, x.at, x.type, x.data, x.personal, x.personal_digest, x.prev_hash, x.hash
+            FROM ROWS FROM (jsonb_to_recordset($4::jsonb) AS (alarm_id uuid, at timestamptz, type text, data jsonb, personal jsonb, personal_digest text, prev_hash text, hash text))
+                 WITH ORDINALITY AS x(alarm_id, at, type, data, personal, personal_digest, prev_hash, hash, n)
            ORDER BY x.n),
         presses AS (
           INSERT INTO alarm_presses (alarm_id, device_id, seq, device_ts, received_at, message)

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { GroupCommit, inTransaction, type Alarm, type Sql } from '@amr/persistence';
+import { GroupCommit, asReal, inTransaction, type Alarm, type Sql } from '@amr/persistence';
 import type { Encoding, Position, StatusMessage } from '@amr/protocol';
 import { DATA_SOURCE } from '@amr/runtime';
 
@@ -119,14 +119,14 @@ export class TelemetryStore {
       switch (input.kind) {
         case 'status': {
           const { seq, ts, bat, rsrp, fw, loc } = input.status;
-          devices.push({ id, last_seen_at: at, encoding: input.encoding, battery: bat, rsrp, fw, last_position: loc });
-          reports.push({ device_id: id, received_at: at, seq, ts, battery: bat, rsrp, fw, position: loc });
+          devices.push({ id, last_seen_at: at, encoding: input.encoding, battery: bat, rsrp: asReal(rsrp), fw, last_position: loc });
+          reports.push({ device_id: id, received_at: at, seq, ts, battery: bat, rsrp: asReal(rsrp), fw, position: loc });
           break;
         }
         case 'position': {
           const { lat, lon, acc, ts, src } = input.position;
           devices.push({ id, last_seen_at: at, encoding: input.encoding, last_position: input.position });
-          positions.push({ device_id: id, lat, lon, acc, ts, src, received_at: at });
+          positions.push({ device_id: id, lat, lon, acc: asReal(acc), ts, src, received_at: at });
           break;
         }
         case 'seen':

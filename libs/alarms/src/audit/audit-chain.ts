@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson, type ChainVerification } from '../timeline.js';
 
+/** The audit trail's verification: as the timeline's, without personal parts (an entry holds none). */
+export type AuditVerification = Omit<ChainVerification, 'erased' | 'linkOnly'>;
+
 /**
  * The audit trail is one hash chain, built like the alarm timeline's: each entry stores its
  * predecessor's hash and a SHA-256 over that hash and its own canonical content.
@@ -53,8 +56,8 @@ export function chainAudit(prevHash: string | null, records: readonly AuditRecor
  * for a contiguous run of the chain, the previous entry's; for scattered entries (an alarm's),
  * the stored hash of the entry just before each in the chain.
  */
-export function verifyAudit(entries: readonly AuditEntry[], predecessorOf: (entry: AuditEntry, index: number) => string | null): ChainVerification {
-  const result = (firstInvalid?: { id: number; reason: string }): ChainVerification => ({
+export function verifyAudit(entries: readonly AuditEntry[], predecessorOf: (entry: AuditEntry, index: number) => string | null): AuditVerification {
+  const result = (firstInvalid?: { id: number; reason: string }): AuditVerification => ({
     valid: !firstInvalid,
     entries: entries.length,
     algorithm: AUDIT_HASH,

@@ -2,8 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { GroupCommit, inTransaction, type Sql } from '@amr/persistence';
 import { DATA_SOURCE, Metrics } from '@amr/runtime';
-import type { ChainVerification } from '../timeline.js';
-import { AUDIT_HASH, chainAudit, verifyAudit, type AuditEntry, type AuditRecord } from './audit-chain.js';
+import { AUDIT_HASH, chainAudit, verifyAudit, type AuditEntry, type AuditRecord, type AuditVerification } from './audit-chain.js';
 
 /** Records appended in one transaction at most. */
 const MAX_BATCH = 500;
@@ -30,7 +29,7 @@ export interface AlarmAudit {
   entries: AuditEntryView[];
   /** False when there were more than EVIDENCE_AUDIT_MAX: the oldest are given. */
   complete: boolean;
-  verification: ChainVerification;
+  verification: AuditVerification;
 }
 
 export type AuditEntryView = Omit<AuditEntry, 'at'> & { at: string };
@@ -92,7 +91,7 @@ export class AuditTrail {
   }
 
   /** Walks the whole chain, oldest first, and says whether every entry still matches its hash and follows its predecessor. */
-  async verify(): Promise<ChainVerification & { head: { id: number; hash: string } | null }> {
+  async verify(): Promise<AuditVerification & { head: { id: number; hash: string } | null }> {
     let prev: string | null = null;
     let after = 0;
     let count = 0;

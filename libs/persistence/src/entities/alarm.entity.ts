@@ -23,6 +23,7 @@ export type AlarmStage = (typeof ALARM_STAGES)[number];
 @Index('alarms_device_id_received_at_idx', ['deviceId', 'receivedAt'])
 @Index('alarms_case_id_idx', ['caseId'])
 @Index('alarms_next_escalation_at_idx', ['nextEscalationAt'])
+@Index('alarms_retention_due_idx', ['closedAt'], { where: `stage = 'closed' AND personal_data_erased_at IS NULL` })
 export class Alarm {
   @PrimaryGeneratedColumn('uuid', { name: 'id', primaryKeyConstraintName: 'alarms_pkey' })
   id: string;
@@ -107,4 +108,8 @@ export class Alarm {
   /** When the next escalation step is due unless the alarm is delivered / accepted first. */
   @Column({ name: 'next_escalation_at', type: 'timestamptz', nullable: true })
   nextEscalationAt: Date | null;
+
+  /** When its positions, press payloads and outcome were erased (docs/security.md "Personal data"). */
+  @Column({ name: 'personal_data_erased_at', type: 'timestamptz', nullable: true })
+  personalDataErasedAt: Date | null;
 }

@@ -48,6 +48,10 @@ export class ProtectionCase {
   @Column({ name: 'closed_at', type: 'timestamptz', nullable: true })
   closedAt: Date | null;
 
+  /** When its personal data was erased (after the retention period, or on request). */
+  @Column({ name: 'erased_at', type: 'timestamptz', nullable: true })
+  erasedAt: Date | null;
+
   /** Protection orders in force: `[{type, places?, perimeterM?, until?}]`. */
   @Column({ name: 'protection_orders', type: 'jsonb', nullable: true })
   protectionOrders: ProtectionOrder[] | null;
