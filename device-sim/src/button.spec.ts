@@ -13,7 +13,12 @@ import { Aedes, type AedesPublishPacket } from 'aedes';
 import {
   deviceTopic,
   encodePayload,
+  encodeSmsAck,
   makeAck,
+  parseSmsAlarm,
+  smsKey,
+  splitSms,
+  verifySmsMac,
   parseAlarm,
   parseDeviceTopic,
   type AckStage,
@@ -282,3 +287,80 @@ describe('Button with a list of brokers', () => {
     expect(b.endpoint).toBe(1);
   });
 });
+
+describe('Button: the SMS path (CONTRACT §6)', () => {
+  const key = smsKey('s3cret');
+  /** A button whose texts are collected instead of sent. */
+  function smsButton(texts: string[]): Button {
+    return button({ sms: { key, send: (text) => texts.push(text) } });
+  }
+  const received = (seq: number, alarm = 'alarm-by-sms') => encodeSmsAck(makeAck('received', { seq, alarm }), key);
+
+  it('sends the press by SMS (same seq and ts, a valid MAC) when MQTT has not answered within the wait, and takes "received" from an SMS ack', async () => {
+    broker.respond = () => undefined; // no answer over MQTT
+    const texts: string[] = [];
+    const b = smsButton(texts);
+    const sent: number[] = [];
+    b.on('sms-sent', ({ attempt }) => sent.push(attempt));
+    await b.connect();
+    const pressing = b.press({ timeoutMs: 3000, retransmitMs: 100, smsAfterMs: 200, smsRetryMs: 10_000, loc: { lat: 51.2194, lon: 4.4025, acc: 25, ts: 1_795_448_550, src: 'gnss' }, bat: 87 });
+    await waitUntil(() => texts.length === 1);
+    const envelope = splitSms(texts[0]!);
+    if (!envelope.ok) throw envelope.error;
+    expect(verifySmsMac(key, envelope.value)).toBe(true);
+    const press = parseSmsAlarm(envelope.value.payload);
+    if (!press.ok) throw press.error;
+    expect(press.message.deviceId).toBe('dev-test-01');
+    expect(press.message.press).toMatchObject({ seq: 1, ts: broker.alarms[0]!.alarm.ts, bat: 87 });
+    const mqttCopies = broker.alarms.length;
+
+    b.receiveSms(received(1));
+    const result = await pressing;
+    expect(result).toMatchObject({ outcome: 'received', receivedPath: 'sms', smsSent: 1, alarmId: 'alarm-by-sms' });
+    expect(result.receivedBy.sms).toBe(result.latencyMs);
+    expect(result.receivedBy.mqtt).toBeUndefined();
+    expect(sent).toEqual([1]);
+    // the first "received" stopped the MQTT retransmissions too
+    await new Promise((r) => setTimeout(r, 300));
+    expect(broker.alarms.length).toBeLessThanOrEqual(mqttCopies + 1);
+  });
+
+  it('sends no SMS when "received" came over MQTT first, and plays a later SMS "received" of the same press only once', async () => {
+    const texts: string[] = [];
+    const b = smsButton(texts);
+    const vibrations: string[] = [];
+    b.on('vibrate', ({ stage }) => vibrations.push(stage));
+    await b.connect();
+    const result = await b.press({ ...fast, smsAfterMs: 1000, smsRetryMs: 1000 });
+    expect(result).toMatchObject({ outcome: 'received', receivedPath: 'mqtt', smsSent: 0 });
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(texts).toEqual([]);
+    b.receiveSms(received(1, 'alarm-of-dev-test-01'));
+    expect(b.pressResult(1)).toMatchObject({ receivedPath: 'mqtt', receivedBy: { mqtt: expect.any(Number), sms: expect.any(Number) } });
+    expect(vibrations).toEqual(['received']);
+  });
+
+  it('resends the text while no answer comes, and ignores a text whose MAC does not verify', async () => {
+    broker.respond = () => undefined;
+    const texts: string[] = [];
+    const b = smsButton(texts);
+    const invalid: string[] = [];
+    b.on('invalid-message', ({ topic }) => invalid.push(topic));
+    await b.connect();
+    const pressing = b.press({ timeoutMs: 5000, retransmitMs: 1000, smsAfterMs: 0, smsRetryMs: 150 });
+    await waitUntil(() => texts.length >= 3);
+    expect(new Set(texts).size).toBe(1); // the same press, the same text
+    b.receiveSms(encodeSmsAck(makeAck('received', { seq: 1, alarm: 'forged' }), smsKey('not-the-secret')));
+    expect(invalid).toEqual(['sms']);
+    b.receiveSms(received(1));
+    expect(await pressing).toMatchObject({ outcome: 'received', receivedPath: 'sms', alarmId: 'alarm-by-sms' });
+  });
+});
+
+async function waitUntil(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

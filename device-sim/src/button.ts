@@ -3,6 +3,8 @@
  * connects with its own credentials and a persistent session, subscribes to its ack and cmd
  * topics, presses (a new seq, persisted across restarts), retransmits the same press until
  * `received`, and timestamps every ack against the press it answers (high-resolution clock).
+ * With an SMS channel, a press still without `received` after the fallback wait also goes as an
+ * SMS (CONTRACT §6), and acks come by SMS too; the first `received` on either path stops both.
  */
 import { EventEmitter } from 'node:events';
 import { connect as netConnect, isIP } from 'node:net';
@@ -13,6 +15,9 @@ import { connect as mqttConnect, MqttClient, type IClientOptions, type IConnackP
 import {
   deviceTopic,
   encodePayload,
+  encodeSmsAlarm,
+  readSmsAck,
+  type DevicePath,
   parseAck,
   parseCmd,
   type AckMessage,
@@ -89,6 +94,12 @@ export interface ButtonConfig {
    * it (the `mqtt` TLS options: `ca`, `servername`, `rejectUnauthorized`), as mqtt.js does for a URL.
    */
   stream?: (endpoint: number) => Duplex;
+  /**
+   * The SMS path (CONTRACT §6): the MAC key (SHA-256 of the secret) and how a text leaves the
+   * button (its modem: the radio and the SMS centre are the caller's). Texts for the button come
+   * in through `receiveSms`.
+   */
+  sms?: { key: Buffer; send: (text: string) => void };
 }
 
 export interface AckEvent {
@@ -102,6 +113,8 @@ export interface AckEvent {
   known: boolean;
   /** This stage was already acked for this seq (e.g. the answer to a retransmission). */
   repeat: boolean;
+  /** The path the ack came by. */
+  path: DevicePath;
 }
 
 export interface PressParams {
@@ -116,6 +129,12 @@ export interface PressParams {
   signal?: AbortSignal;
   /** performance.now() of the press itself, when it happened before the publish (asleep, no network yet). */
   pressedAt?: number;
+  /**
+   * Also send the press by SMS when no `received` (or `rejected`) came after this long, ms, and
+   * again every `smsRetryMs`; undefined: MQTT only. Needs the button's `sms` channel.
+   */
+  smsAfterMs?: number;
+  smsRetryMs?: number;
 }
 
 export type PressOutcome = 'received' | 'rejected' | 'lost' | 'aborted';
@@ -133,6 +152,12 @@ export interface PressResult {
   reason?: string;
   /** Press → first ack of each stage, ms (operator stages included as they arrive). */
   stages: Partial<Record<AckStage, number>>;
+  /** The path the first `received` came by. */
+  receivedPath?: DevicePath;
+  /** Press → first `received` on each path, ms (a path whose answer came later still counts). */
+  receivedBy: Partial<Record<DevicePath, number>>;
+  /** Texts sent for this press (0: it never fell back to SMS). */
+  smsSent: number;
 }
 
 export interface ButtonEvents {
@@ -152,6 +177,8 @@ export interface ButtonEvents {
   ack: [AckEvent];
   cmd: [{ cmd: CmdMessage; encoding: Encoding }];
   'invalid-message': [{ topic: string; error: ProtocolError }];
+  /** A press went (again) as an SMS: `attempt` 1 is the fallback, then the retries. */
+  'sms-sent': [{ seq: number; attempt: number; length: number }];
   /** The vibration motor plays an ack's pattern (CONTRACT §3 ack `vib`), once per stage of a press. */
   vibrate: [{ pattern: Vibration; stage: AckStage; seq?: number; alarm?: string }];
 }
@@ -166,6 +193,9 @@ interface PressState {
   otherAlarmIds?: Set<string>;
   reason?: string;
   stages: Partial<Record<AckStage, number>>;
+  receivedPath?: DevicePath;
+  receivedBy: Partial<Record<DevicePath, number>>;
+  smsSent: number;
 }
 
 interface Waiter {
@@ -331,7 +361,7 @@ export class Button extends EventEmitter<ButtonEvents> {
       ...(params.bat !== undefined ? { bat: params.bat } : {}),
     };
     const payload = encodePayload(message, this.config.encoding);
-    const state: PressState = { seq, kind, startedAt: 0, retransmissions: 0, stages: {} };
+    const state: PressState = { seq, kind, startedAt: 0, retransmissions: 0, stages: {}, receivedBy: {}, smsSent: 0 };
     const since = this.log.length;
     this.pressStates.set(seq, state);
     state.startedAt = params.pressedAt ?? performance.now();
@@ -346,6 +376,25 @@ export class Button extends EventEmitter<ButtonEvents> {
             this.emit('sent', { seq, retransmission: state.retransmissions, bytes: payload.length });
           }, params.retransmitMs)
         : undefined;
+    const sms = this.config.sms;
+    const smsTimers: NodeJS.Timeout[] = [];
+    if (sms && params.smsAfterMs !== undefined) {
+      const text = smsText(this.deviceId, message, sms.key);
+      const sendSms = (): void => {
+        if (state.stages.received !== undefined || state.stages.rejected !== undefined) return;
+        state.smsSent += 1;
+        sms.send(text);
+        this.emit('sms-sent', { seq, attempt: state.smsSent, length: text.length });
+      };
+      // the wait runs from the press itself (the button knows when it was pressed)
+      const first = Math.max(0, params.smsAfterMs - (performance.now() - state.startedAt));
+      smsTimers.push(
+        setTimeout(() => {
+          sendSms();
+          if (params.smsRetryMs) smsTimers.push(setInterval(sendSms, params.smsRetryMs));
+        }, first),
+      );
+    }
     let answer: AckEvent | undefined;
     try {
       answer = await this.waitForAck((e) => e.ack.seq === seq && (e.ack.stage === 'received' || e.ack.stage === 'rejected'), {
@@ -355,6 +404,7 @@ export class Button extends EventEmitter<ButtonEvents> {
       });
     } finally {
       clearInterval(retransmit);
+      for (const timer of smsTimers) clearTimeout(timer);
     }
     const outcome: PressOutcome = answer
       ? answer.ack.stage === 'received'
@@ -416,6 +466,22 @@ export class Button extends EventEmitter<ButtonEvents> {
     });
   }
 
+  /**
+   * A text for this button's number, as its modem hands it over: an ack that verifies with the
+   * button's key (CONTRACT §6) is taken like one over MQTT; anything else is ignored and counted.
+   */
+  receiveSms(text: string): void {
+    const at = performance.now();
+    const key = this.config.sms?.key;
+    if (!key) return;
+    const read = readSmsAck(text, key);
+    if (!read.ok) {
+      this.emit('invalid-message', { topic: 'sms', error: read.error });
+      return;
+    }
+    this.onAck(read.value, 'cbor', at, 'sms');
+  }
+
   /** Disconnects; waits for outstanding PUBACKs only if there are none (a lost broker cannot hang this). */
   async close(): Promise<void> {
     const client = this.client;
@@ -450,7 +516,7 @@ export class Button extends EventEmitter<ButtonEvents> {
         this.emit('invalid-message', { topic, error: parsed.error });
         return;
       }
-      this.onAck(parsed.message, parsed.encoding, at);
+      this.onAck(parsed.message, parsed.encoding, at, 'mqtt');
     } else if (topic === this.topics.cmd) {
       const parsed = parseCmd(payload);
       if (parsed.ok) this.emit('cmd', { cmd: parsed.message, encoding: parsed.encoding });
@@ -458,12 +524,16 @@ export class Button extends EventEmitter<ButtonEvents> {
     }
   }
 
-  private onAck(ack: AckMessage, encoding: Encoding, at: number): void {
+  private onAck(ack: AckMessage, encoding: Encoding, at: number, path: DevicePath): void {
     const state = ack.seq === undefined ? undefined : this.pressStates.get(ack.seq);
     let event: AckEvent;
     if (state) {
       const latencyMs = at - state.startedAt;
       const repeat = state.stages[ack.stage] !== undefined;
+      if (ack.stage === 'received') {
+        state.receivedBy[path] ??= latencyMs;
+        if (!repeat) state.receivedPath = path;
+      }
       if (!repeat) {
         state.stages[ack.stage] = latencyMs;
         this.emit('vibrate', { pattern: ack.vib, stage: ack.stage, seq: ack.seq, ...(ack.alarm !== undefined ? { alarm: ack.alarm } : {}) });
@@ -473,9 +543,9 @@ export class Button extends EventEmitter<ButtonEvents> {
       }
       if (ack.alarm !== undefined) state.alarmId ??= ack.alarm;
       if (ack.stage === 'rejected' && ack.reason !== undefined) state.reason ??= ack.reason;
-      event = { ack, encoding, at, latencyMs, known: true, repeat };
+      event = { ack, encoding, at, latencyMs, known: true, repeat, path };
     } else {
-      event = { ack, encoding, at, known: false, repeat: false };
+      event = { ack, encoding, at, known: false, repeat: false, path };
     }
     if (this.config.keepAckLog !== false) this.log.push(event);
     this.emit('ack', event); // listeners (printing) first, then the waiters
@@ -495,8 +565,33 @@ export class Button extends EventEmitter<ButtonEvents> {
       ...(state.otherAlarmIds ? { otherAlarmIds: [...state.otherAlarmIds] } : {}),
       ...(state.reason !== undefined ? { reason: state.reason } : {}),
       stages: { ...state.stages },
+      ...(state.receivedPath !== undefined ? { receivedPath: state.receivedPath } : {}),
+      receivedBy: { ...state.receivedBy },
+      smsSent: state.smsSent,
     };
   }
+}
+
+/**
+ * The press as one text (CONTRACT §6): the whole alarm when it fits, else without what it can
+ * spare — `cell` first, then `loc.ts`, then `loc.src` (docs/protocol.md §10).
+ */
+export function smsText(deviceId: string, alarm: AlarmMessage, key: Buffer): string {
+  const { cell: _cell, ...noCell } = alarm;
+  const loc = alarm.loc;
+  const tries: AlarmMessage[] = [alarm, noCell];
+  if (loc) {
+    const { ts: _ts, ...noTs } = loc;
+    const { src: _src, ...noSrc } = noTs;
+    tries.push({ ...noCell, loc: noTs }, { ...noCell, loc: noSrc });
+  }
+  let last: Error | undefined;
+  for (const candidate of tries) {
+    const sealed = encodeSmsAlarm(deviceId, candidate, key);
+    if (sealed.ok) return sealed.value;
+    last = sealed.error;
+  }
+  throw new Error(`the press does not fit one SMS: ${last?.message}`);
 }
 
 /**

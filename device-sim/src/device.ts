@@ -3,15 +3,18 @@
  * own network (the shaping link of its profile, or a direct socket for the bench), with the
  * firmware's periodic behaviour: a heartbeat (`status`) while no alarm is open, positions
  * (`loc`) while one is, reconnection with exponential back-off after a loss of coverage, and
- * the vibration of every ack.
+ * the vibration of every ack. With the SMS path its modem sends and receives texts over the same
+ * radio (NAS: no TCP or TLS) through the simulated SMS centre.
  */
 import { connect as netConnect } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Encoding, Vibration } from '@amr/protocol';
+import { smsKey, type Encoding, type Vibration } from '@amr/protocol';
 import { Button, type PressResult } from './button.js';
 import { NetworkLink, type LinkTarget } from './link.js';
 import { gapSchedule, type NetworkProfile, type Random } from './network.js';
 import { rsrpAt } from './coverage.js';
+import type { SmsCentre } from './sms-centre.js';
+import { SMS_DEFAULTS, type SmsParams } from './sms-model.js';
 
 export interface SimDeviceOptions {
   deviceId: string;
@@ -41,6 +44,8 @@ export interface SimDeviceOptions {
   keepaliveS?: number;
   /** Keep every ack in the button's log (default true; see ButtonConfig.keepAckLog). */
   keepAckLog?: boolean;
+  /** The SMS path: the button's registered number and the SMS centre that carries its texts. */
+  sms?: { msisdn: string; centre: SmsCentre; params?: SmsParams };
 }
 
 export interface DeviceCounters {
@@ -51,12 +56,15 @@ export interface DeviceCounters {
   /** Messages on the ack and cmd topics that did not decode (CONTRACT §3). */
   invalid: number;
   vibrations: Partial<Record<Vibration, number>>;
+  /** Texts the modem sent and received (SMS path). */
+  smsSent: number;
+  smsReceived: number;
 }
 
 export class SimDevice {
   readonly button: Button;
   readonly link: NetworkLink | undefined;
-  readonly counters: DeviceCounters = { heartbeats: 0, positions: 0, reconnects: 0, offline: 0, invalid: 0, vibrations: {} };
+  readonly counters: DeviceCounters = { heartbeats: 0, positions: 0, reconnects: 0, offline: 0, invalid: 0, vibrations: {}, smsSent: 0, smsReceived: 0 };
   /** Time from start() to the first CONNACK (attach included), ms. */
   connectMs: number | undefined;
   /** Index in `targets` of the broker the device is connected to; undefined while it is not. */
@@ -72,6 +80,7 @@ export class SimDevice {
   private stopped = false;
   /** The next reconnection goes out at once instead of after the back-off (drop()). */
   private reconnectAtOnce = false;
+  private readonly smsTimers = new Set<NodeJS.Timeout>();
 
   constructor(readonly options: SimDeviceOptions) {
     const { profile } = options;
@@ -92,6 +101,7 @@ export class SimDevice {
       reconnectPeriodMs: 1000,
       keepaliveS: options.keepaliveS ?? 120,
       ...(options.keepAckLog === false ? { keepAckLog: false } : {}),
+      ...(options.sms ? { sms: { key: smsKey(options.secret), send: (text: string) => this.sendSms(text) } } : {}),
       stream: (endpoint) => {
         const target = this.targets[endpoint]!;
         if (!this.link) {
@@ -102,6 +112,7 @@ export class SimDevice {
         return netConnect({ host: '127.0.0.1', port: this.linkPort, noDelay: true });
       },
     });
+    if (options.sms) options.sms.centre.register(options.sms.msisdn, (text) => this.receiveSms(text));
     this.button.on('vibrate', ({ pattern, stage, alarm }) => {
       this.counters.vibrations[pattern] = (this.counters.vibrations[pattern] ?? 0) + 1;
       if (stage === 'received' && alarm !== undefined) this.alarmOpened(alarm);
@@ -163,7 +174,7 @@ export class SimDevice {
   }
 
   /** A press: woken from sleep, publish, retransmit until "received". */
-  press(params: { timeoutMs: number; retransmitMs: number; signal?: AbortSignal }): Promise<PressResult> {
+  press(params: { timeoutMs: number; retransmitMs: number; signal?: AbortSignal; smsAfterMs?: number }): Promise<PressResult> {
     const pressedAt = performance.now();
     // asleep unless a press of its own woke it within the RRC inactivity time (see NetworkLink.sleep)
     if (this.link && pressedAt - this.lastPressAt > this.link.profile.rrcInactivityMs) this.link.sleep();
@@ -176,7 +187,39 @@ export class SimDevice {
       timeoutMs: params.timeoutMs,
       retransmitMs: params.retransmitMs,
       ...(params.signal ? { signal: params.signal } : {}),
+      ...(this.options.sms && params.smsAfterMs !== undefined ? { smsAfterMs: params.smsAfterMs, smsRetryMs: this.smsParams.retryMs } : {}),
     });
+  }
+
+  private get smsParams(): SmsParams {
+    return this.options.sms?.params ?? SMS_DEFAULTS;
+  }
+
+  /** A text leaves through the modem: over the radio (NAS), then the SMS centre. */
+  private sendSms(text: string): void {
+    const sms = this.options.sms;
+    if (!sms || this.stopped) return;
+    this.counters.smsSent += 1;
+    const radioMs = this.link ? this.link.nasDelay('up', this.smsParams.upBytes, this.smsParams.tc1Ms[this.link.profile.level]) : 0;
+    this.later(radioMs, () => sms.centre.submit(sms.msisdn, text));
+  }
+
+  /** A text from the SMS centre reaches the button over the radio (paged when idle). */
+  private receiveSms(text: string): void {
+    if (this.stopped) return;
+    const radioMs = this.link ? this.link.nasDelay('down', this.smsParams.downBytes, this.smsParams.tc1Ms[this.link.profile.level]) : 0;
+    this.later(radioMs, () => {
+      this.counters.smsReceived += 1;
+      this.button.receiveSms(text);
+    });
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.smsTimers.delete(timer);
+      if (!this.stopped) fn();
+    }, Math.max(0, ms));
+    this.smsTimers.add(timer);
   }
 
   /**
@@ -216,6 +259,7 @@ export class SimDevice {
     this.stopped = true;
     clearTimeout(this.heartbeatTimer);
     clearInterval(this.locTimer);
+    for (const timer of this.smsTimers) clearTimeout(timer);
     await this.button.close().catch(() => undefined);
     await this.link?.close();
   }

@@ -194,3 +194,17 @@ describe('parseCli: failover', () => {
     expect(usage(['fleet', '--api', 'http://h:3000', '--token', 't', '--mqtt', 'mqtt://h:1884,mqtts://h:1885'])).toMatch(/all mqtt:\/\/ or all mqtts/);
   });
 });
+
+describe('parseCli: the SMS path', () => {
+  it('runs coverage and burst with the SMS path, the fallback wait 8 s unless given', () => {
+    expect(fleet(['coverage', '--sms'])).toMatchObject({ scenario: 'coverage', sms: true, smsAfterS: 8 });
+    expect(fleet(['burst', '--profile', 'all', '--sms', '--sms-after', '4'])).toMatchObject({ sms: true, smsAfterS: 4, profiles: ['good', 'urban-indoor', 'poor'] });
+    expect(fleet(['burst'])).toMatchObject({ sms: false });
+  });
+
+  it('refuses --sms where it cannot run, and --sms-after without it', () => {
+    expect(usage(['bench', '--sms'])).toMatch(/--sms is a fleet, burst and coverage option/);
+    expect(usage(['burst', '--sms', '--api', 'http://x:3000', '--token', 't'])).toMatch(/--sms needs the platform the simulator starts/);
+    expect(usage(['burst', '--sms-after', '3'])).toMatch(/--sms-after needs --sms/);
+  });
+});

@@ -76,6 +76,13 @@ export interface FleetOptions {
   /** failover: the Redis the started nodes share; default: one the scenario starts. */
   redisUrl?: string;
   verbose: boolean;
+  /**
+   * fleet, burst, coverage: the SMS path (CONTRACT §6). The scenario runs twice on the same seed,
+   * without and with it; in the second run a press without `received` after `smsAfterS` also goes
+   * by SMS through the simulated SMS centre and gateway.
+   */
+  sms: boolean;
+  smsAfterS: number;
 }
 
 type Defaults = Pick<FleetOptions, 'devices' | 'presses' | 'seconds' | 'profiles' | 'heartbeatS' | 'locEveryS' | 'timeoutS'>;
@@ -135,6 +142,10 @@ export const FLEET_USAGE = `Options of press (without --device), fleet, burst, c
   --database-url URL           the started platform uses PostgreSQL (bench: keeps the devices; failover:
                                required without --api, the nodes share it)
   --data-dir DIR               the started platform's embedded database directory
+  --sms                        fleet, burst, coverage: run twice on the same seed, without and then with
+                               the SMS path (a press without "received" after --sms-after also goes by
+                               SMS through a simulated SMS centre and gateway); the report compares them
+  --sms-after S                with --sms: the fallback wait (default 8)
   --battery-mah N              energy model: battery capacity (default 1000)
   --presses-per-day N          energy model: presses that open an alarm, per day (default 1/7 ≈ 0.14)
   --self-tests-per-day N       energy model: self-tests (a short uplink) per day (default 1)
@@ -197,6 +208,8 @@ export const FLEET_OPTIONS = {
   'kill-every': { type: 'string' },
   'kill-redis': { type: 'boolean' },
   'redis-url': { type: 'string' },
+  sms: { type: 'boolean' },
+  'sms-after': { type: 'string' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -265,6 +278,9 @@ export function fleetOptions(scenario: FleetScenario, v: FleetValues, env: NodeJ
   const idle = v.idle === undefined ? [] : parseCounts('--idle', v.idle, c.fail);
   if (idle.length && (v.flood || v.storm)) c.fail('--idle measures idle connections: not with --flood or --storm');
   if (idle.length && (v.devices !== undefined || v.rate !== undefined)) c.fail('--idle gives the device counts itself: not with --devices or --rate');
+  if (v.sms && !['fleet', 'burst', 'coverage'].includes(scenario)) c.fail('--sms is a fleet, burst and coverage option');
+  if (v.sms && api) c.fail('--sms needs the platform the simulator starts (it points the platform at its simulated SMS gateway): not with --api');
+  if (v['sms-after'] !== undefined && !v.sms) c.fail('--sms-after needs --sms');
   if (v['restart-at'] !== undefined && scenario !== 'restart') c.fail('--restart-at is a restart option');
   if (v.gap !== undefined && scenario !== 'coverage') c.fail('--gap is a coverage option');
   if (scenario === 'restart' && api) c.fail('restart kills the platform: it must be the one the simulator starts (no --api)');
@@ -336,6 +352,8 @@ export function fleetOptions(scenario: FleetScenario, v: FleetValues, env: NodeJ
     killRedis: v['kill-redis'] ?? false,
     ...(v['redis-url'] !== undefined ? { redisUrl: v['redis-url'] } : {}),
     verbose: v.verbose ?? false,
+    sms: v.sms ?? false,
+    smsAfterS: c.number('--sms-after', v['sms-after'], 8, 0, 3600),
   };
 }
 

@@ -20,6 +20,7 @@
  */
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { airtimeMs } from './coverage.js';
 import { attachDelay, gapAt, idleDelay, reacquireDelay, segmentDelay, type Gap, type NetworkProfile, type Random } from './network.js';
 
 export interface LinkTarget {
@@ -107,6 +108,26 @@ export class NetworkLink {
    */
   sleep(): void {
     this.lastActivity = -Infinity;
+  }
+
+  /**
+   * Delay of one NAS message (an SMS over the control plane) of `bytes` starting now: no TCP and no
+   * session, but the same radio — coverage (and re-acquisition after a gap), an attach when the
+   * device lost its registration, the wake-up from idle (uplink) or paging and the wake-up
+   * (downlink), half a round trip, jitter and the airtime; when the radio loses the CP-DATA it is
+   * sent again after `tc1Ms` (3GPP TS 24.011 TC1*). The radio counts as busy until it is through.
+   */
+  nasDelay(direction: 'up' | 'down', bytes: number, tc1Ms: number): number {
+    const now = performance.now();
+    let delay = this.outageDelay(now);
+    if (!this.attached) delay += attachDelay(this.profile, this.random);
+    delay += idleDelay(this.profile, direction, now + delay - this.lastActivity, this.random);
+    delay += this.profile.rttMs / 2 + this.random() * this.profile.jitterMs + airtimeMs(bytes, direction === 'up' ? this.profile.uplinkBps : this.profile.downlinkBps);
+    if (this.random() < this.profile.loss) delay += tc1Ms;
+    this.lastActivity = Math.max(this.lastActivity, now + delay);
+    if (direction === 'up') this.stats.bytesUp += bytes;
+    else this.stats.bytesDown += bytes;
+    return delay;
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { cicArrivalTimes, evaluateObjectives, markExtraAlarms, summarizeGroup, type PressSample } from './measure.js';
+import { checkAlarms, cicArrivalTimes, evaluateObjectives, markExtraAlarms, summarizeGroup, summarizePaths, type PressSample } from './measure.js';
 
 const base: PressSample = { deviceId: 'd', profile: 'good', seq: 1, atMs: 0, outcome: 'received', retransmissions: 0, duplicated: false };
 
@@ -84,5 +84,44 @@ describe('presses at the CIC', () => {
     const received = new Map([['a', { deviceId: 'd1' }], ['b', { deviceId: 'd2' }], ['x', { deviceId: 'd1' }], ['y', { deviceId: 'flooder' }]]);
     expect(markExtraAlarms(samples, received, new Set(['d1', 'd2']))).toBe(1);
     expect(samples.map((s) => s.duplicated)).toEqual([true, false, false]);
+  });
+});
+
+describe('the SMS path', () => {
+  it('gives per path and on either the share answered within 10 s and 15 s, and who answered first', () => {
+    const p = summarizePaths([
+      { ...base, receivedMs: 900, mqttMs: 900, receivedPath: 'mqtt', smsSent: 0 },
+      { ...base, seq: 2, receivedMs: 12_000, mqttMs: 20_000, smsMs: 12_000, receivedPath: 'sms', smsSent: 1 },
+      { ...base, seq: 3, receivedMs: 9_000, mqttMs: 9_000, smsMs: 16_000, receivedPath: 'mqtt', smsSent: 1 },
+      { ...base, seq: 4, outcome: 'lost', smsSent: 2 },
+    ]);
+    expect(p).toEqual({
+      presses: 4,
+      fellBack: 3,
+      firstBy: { mqtt: 2, sms: 1 },
+      mqtt: { within10s: 0.5, within15s: 0.5 },
+      sms: { within10s: 0, within15s: 0.25 },
+      both: { within10s: 0.5, within15s: 0.75 },
+    });
+  });
+
+  it('finds a press the platform counted twice, and an alarm no press was acked with', () => {
+    const samples: PressSample[] = [
+      { ...base, deviceId: 'a', seq: 1, alarmId: 'A1' },
+      { ...base, deviceId: 'a', seq: 2, alarmId: 'A1' },
+      { ...base, deviceId: 'b', seq: 1, alarmId: 'B1' },
+    ];
+    const devices = new Set(['a', 'b']);
+    expect(checkAlarms([{ id: 'A1', deviceId: 'a', pressCount: 2 }, { id: 'B1', deviceId: 'b', pressCount: 1 }, { id: 'X', deviceId: 'other', pressCount: 9 }], samples, devices)).toEqual({
+      alarms: 2,
+      countedTwice: 0,
+      withoutPress: 0,
+    });
+    // one press over MQTT and by SMS counted as two, and a second alarm for device b
+    expect(checkAlarms([{ id: 'A1', deviceId: 'a', pressCount: 3 }, { id: 'B1', deviceId: 'b', pressCount: 1 }, { id: 'B2', deviceId: 'b', pressCount: 1 }], samples, devices)).toEqual({
+      alarms: 3,
+      countedTwice: 2,
+      withoutPress: 1,
+    });
   });
 });

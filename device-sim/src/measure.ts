@@ -26,6 +26,11 @@ export interface PressSample {
   duplicated: boolean;
   /** Why it was rejected (the `rejected` ack's reason). */
   reason?: string;
+  /** SMS path: the path of the first `received`, the first `received` on each path (ms from the press) and the texts sent. */
+  receivedPath?: 'mqtt' | 'sms';
+  mqttMs?: number;
+  smsMs?: number;
+  smsSent?: number;
 }
 
 export const STAGES = ['receivedMs', 'cicMs', 'acceptedMs', 'dispatchedMs'] as const;
@@ -205,4 +210,69 @@ export function samplesOf(
     ...(p.alarmId !== undefined ? { alarmId: p.alarmId } : {}),
     ...(p.reason !== undefined ? { reason: p.reason } : {}),
   }));
+}
+
+/** Presses over both paths (CONTRACT §6): who answered first, and the shares per path. */
+export interface PathSummary {
+  presses: number;
+  /** Presses that also went by SMS. */
+  fellBack: number;
+  /** Presses whose first `received` came by MQTT, by SMS. */
+  firstBy: { mqtt: number; sms: number };
+  /** Share of presses (0–1) with `received` within 10 s / 15 s over MQTT, by SMS, and on either path. */
+  mqtt: { within10s: number; within15s: number };
+  sms: { within10s: number; within15s: number };
+  both: { within10s: number; within15s: number };
+}
+
+export function summarizePaths(samples: readonly PressSample[]): PathSummary {
+  const n = samples.length;
+  const share = (ms: number, value: (s: PressSample) => number | undefined) => (n === 0 ? 0 : samples.filter((s) => (value(s) ?? Infinity) <= ms).length / n);
+  const shares = (value: (s: PressSample) => number | undefined) => ({ within10s: share(10_000, value), within15s: share(15_000, value) });
+  return {
+    presses: n,
+    fellBack: samples.filter((s) => (s.smsSent ?? 0) > 0).length,
+    firstBy: { mqtt: samples.filter((s) => s.receivedPath === 'mqtt').length, sms: samples.filter((s) => s.receivedPath === 'sms').length },
+    mqtt: shares((s) => s.mqttMs),
+    sms: shares((s) => s.smsMs),
+    both: shares((s) => s.receivedMs),
+  };
+}
+
+/** Path summaries per profile (in first-seen order) and over all. */
+export function summarizePathsByProfile(samples: readonly PressSample[]): { all: PathSummary; profiles: Record<string, PathSummary> } {
+  const profiles: Record<string, PathSummary> = {};
+  for (const profile of [...new Set(samples.map((s) => s.profile))]) profiles[profile] = summarizePaths(samples.filter((s) => s.profile === profile));
+  return { all: summarizePaths(samples), profiles };
+}
+
+/** The platform's own count: its alarms for the run's devices against the presses acked with them. */
+export interface AlarmCheck {
+  alarms: number;
+  /** Presses the platform counted more than once (an alarm's press count beyond the presses acked with it). */
+  countedTwice: number;
+  /** Alarms none of the run's presses was acked with (a second alarm for one press). */
+  withoutPress: number;
+}
+
+/**
+ * Checks the platform's alarms (`GET /api/v1/alarms`) of `devices` against the samples: each
+ * alarm's press count must equal the presses acked with its id (a press that went both ways is
+ * one press); a press that got no answer may still have been counted, so it is allowed for.
+ */
+export function checkAlarms(
+  alarms: ReadonlyArray<{ id: string; deviceId: string; pressCount: number }>,
+  samples: readonly PressSample[],
+  devices: ReadonlySet<string>,
+): AlarmCheck {
+  const check: AlarmCheck = { alarms: 0, countedTwice: 0, withoutPress: 0 };
+  for (const alarm of alarms) {
+    if (!devices.has(alarm.deviceId)) continue;
+    check.alarms += 1;
+    const acked = new Set(samples.filter((s) => s.alarmId === alarm.id).map((s) => `${s.deviceId}:${s.seq}`)).size;
+    const unanswered = samples.filter((s) => s.deviceId === alarm.deviceId && s.alarmId === undefined).length;
+    if (acked === 0 && unanswered === 0) check.withoutPress += 1;
+    check.countedTwice += Math.max(0, alarm.pressCount - acked - unanswered);
+  }
+  return check;
 }

@@ -53,6 +53,8 @@ export interface HostOptions {
   startTimeoutMs?: number;
   /** Lines of the platform's output, for --verbose. */
   onOutput?: (line: string) => void;
+  /** Further settings of the platform (e.g. AMR_SMS_GATEWAY_URL and AMR_SMS_GATEWAY_TOKEN for the SMS path). */
+  env?: Record<string, string>;
 }
 
 /** The all-in-one app, compiled (`npm run build`): one platform node. */
@@ -139,6 +141,7 @@ export async function startChildPlatform(options: HostOptions = {}): Promise<Pla
       HTTP_PORT: String(ports.http),
       AMR_ADMIN_TOKEN: token,
       AMR_DATA_DIR: dataDir,
+      ...options.env,
     };
     if (tls) {
       env['TLS_CERT'] = tls.cert;
@@ -241,6 +244,7 @@ export async function startInProcessPlatform(options: HostOptions = {}): Promise
       AMR_ADMIN_TOKEN: token,
       AMR_DATA_DIR: options.dataDir ?? 'memory://',
       ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+      ...options.env,
     }),
     { logger: ['error'] },
   );

@@ -73,6 +73,21 @@ export function trafficAt(level: CoverageLevelName, p: PressParams = PRESS_DEFAU
 
 /** One press at coupling loss `db`, ms. */
 export function pressLatency(db: number, p: PressParams, level: CoverageLevelName, random: Random): number {
+  return pressTimeline(db, p, level, random).receivedMs;
+}
+
+/** One press over MQTT, with the moments another path on the same radio needs (ms from the press). */
+export interface PressTimeline {
+  /** Coverage is back and the cell re-acquired (0 when the press found coverage). */
+  coveredMs: number;
+  /** The radio is RRC-connected (the wake-up done). */
+  awakeMs: number;
+  /** `received` over MQTT on the device. */
+  receivedMs: number;
+}
+
+/** One press at coupling loss `db`: when the radio could carry anything, and when MQTT brought `received`. */
+export function pressTimeline(db: number, p: PressParams, level: CoverageLevelName, random: Random): PressTimeline {
   const r = radioAt(db, p.radio);
   const vary = (ms: number) => ms * (0.7 + 0.6 * random()); // ±30 %, as the live profiles
   let t = 0;
@@ -81,7 +96,9 @@ export function pressLatency(db: number, p: PressParams, level: CoverageLevelNam
     const gapMs = vary(outage.meanS * 1000);
     t += random() * gapMs + vary(r.reacquireMs);
   }
+  const coveredMs = t;
   t += vary(r.wakeMs);
+  const awakeMs = t;
   let segments = 2;
   if (p.session === 'reconnect') {
     t += sessionSetupMs(r, p);
@@ -92,7 +109,7 @@ export function pressLatency(db: number, p: PressParams, level: CoverageLevelNam
   for (let i = 0; i < segments; i++) {
     for (let k = 0, timeout = rto; k < 6 && random() < r.loss; k++, timeout *= 2) t += timeout;
   }
-  return t + p.platformMs;
+  return { coveredMs, awakeMs, receivedMs: t + p.platformMs };
 }
 
 export interface LevelLatency {

@@ -14,13 +14,15 @@ export interface ProvisionedDevice {
 
 export interface ProvisionOptions {
   cicId: string;
+  /** Register the device's number (E.164, CONTRACT §6) for the SMS path. */
+  msisdn?: string;
   reference?: string;
   riskLevel?: 'low' | 'medium' | 'high' | 'critical';
 }
 
-/** `POST /api/v1/cases` → `{id}`, then `POST /api/v1/devices {caseId}` → `{deviceId, secret}`. */
+/** `POST /api/v1/cases` → `{id}`, then `POST /api/v1/devices {caseId[, msisdn]}` → `{deviceId, secret}`. */
 export async function provisionDevice(api: ApiClient, options: ProvisionOptions): Promise<ProvisionedDevice> {
-  return provisionForCase(api, await createCase(api, options));
+  return provisionForCase(api, await createCase(api, options), options.msisdn);
 }
 
 /** `POST /api/v1/cases` → the new case's id. */
@@ -38,8 +40,8 @@ export async function createCase(api: ApiClient, options: ProvisionOptions): Pro
 }
 
 /** `POST /api/v1/devices {caseId}` → a device granted to the case. */
-export async function provisionForCase(api: ApiClient, caseId: string): Promise<ProvisionedDevice> {
-  const device = await api.post<{ deviceId?: unknown; secret?: unknown }>('/api/v1/devices', { caseId });
+export async function provisionForCase(api: ApiClient, caseId: string, msisdn?: string): Promise<ProvisionedDevice> {
+  const device = await api.post<{ deviceId?: unknown; secret?: unknown }>('/api/v1/devices', { caseId, ...(msisdn !== undefined ? { msisdn } : {}) });
   const { deviceId, secret } = device.body ?? {};
   if (!isDeviceId(deviceId) || typeof secret !== 'string' || secret === '') {
     // never echo the body here: it may hold the secret
@@ -55,9 +57,11 @@ export async function provisionForCase(api: ApiClient, caseId: string): Promise<
 export function provisionFleet(
   api: ApiClient,
   count: number,
-  options: ProvisionOptions & { concurrency?: number; onProgress?: (done: number) => void; signal?: AbortSignal },
+  options: ProvisionOptions & { concurrency?: number; onProgress?: (done: number) => void; signal?: AbortSignal; msisdns?: readonly string[] },
 ): Promise<ProvisionedDevice[]> {
-  return times(count, { ...options, concurrency: options.concurrency ?? 8 }, (i) => provisionDevice(api, { ...options, reference: options.reference ?? `device-sim-${i}` }));
+  return times(count, { ...options, concurrency: options.concurrency ?? 8 }, (i) =>
+    provisionDevice(api, { ...options, reference: options.reference ?? `device-sim-${i}`, ...(options.msisdns ? { msisdn: options.msisdns[i]! } : {}) }),
+  );
 }
 
 /** `task(i)` for every i below `count`, at most `concurrency` at once, each completion reported; results in order. */

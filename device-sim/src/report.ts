@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { benchTables, type BenchSection } from './bench-report.js';
 import { failoverTables, type FailoverSection } from './failover-report.js';
 import type { EnergyParams, LifePoint, Traffic } from './energy.js';
-import { STAGE_LABELS, STAGES, pct, type GroupSummary, type Objective, type PressSample, type StageKey } from './measure.js';
+import { STAGE_LABELS, STAGES, pct, type AlarmCheck, type GroupSummary, type Objective, type PathSummary, type PressSample, type StageKey } from './measure.js';
+import type { SmsCentreStats } from './sms-centre.js';
+import type { SmsModelSection } from './sms-model.js';
 import type { NetworkProfile } from './network.js';
 import { fmtMs } from './output.js';
 
@@ -44,7 +46,25 @@ export interface RunReport {
   provisioning?: { devices: number; ms: number };
   bench?: BenchSection;
   failover?: FailoverSection;
+  /** The platform's alarms for the run's devices against the presses acked with them. */
+  alarms?: AlarmCheck;
+  sms?: SmsSection;
   notes: string[];
+}
+
+/** A run with the SMS path (--sms), beside the same scenario without it. */
+export interface SmsSection {
+  /** The fallback wait, s. */
+  afterS: number;
+  /** Per profile and over all: the first `received` per path and on either. */
+  paths: { all: PathSummary; profiles: Record<string, PathSummary> };
+  /** The same scenario on the same seed without the SMS path. */
+  without?: { summary: { all: GroupSummary; profiles: Record<string, GroupSummary> }; alarms: AlarmCheck | null };
+  centre: SmsCentreStats;
+  /** Charge of the texts sent and received in this run, per profile, from the energy model. */
+  energy: Array<{ profile: string; level: string; textsUp: number; textsDown: number; uah: number; perFallbackUah: number }>;
+  /** The model's answer (many presses per level, same seed): with and without the SMS path. */
+  model: SmsModelSection;
 }
 
 export async function writeReport(dir: string, report: RunReport): Promise<{ json: string; html: string }> {
@@ -99,6 +119,7 @@ ${lineChart(r.energy.curves.map((c) => ({ label: c.label, points: c.points.map((
 ${table(['heartbeat', ...r.energy.curves.map((c) => `${c.label}: life (avg current)`)], r.energy.curves[0]!.points.map((pt, i) => [fmtDuration(pt.heartbeatS), ...r.energy!.curves.map((c) => `${c.points[i]!.lifeDays.toFixed(0)} d (${c.points[i]!.averageUa.toFixed(1)} µA)`)]))}`);
   }
 
+  if (r.sms) sections.push(smsHtml(r.sms, r.alarms));
   if (r.bench) sections.push(benchSection(r.bench));
   if (r.failover) {
     const f = r.failover;
@@ -274,6 +295,79 @@ function legend(labels: string[], x: number, y: number): string {
   return labels
     .map((label, i) => `<rect x="${x}" y="${y + i * 16}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${x + 14}" y="${y + i * 16 + 9}">${escapeHtml(label)}</text>`)
     .join('');
+}
+
+const LEVEL_LABELS: Readonly<Record<string, string>> = { normal: 'normal (≤ 144 dB)', 'ce-a': 'CE mode A (144–155 dB)', 'ce-b': 'CE mode B (155–164 dB)' };
+
+/** The SMS path: this run per path against the run without it, the platform's count, energy, and the model's answer. */
+export function smsHtml(sms: SmsSection, alarms: AlarmCheck | undefined): string {
+  const w = sms.without;
+  const runRows = Object.entries(sms.paths.profiles).map(([profile, p]) => {
+    const before = w?.summary.profiles[profile];
+    return [
+      profile,
+      String(p.presses),
+      `${p.fellBack} (${p.firstBy.sms} first by SMS)`,
+      before ? pct(before.within10s) : '—',
+      pct(p.mqtt.within10s),
+      pct(p.sms.within10s),
+      pct(p.both.within10s),
+      before ? pct(before.within15s) : '—',
+      pct(p.mqtt.within15s),
+      pct(p.sms.within15s),
+      pct(p.both.within15s),
+    ];
+  });
+  const m = sms.model;
+  const modelRows = Object.values(m.levels).map((l) => [
+    LEVEL_LABELS[l.level] ?? l.level,
+    pct(l.fellBack),
+    pct(l.mqtt.within10s),
+    pct(l.sms.within10s),
+    pct(l.both.within10s),
+    pct(l.mqtt.within15s),
+    pct(l.sms.within15s),
+    pct(l.both.within15s),
+    fmtMs(l.both.p50Ms),
+    fmtMs(l.both.p99Ms),
+  ]);
+  const energyRows = Object.values(m.levels).map((l) => [
+    LEVEL_LABELS[l.level] ?? l.level,
+    `${l.energy.perFallbackUah.toFixed(1)} µAh`,
+    `${l.energy.lifeDays.without.toFixed(1)} d`,
+    `${l.energy.lifeDays.with.toFixed(1)} d`,
+  ]);
+  const waitRows = m.waits.map((wt) => [`${wt.afterMs / 1000} s`, ...Object.values(wt.levels).map((v) => `${pct(v.within10s)} / ${pct(v.within15s)}`)]);
+  const deadRows = Object.entries(m.deadSession.levels).map(([level, v]) => [
+    LEVEL_LABELS[level] ?? level,
+    `${pct(v.without.within10s)} / ${pct(v.without.within15s)}`,
+    `${pct(v.with.within10s)} / ${pct(v.with.within15s)}`,
+  ]);
+  const targetRows = m.targets.map((t) => [t.name, `≥ ${pct(t.target)}`, pct(t.without), pct(t.with), t.met ? '<span class="ok">met</span>' : '<span class="miss">missed</span>']);
+  const count = (a: AlarmCheck | null | undefined) => (a ? `${a.alarms} alarms, ${a.countedTwice} presses counted twice, ${a.withoutPress} alarms without a press` : 'not checked');
+  const c = sms.centre;
+  const refused = Object.entries(c.refused).map(([k, v]) => `${v}× HTTP ${k}`).join(', ') || 'none';
+  return `<h2>SMS path</h2>
+<p>The same scenario ran twice on the same seed: without the SMS path, then with it (a press without "received" over MQTT after ${sms.afterS} s also went by SMS through the simulated SMS centre and gateway; the first "received" on either path stopped both). Shares are of all presses of the profile; "MQTT" and "SMS" count a press on that path whenever its "received" came that way, "both" is the first on either. The live profiles sit at one coupling loss each; the model below covers each level's range.</p>
+${table(['profile', 'presses', 'went by SMS', '≤ 10 s without SMS', '≤ 10 s MQTT', '≤ 10 s SMS', '≤ 10 s both', '≤ 15 s without SMS', '≤ 15 s MQTT', '≤ 15 s SMS', '≤ 15 s both'], runRows.map((row) => row.map(escapeHtml)))}
+${barChart(Object.keys(sms.paths.profiles).map((p) => ({ label: p, values: [w?.summary.profiles[p]?.within15s ?? 0, sms.paths.profiles[p]!.both.within15s, w?.summary.profiles[p]?.within10s ?? 0, sms.paths.profiles[p]!.both.within10s] })), ['≤ 15 s without SMS', '≤ 15 s with SMS', '≤ 10 s without SMS', '≤ 10 s with SMS'])}
+<p>One alarm per press across paths (the platform's alarms, <code>GET /api/v1/alarms</code>): with SMS ${escapeHtml(count(alarms))}; without SMS ${escapeHtml(count(w?.alarms))}.
+SMS centre: ${c.submitted} texts from the buttons (${c.accepted} taken by the platform, refused: ${escapeHtml(refused)}, ${c.repostsToPlatform} posted again), ${c.fromPlatform} texts from the platform (${c.delivered} delivered, ${c.unknownRecipient} to unknown numbers), ${c.firstAttemptFailures} not delivered at the first attempt.</p>
+${table(['profile', 'level', 'texts up', 'texts down', 'charge', 'per press that fell back'], sms.energy.map((e) => [e.profile, e.level, String(e.textsUp), String(e.textsDown), `${e.uah} µAh`, `${e.perFallbackUah} µAh`].map(escapeHtml)))}
+<h3>The model: ${m.samples.toLocaleString('en')} presses per coverage level (seed ${m.seed})</h3>
+<p>press-model.ts and sms-model.ts, the figures of docs/lte-m-model.md. The MQTT columns are the same presses without the SMS path.</p>
+${table(['level', 'went by SMS', '≤ 10 s MQTT', '≤ 10 s SMS', '≤ 10 s both', '≤ 15 s MQTT', '≤ 15 s SMS', '≤ 15 s both', 'p50 both', 'p99 both'], modelRows.map((row) => row.map(escapeHtml)))}
+<h3>Targets at the deepest level</h3>
+${table(['target', 'share', 'without SMS', 'with SMS', ''], targetRows, [4])}
+<h3>Battery cost of the fallback</h3>
+<p>Each press that falls back costs one text up (the radio already connected by the press) and one down (paged), each with its RRC tail and active time; at ${m.usage.pressesPerDay.toFixed(2)} alarms a day, ${m.usage.batteryMah} mAh, 1 h heartbeat, session kept.</p>
+${table(['level', 'per fallback', 'battery life without', 'with the fallback'], energyRows.map((row) => row.map(escapeHtml)))}
+<h3>What the fallback wait changes</h3>
+<p>"received" on either path within 10 s / 15 s for each fallback wait.</p>
+${table(['fallback wait', ...Object.keys(m.levels).map((l) => LEVEL_LABELS[l] ?? l)], waitRows.map((row) => row.map(escapeHtml)))}
+<h3>Illustration: ${pct(m.deadSession.share)} of presses find the MQTT session dead</h3>
+<p>No source gives this share; it shows where the SMS path earns its place. The button notices after 5 s without PUBACK and sets the session up again.</p>
+${table(['level', 'without SMS ≤ 10 s / 15 s', 'with SMS ≤ 10 s / 15 s'], deadRows.map((row) => row.map(escapeHtml)))}`;
 }
 
 function benchSection(b: BenchSection): string {

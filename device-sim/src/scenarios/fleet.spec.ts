@@ -63,6 +63,8 @@ describe('scenario burst, end to end (in-process platform, PGlite in memory)', (
       killEveryS: 0,
       killRedis: false,
       verbose: false,
+      sms: false,
+      smsAfterS: 8,
     };
     const outcome = await runFleet(options, {
       reporter: new Reporter(false, sink, sink),

@@ -2,8 +2,11 @@
  * The fleet engine behind press (self-hosted), fleet, burst, coverage and restart: provision N
  * buttons, give each its network profile, connect them, run the scenario's press schedule
  * while a simulated CIC watches the event stream and works every alarm, then measure every
- * press (device and CIC side), check the objectives and write the report.
+ * press (device and CIC side), check the objectives and write the report. With --sms the
+ * scenario runs twice on the same seed, without and with the SMS path, and the report compares
+ * them (the second run's buttons fall back to SMS through the simulated SMS centre).
  */
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ApiClient } from '../api.js';
 import { SimulatedCic } from '../cic.js';
@@ -11,7 +14,9 @@ import { SimDevice } from '../device.js';
 import { HEARTBEAT_AXIS_S, lifeCurve, ENERGY_DEFAULTS } from '../energy.js';
 import { trafficAt } from '../press-model.js';
 import type { FleetOptions } from '../fleet-args.js';
-import { evaluateObjectives, markExtraAlarms, pct, summarizeByProfile, type Objective, type PressSample } from '../measure.js';
+import { checkAlarms, evaluateObjectives, markExtraAlarms, pct, summarizeByProfile, summarizePathsByProfile, type AlarmCheck, type Objective, type PressSample } from '../measure.js';
+import { SmsCentre } from '../sms-centre.js';
+import { smsCharge, smsModelSection } from '../sms-model.js';
 import { PROFILES, seededRandom, type ProfileName, type Random } from '../network.js';
 import { ms } from '../output.js';
 import { brokerFor, brokerList, externalPlatform, startChildPlatform, type PlatformHandle } from '../platform-host.js';
@@ -49,11 +54,34 @@ export function pressSchedule(options: Pick<FleetOptions, 'scenario' | 'devices'
 }
 
 export async function runFleet(options: FleetOptions, context: ScenarioContext): Promise<ScenarioOutcome> {
+  if (!options.sms) return runFleetOnce(options, context);
+  context.reporter.line(`run 1/2   ${options.scenario} without the SMS path (seed ${options.seed})`);
+  const without = await runFleetOnce({ ...options, sms: false, report: undefined }, context);
+  const first = without.result as RunReport;
+  if (context.signal.aborted || !first.summary) return without;
+  context.reporter.line(`run 2/2   ${options.scenario} with the SMS path: fallback after ${options.smsAfterS} s (seed ${options.seed})`);
+  const withSms = await runFleetOnce(options, context, { summary: first.summary, alarms: first.alarms ?? null });
+  return { exitCode: Math.max(without.exitCode, withSms.exitCode), result: withSms.result };
+}
+
+/** Samples the model's SMS section draws per coverage level. */
+const MODEL_SAMPLES = 20_000;
+
+async function runFleetOnce(options: FleetOptions, context: ScenarioContext, baseline?: NonNullable<RunReport['sms']>['without']): Promise<ScenarioOutcome> {
   const { reporter, signal } = context;
   const random = seededRandom(options.seed);
   const progress = new Progress(reporter.progressStream);
   const startedAt = new Date();
   const notes: string[] = [];
+
+  // ---- the SMS centre and gateway (SMS path) ---------------------------------------------------
+  let centre: SmsCentre | undefined;
+  const gatewayToken = randomBytes(18).toString('base64url');
+  if (options.sms) {
+    centre = new SmsCentre(seededRandom(options.seed * 31 + 7));
+    await centre.listen();
+  }
+  const smsEnv = centre ? { AMR_SMS_GATEWAY_TOKEN: gatewayToken, AMR_SMS_GATEWAY_URL: centre.url } : undefined;
 
   // ---- platform --------------------------------------------------------------------------------
   let platform: PlatformHandle;
@@ -72,12 +100,15 @@ export async function runFleet(options: FleetOptions, context: ScenarioContext):
         ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
         ...(options.dataDir ? { dataDir: options.dataDir } : {}),
         ...(options.verbose ? { onOutput: (l: string) => reporter.error(`[platform] ${l}`) } : {}),
+        ...(smsEnv ? { env: smsEnv } : {}),
       });
     } catch (error) {
+      await centre?.close();
       return platformFailed(reporter, error);
     }
     reporter.line(`platform  started (${platform.kind}${platform.pid ? `, pid ${platform.pid}` : ''}) in ${ms(performance.now() - t0)}: ${platform.apiUrl}, mqtt://${platform.mqtt.host}:${platform.mqtt.port}${platform.mqtts ? `, mqtts://${platform.mqtts.host}:${platform.mqtts.port}` : ''}`);
   }
+  centre?.connect(platform.apiUrl, gatewayToken);
   const api = new ApiClient(platform.apiUrl, platform.token, { timeoutMs: 30_000 });
   const devices: SimDevice[] = [];
   let cic: SimulatedCic | undefined;
@@ -85,8 +116,10 @@ export async function runFleet(options: FleetOptions, context: ScenarioContext):
     const broker = brokerFor(platform, options.tls);
     // ---- provisioning ------------------------------------------------------------------------------
     const t0 = performance.now();
+    const msisdns = Array.from({ length: options.devices }, (_, i) => `+32479${String(i).padStart(6, '0')}`);
     const creds = await provisionFleet(api, options.devices, {
       cicId: 'cic-antwerpen',
+      ...(centre ? { msisdns } : {}),
       concurrency: 8,
       signal,
       onProgress: (n) => progress.update('provision', n / options.devices, `${n}/${options.devices} devices`),
@@ -116,6 +149,7 @@ export async function runFleet(options: FleetOptions, context: ScenarioContext):
           heartbeatMs: options.heartbeatS * 1000,
           locEveryMs: options.locEveryS * 1000,
           connectTimeoutMs: 120_000,
+          ...(centre ? { sms: { msisdn: msisdns[i]!, centre } } : {}),
         }),
       );
     }
@@ -154,7 +188,8 @@ export async function runFleet(options: FleetOptions, context: ScenarioContext):
               sent += 1;
               const device = devices[planned.device]!;
               const atMs = performance.now() - origin;
-              void device.press({ timeoutMs: options.timeoutS * 1000, retransmitMs: options.retransmitMs, signal }).then((result) => {
+              const sms = options.sms ? { smsAfterMs: options.smsAfterS * 1000 } : {};
+              void device.press({ timeoutMs: options.timeoutS * 1000, retransmitMs: options.retransmitMs, signal, ...sms }).then((result) => {
                 if (result.outcome === 'received') received += 1;
                 resolve({ device, atMs, result });
               });
@@ -203,6 +238,14 @@ export async function runFleet(options: FleetOptions, context: ScenarioContext):
       const stageBudget = options.operator.acceptMs + options.operator.dispatchMs + options.operator.closeMs;
       await waitFor(() => results.every((r) => r.result.outcome !== 'received' || closedOrDone(r.device, r.result.seq)), stageBudget + 30_000, signal);
     }
+    if (options.sms) {
+      // texts still on their way: a press that went by SMS is measured on both paths
+      const answeredBySms = (r: (typeof results)[number]) => {
+        const p = r.device.button.pressResult(r.result.seq);
+        return !p || p.smsSent === 0 || p.receivedBy.sms !== undefined;
+      };
+      await waitFor(() => results.every(answeredBySms), options.timeoutS * 1000, signal);
+    }
     await sleep(500, signal); // late events at the CIC
     const samples = results.map(({ device, atMs, result }) => {
       const current = device.button.pressResult(result.seq) ?? result;
@@ -230,16 +273,36 @@ export async function runFleet(options: FleetOptions, context: ScenarioContext):
         ...(dispatchedMs !== undefined ? { dispatchedMs } : {}),
         ...(closedMs !== undefined ? { closedMs } : {}),
         ...(current.alarmId !== undefined ? { alarmId: current.alarmId } : {}),
+        ...(current.receivedPath !== undefined ? { receivedPath: current.receivedPath } : {}),
+        ...(current.receivedBy.mqtt !== undefined ? { mqttMs: current.receivedBy.mqtt } : {}),
+        ...(current.receivedBy.sms !== undefined ? { smsMs: current.receivedBy.sms } : {}),
+        ...(options.sms ? { smsSent: current.smsSent } : {}),
       };
       return sample;
     });
-    const extraAlarms = markExtraAlarms(samples, cic.receivedAt, new Set(devices.map((d) => d.options.deviceId)));
+    const deviceIds = new Set(devices.map((d) => d.options.deviceId));
+    const extraAlarms = markExtraAlarms(samples, cic.receivedAt, deviceIds);
+    // the platform's own count: one alarm per press, whichever paths it took
+    let alarmCheck: AlarmCheck | null = null;
+    // an interrupted run has no samples for the presses in flight: nothing to compare with
+    if (!signal.aborted) {
+      try {
+        const listed = await api.get<Array<{ id: string; deviceId: string; pressCount: number }>>('/api/v1/alarms?limit=1000');
+        alarmCheck = checkAlarms(listed.body, samples, deviceIds);
+      } catch (error) {
+        notes.push(`The platform's alarms could not be listed: ${(error as Error).message}`);
+      }
+    }
 
     const objectives: Objective[] = evaluateObjectives(samples, { cicWatched: true, minPresses: schedule.length, deadlines: options.scenario !== 'coverage' });
     if (options.scenario === 'coverage') {
       notes.push('coverage holds the run to no lost, duplicated or rejected press and every press seen at the CIC; the shares within 10 s and 15 s are reported, not held, because every device is forced through a coverage gap.');
     }
     if (restart?.error) objectives.push({ name: 'platform restarted', target: 'yes', actual: restart.error, ok: false });
+    if (alarmCheck) {
+      objectives.push({ name: 'presses counted twice (the platform\'s alarms)', target: '0', actual: String(alarmCheck.countedTwice), ok: alarmCheck.countedTwice === 0 });
+      objectives.push({ name: 'alarms without a press (the platform\'s alarms)', target: '0', actual: String(alarmCheck.withoutPress), ok: alarmCheck.withoutPress === 0 });
+    }
     if (cic.stats.operatorErrors.length > 0) {
       objectives.push({ name: 'operator actions refused', target: '0', actual: String(cic.stats.operatorErrors.length), ok: false });
     }
@@ -282,6 +345,8 @@ export async function runFleet(options: FleetOptions, context: ScenarioContext):
       ...(restart ? { restart: { ...restart, downMs: Math.round(restart.downMs) } } : {}),
       ...(platformRss !== undefined ? { platformRssMiB: round1(platformRss / 2 ** 20) } : {}),
       provisioning: { devices: options.devices, ms: Math.round(provisionMs) },
+      ...(alarmCheck ? { alarms: alarmCheck } : {}),
+      ...(options.sms ? { sms: smsSection(options, samples, devices, centre!, baseline) } : {}),
       notes,
     };
 
@@ -295,8 +360,42 @@ export async function runFleet(options: FleetOptions, context: ScenarioContext):
   } finally {
     await cic?.stop(0);
     await Promise.all(devices.map((d) => d.stop()));
+    await centre?.close();
     await platform.close();
   }
+}
+
+/** The SMS part of the report: per path and profile, the run without the SMS path, the platform's alarms, energy, the model. */
+function smsSection(
+  options: FleetOptions,
+  samples: readonly PressSample[],
+  devices: readonly SimDevice[],
+  centre: SmsCentre,
+  without: NonNullable<RunReport['sms']>['without'],
+): NonNullable<RunReport['sms']> {
+  const energy = options.profiles.map((profile) => {
+    const level = PROFILES[profile].level;
+    const own = devices.filter((d) => d.profileName === profile);
+    const up = sum(own.map((d) => d.counters.smsSent));
+    const down = sum(own.map((d) => d.counters.smsReceived));
+    const charge = smsCharge(level);
+    const uah = (up * charge.uplinkUas + down * charge.downlinkUas) / 3600;
+    const fellBack = samples.filter((s) => s.profile === profile && (s.smsSent ?? 0) > 0).length;
+    return { profile, level, textsUp: up, textsDown: down, uah: round1(uah), perFallbackUah: fellBack ? round1(uah / fellBack) : 0 };
+  });
+  return {
+    afterS: options.smsAfterS,
+    paths: summarizePathsByProfile(samples),
+    ...(without ? { without } : {}),
+    centre: { ...centre.stats, refused: { ...centre.stats.refused } },
+    energy,
+    model: smsModelSection({
+      samples: MODEL_SAMPLES,
+      seed: options.seed,
+      afterMs: options.smsAfterS * 1000,
+      usage: { batteryMah: options.batteryMah, pressesPerDay: options.pressesPerDay, selfTestsPerDay: options.selfTestsPerDay },
+    }),
+  };
 }
 
 /** The platform could not be started: one clear message, exit code 1. */
@@ -332,6 +431,18 @@ export function summaryLines(report: RunReport): string[] {
     lines.push(
       `  ${profile.padEnd(13)} received p50 ${ms(st.receivedMs.p50)} p99 ${ms(st.receivedMs.p99)} | CIC p50 ${ms(st.cicMs.p50)} | accepted p50 ${ms(st.acceptedMs.p50)} | dispatched p50 ${ms(st.dispatchedMs.p50)} | ≤10 s ${pct(s.within10s)}, ≤15 s ${pct(s.within15s)}`,
     );
+  }
+  const sms = report.sms;
+  if (sms?.paths) {
+    for (const [profile, p] of Object.entries(sms.paths.profiles)) {
+      const w = sms.without?.summary.profiles[profile];
+      lines.push(
+        `  sms ${profile.padEnd(13)} fell back ${p.fellBack}/${p.presses}, first by SMS ${p.firstBy.sms} | ≤10 s MQTT ${pct(p.mqtt.within10s)} SMS ${pct(p.sms.within10s)} both ${pct(p.both.within10s)}${w ? ` (without SMS ${pct(w.within10s)})` : ''} | ≤15 s MQTT ${pct(p.mqtt.within15s)} SMS ${pct(p.sms.within15s)} both ${pct(p.both.within15s)}${w ? ` (without SMS ${pct(w.within15s)})` : ''}`,
+      );
+    }
+    for (const t of sms.model?.targets ?? []) {
+      lines.push(`  model ${t.name}: without SMS ${pct(t.without)}, with SMS ${pct(t.with)} (target ≥ ${pct(t.target)}) — ${t.met ? 'met' : 'missed'}`);
+    }
   }
   for (const o of report.objectives) lines.push(`  ${o.ok ? 'ok  ' : 'MISS'} ${o.name}: ${o.actual} (target ${o.target})`);
   return lines;
