@@ -115,6 +115,15 @@ describe('audit trail', () => {
     await platform.api(token).get('/audit/verification').expect(403);
   });
 
+  it('records a list call without touching the answer: every item goes out as it was', async () => {
+    const cics = (await suite.platform.api().get('/cics').expect(200)).body as { id: string }[];
+    expect(cics).toHaveLength(11);
+    expect(cics.every((c) => typeof c?.id === 'string')).toBe(true);
+    const entries = await audit('action=cics.list');
+    expect(entries.length).toBeGreaterThan(0);
+    expect(entries[0]!.targets).toEqual(expect.arrayContaining(['cic-antwerpen', 'cic-liege']));
+  });
+
   it('does not lose an action whose entry cannot be stored: it is answered, logged whole and counted', async () => {
     const { platform, db } = suite;
     const { deviceId } = await platform.provision('cic-antwerpen');

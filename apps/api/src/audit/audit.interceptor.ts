@@ -91,8 +91,9 @@ function detailsOf(request: Request): Record<string, unknown> {
 function targetsOf(params: Record<string, unknown> | undefined, answer: unknown): string[] {
   const ids = new Set<string>();
   for (const value of Object.values(params ?? {})) if (typeof value === 'string') ids.add(clean(value, 200));
-  const holders: unknown[] = Array.isArray(answer) ? answer : [answer];
-  if (isObject(answer)) holders.push(answer.alarm, ...(Array.isArray(answer.items) ? answer.items : []));
+  // A copy: the answer itself goes out as it is.
+  const holders: unknown[] = Array.isArray(answer) ? [...answer] : [answer];
+  if (isObject(answer) && !Array.isArray(answer)) holders.push(answer.alarm, ...(Array.isArray(answer.items) ? answer.items : []));
   for (const holder of holders) {
     if (!isObject(holder)) continue;
     for (const field of ID_FIELDS) if (typeof holder[field] === 'string') ids.add(holder[field]);
