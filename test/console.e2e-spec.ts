@@ -101,7 +101,7 @@ describeInBrowser('the operator\'s console in a browser', () => {
     const delivered = await eventually(() => suite.platform.api(antwerpen).get(`/alarms/${alarmId}`).then((r) => r.body), (a) => a.deliveredAt !== null);
     expect(delivered.timeline).toEqual(expect.arrayContaining([expect.objectContaining({ event: 'delivered', via: 'confirmation' })]));
     // Its service-level clock: once delivered, the operator's accept is awaited, against the CIC's deadline.
-    await page.waitForFunction(`document.querySelector('tr.alarm-row .sla')?.textContent?.startsWith('accept due in')`);
+    await page.waitForFunction(`document.querySelector('tr.alarm-row .sla')?.textContent?.startsWith('accept in')`);
 
     // A second, older-risk alarm of the CIC, so the board shows its order.
     const second = await suite.platform.provision('cic-antwerpen', { reference: 'AN.12.L3.000981/25', riskLevel: 'medium' });

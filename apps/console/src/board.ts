@@ -23,7 +23,7 @@ export class BoardView {
     const rows = state.alarms.map((alarm) => this.row(alarm, state));
     show(this.container, h('table', { class: 'board-table' },
       h('thead', {}, h('tr', {},
-        ['Stage', 'Age', 'Service level', 'Risk', 'Case', 'Button', 'Presses'].map((label) => h('th', { scope: 'col', text: label })))),
+        ['Stage', 'Age · due', 'Risk', 'Case', 'Button', 'Presses'].map((label) => h('th', { scope: 'col', text: label })))),
       h('tbody', {}, rows)));
   }
 
@@ -40,10 +40,9 @@ export class BoardView {
       onclick: () => this.open(alarm.id),
     },
       h('td', {}, h('span', { class: `stage stage-${alarm.stage}`, text: STAGE_LABEL[alarm.stage] }), unseen ? h('span', { class: 'badge new', text: 'NEW' }) : null),
-      h('td', {}, h('time', { class: 'age', datetime: alarm.receivedAt, 'data-since': alarm.receivedAt, text: '' })),
-      h('td', {}, alarm.nextEscalationAt
-        ? h('span', { class: 'sla', 'data-sla-delivered': alarm.deliveredAt ?? '', 'data-sla-until': alarm.nextEscalationAt, text: '' })
-        : '—'),
+      h('td', {},
+        h('time', { class: 'age', datetime: alarm.receivedAt, 'data-since': alarm.receivedAt, text: '' }),
+        alarm.nextEscalationAt ? h('div', { class: 'sla', 'data-sla-delivered': alarm.deliveredAt ?? '', 'data-sla-until': alarm.nextEscalationAt, text: '' }) : null),
       h('td', {}, risk ? h('span', { class: `risk risk-${risk}`, text: risk }) : '—'),
       h('td', {},
         h('button', { type: 'button', class: 'link open-alarm', 'aria-label': `Open alarm ${reference}, button ${alarm.deviceId}`, text: reference }),

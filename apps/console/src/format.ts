@@ -22,7 +22,7 @@ export function slaClock(alarm: { deliveredAt: string | null; nextEscalationAt: 
   if (!alarm.nextEscalationAt) return null;
   const awaited = alarm.deliveredAt ? 'accept' : 'delivery';
   const left = -secondsSince(alarm.nextEscalationAt, now);
-  return left >= 0 ? { text: `${awaited} due in ${formatAge(left)}`, overdue: false } : { text: `${awaited} overdue ${formatAge(-left)}`, overdue: true };
+  return left >= 0 ? { text: `${awaited} in ${formatAge(left)}`, overdue: false } : { text: `${awaited} overdue ${formatAge(-left)}`, overdue: true };
 }
 
 /** A clock time for the timeline: 14:03:27. */

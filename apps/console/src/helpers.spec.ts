@@ -52,8 +52,8 @@ describe('tokenFromFragment', () => {
 describe('slaClock', () => {
   const now = Date.parse('2026-11-30T12:00:00Z');
   it('counts down to the deadline of the awaited stage, then counts how long it is overdue', () => {
-    expect(slaClock({ deliveredAt: null, nextEscalationAt: '2026-11-30T12:00:25Z' }, now)).toEqual({ text: 'delivery due in 0:25', overdue: false });
-    expect(slaClock({ deliveredAt: '2026-11-30T11:59:58Z', nextEscalationAt: '2026-11-30T12:01:58Z' }, now)).toEqual({ text: 'accept due in 1:58', overdue: false });
+    expect(slaClock({ deliveredAt: null, nextEscalationAt: '2026-11-30T12:00:25Z' }, now)).toEqual({ text: 'delivery in 0:25', overdue: false });
+    expect(slaClock({ deliveredAt: '2026-11-30T11:59:58Z', nextEscalationAt: '2026-11-30T12:01:58Z' }, now)).toEqual({ text: 'accept in 1:58', overdue: false });
     expect(slaClock({ deliveredAt: null, nextEscalationAt: '2026-11-30T11:59:53Z' }, now)).toEqual({ text: 'delivery overdue 0:07', overdue: true });
     expect(slaClock({ deliveredAt: null, nextEscalationAt: null }, now)).toBeNull();
   });
