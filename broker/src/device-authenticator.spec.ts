@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { Client } from 'aedes';
 import { loadConfig } from '@amr/config';
 import { Metrics } from '@amr/runtime';
-import { hashSecret, hashSecretV1, newSecret } from '@amr/security';
+import { certificateFingerprint, hashSecret, hashSecretV1, newSecret } from '@amr/security';
 import { AuthThrottle } from './auth-throttle.js';
 import { DeviceAuthenticator } from './device-authenticator.js';
 import type { DeviceCredentials, StoredCredentials } from './device-credentials.js';
@@ -15,8 +15,8 @@ class Fleet {
   readonly devices = new Map<string, StoredCredentials>();
   readonly upgrades: { id: string; from: string; to: string }[] = [];
 
-  add(id: string, secretHash: string, active = true): void {
-    this.devices.set(id, { id, secretHash, active });
+  add(id: string, secretHash: string, active = true, certFingerprint: string | null = null): void {
+    this.devices.set(id, { id, secretHash, active, certFingerprint });
   }
 
   get credentials(): DeviceCredentials {
@@ -109,5 +109,64 @@ describe(DeviceAuthenticator.name, () => {
       expect(await new Promise<number>((r) => auth.authenticate(client, undefined, undefined, done(r)))).toBe(NOT_AUTHORIZED);
     }
     expect(await connect('btn-legacy', legacySecret)).toBe(0);
+  });
+
+  describe('client certificates', () => {
+    const der = Buffer.from('a certificate of btn-cert');
+    const fingerprint = certificateFingerprint(der);
+
+    /** A TLS connection that presented a certificate with the given CN; `trusted`: it chains to the device CA. */
+    const tlsConn = (cn: string | undefined, trusted: boolean, raw = der) => ({
+      remoteAddress: '192.0.2.20',
+      authorized: trusted,
+      getPeerCertificate: () => ({ raw, subject: cn === undefined ? {} : { CN: cn } }),
+    });
+
+    function withCertificates() {
+      const context = setup();
+      context.fleet.add('btn-cert', hashSecret(digestSecret), true, fingerprint);
+      context.fleet.add('btn-off', hashSecret(digestSecret), false, fingerprint);
+      const connect = (id: string, conn: object, username: string | undefined = id, password?: string) =>
+        new Promise<number>((resolve) => {
+          const client = { id, conn } as unknown as Client;
+          context.auth.authenticate(client, username, password === undefined ? undefined : Buffer.from(password), (err) => resolve(err ? err.returnCode : 0));
+        });
+      return { ...context, connect };
+    }
+
+    it('admits a device by its certificate, without a password, with or without a user name', async () => {
+      const { connect, auth } = withCertificates();
+      expect(await connect('btn-cert', tlsConn('btn-cert', true))).toBe(0);
+      expect(await connect('btn-cert', tlsConn('btn-cert', true), undefined)).toBe(0);
+      const client = { id: 'btn-cert', conn: tlsConn('btn-cert', true) } as unknown as Client;
+      await new Promise((resolve) => auth.authenticate(client, undefined, undefined, resolve));
+      expect(auth.principalOf(client)).toEqual({ kind: 'device', deviceId: 'btn-cert' });
+    });
+
+    it('refuses a certificate whose CN is not the client id, or a user name that differs', async () => {
+      const { connect, refused } = withCertificates();
+      expect(await connect('btn-digest', tlsConn('btn-cert', true), 'btn-digest', digestSecret)).toBe(NOT_AUTHORIZED);
+      expect(await connect('btn-cert', tlsConn(undefined, true))).toBe(NOT_AUTHORIZED);
+      expect(await refused('certificate-mismatch')).toBe(2);
+      expect(await connect('btn-cert', tlsConn('btn-cert', true), 'btn-digest')).toBe(NOT_AUTHORIZED);
+      expect(await refused('client-id-mismatch')).toBe(1);
+    });
+
+    it('refuses a deactivated device, and a certificate other than the one last issued', async () => {
+      const { connect, refused } = withCertificates();
+      expect(await connect('btn-off', tlsConn('btn-off', true))).toBe(NOT_AUTHORIZED);
+      expect(await refused('deactivated')).toBe(1);
+      expect(await connect('btn-cert', tlsConn('btn-cert', true, Buffer.from('an older certificate')))).toBe(NOT_AUTHORIZED);
+      expect(await connect('btn-digest', tlsConn('btn-digest', true))).toBe(NOT_AUTHORIZED); // none issued
+      expect(await refused('certificate-revoked')).toBe(2);
+    });
+
+    it('gives an untrusted certificate nothing: the secret decides', async () => {
+      const { connect, refused } = withCertificates();
+      expect(await connect('btn-cert', tlsConn('btn-cert', false))).toBe(NOT_AUTHORIZED);
+      expect(await refused('untrusted-certificate')).toBe(1);
+      expect(await connect('btn-cert', tlsConn('btn-cert', false), 'btn-cert', 'wrong')).toBe(NOT_AUTHORIZED);
+      expect(await connect('btn-cert', tlsConn('btn-cert', false), 'btn-cert', digestSecret)).toBe(0);
+    });
   });
 });

@@ -7,6 +7,7 @@ import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, Metrics, logSafe } from '@amr/runtime';
 import { AuthThrottle } from './auth-throttle.js';
 import { DeviceCredentials } from './device-credentials.js';
+import { presentedCertificate, type PresentedCertificate } from './client-certificate.js';
 
 export type Principal = { kind: 'internal' } | { kind: 'device'; deviceId: string };
 
@@ -27,8 +28,9 @@ const SCRYPT_QUEUE = 32;
 
 /**
  * aedes `authenticate` hook (CONTRACT §1): clientId = username = device id, password = secret;
- * unknown id, wrong secret, deactivated device or clientId ≠ username → CONNACK 5. The platform's
- * own clients use the internal credentials.
+ * unknown id, wrong secret, deactivated device or clientId ≠ username → CONNACK 5. Over TLS, a
+ * client certificate of the device CA with CN = clientId stands in for the password
+ * (byCertificate). The platform's own clients use the internal credentials.
  *
  * A secret is checked against its SHA-256 digest: one hash, no cache needed, so a reconnecting
  * fleet costs one (shared) database lookup per device. A version-1 scrypt hash is checked once, at
@@ -79,7 +81,10 @@ export class DeviceAuthenticator {
   };
 
   private async check(client: Client, username: string | undefined, password: Buffer | undefined): Promise<Principal> {
-    if (username === undefined || password === undefined) throw new Refusal('anonymous');
+    const certificate = presentedCertificate(client.conn);
+    if (certificate?.trusted) return this.byCertificate(client.id, username, certificate);
+    // A certificate the device CA did not sign (or expired) proves nothing: the secret decides.
+    if (username === undefined || password === undefined) throw new Refusal(certificate ? 'untrusted-certificate' : 'anonymous');
     const secret = password.toString('utf8');
     const address = (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress;
     if (username === this.config.internal.username) {
@@ -93,6 +98,23 @@ export class DeviceAuthenticator {
     if (!device.active) throw new Refusal('deactivated');
     if (needsUpgrade(device.secretHash)) await this.checkVersion1(address, device.id, secret, device.secretHash);
     else if (!verifyDigest(secret, device.secretHash)) this.failed(address, 'bad-secret');
+    return { kind: 'device', deviceId: device.id };
+  }
+
+  /**
+   * CONTRACT §1 certificates: a certificate of the device CA whose CN is the client id admits that
+   * device without a password (one sent is not looked at), if it exists, is active and this is the
+   * certificate last issued to it (an older one was revoked by the newer). The user name, when
+   * sent, must be the client id as well. Refusals here are not wrong secrets: not throttled.
+   */
+  private async byCertificate(clientId: string, username: string | undefined, certificate: PresentedCertificate): Promise<Principal> {
+    if (certificate.commonName !== clientId) throw new Refusal('certificate-mismatch');
+    if (username !== undefined && username !== clientId) throw new Refusal('client-id-mismatch');
+    if (!isDeviceId(clientId)) throw new Refusal('unknown-device');
+    const device = await this.credentials.find(clientId);
+    if (!device) throw new Refusal('unknown-device');
+    if (!device.active) throw new Refusal('deactivated');
+    if (device.certFingerprint !== certificate.fingerprint) throw new Refusal('certificate-revoked');
     return { kind: 'device', deviceId: device.id };
   }
 

@@ -6,7 +6,7 @@ import { DeviceCredentials, type StoredCredentials } from './device-credentials.
 function fakeDb(n: number, answer?: (ids: string[]) => Promise<StoredCredentials[]>) {
   const queries: string[][] = [];
   const stored = async (ids: string[]) =>
-    ids.filter((id) => Number(id.slice(4)) < n).map((id) => ({ id, secretHash: `sha256$${id}`, active: true }));
+    ids.filter((id) => Number(id.slice(4)) < n).map((id) => ({ id, secretHash: `sha256$${id}`, active: true, certFingerprint: null }));
   const respond = answer ?? stored;
   const db = {
     query: (_sql: string, [ids]: [string[]]) => {
@@ -31,7 +31,7 @@ describe(DeviceCredentials.name, () => {
     const { db, queries } = fakeDb(1);
     const credentials = new DeviceCredentials(db);
     const [a, b, unknown] = await Promise.all([credentials.find('btn-0'), credentials.find('btn-0'), credentials.find('btn-7')]);
-    expect(a).toEqual({ id: 'btn-0', secretHash: 'sha256$btn-0', active: true });
+    expect(a).toEqual({ id: 'btn-0', secretHash: 'sha256$btn-0', active: true, certFingerprint: null });
     expect(b).toBe(a);
     expect(unknown).toBeUndefined();
     expect(queries).toEqual([['btn-0', 'btn-7']]);
@@ -39,7 +39,7 @@ describe(DeviceCredentials.name, () => {
 
   it('collects the lookups arriving while queries are in flight into the next one', async () => {
     const release: (() => void)[] = [];
-    const { db, queries } = fakeDb(100, (ids) => new Promise((resolve) => release.push(() => resolve(ids.map((id) => ({ id, secretHash: 'h', active: true }))))));
+    const { db, queries } = fakeDb(100, (ids) => new Promise((resolve) => release.push(() => resolve(ids.map((id) => ({ id, secretHash: 'h', active: true, certFingerprint: null }))))));
     const credentials = new DeviceCredentials(db);
     const first = [credentials.find('btn-0')];
     await new Promise((resolve) => setImmediate(resolve));
@@ -61,7 +61,7 @@ describe(DeviceCredentials.name, () => {
     let fail = true;
     const { db } = fakeDb(10, async (ids) => {
       if (fail) throw new Error('connection lost');
-      return ids.map((id) => ({ id, secretHash: 'h', active: true }));
+      return ids.map((id) => ({ id, secretHash: 'h', active: true, certFingerprint: null }));
     });
     const credentials = new DeviceCredentials(db);
     await expect(Promise.all([credentials.find('btn-1'), credentials.find('btn-2')])).rejects.toThrow('connection lost');

@@ -7,6 +7,8 @@ export interface StoredCredentials {
   id: string;
   secretHash: string;
   active: boolean;
+  /** The fingerprint of the one client certificate that admits it (CONTRACT §1), or null. */
+  certFingerprint: string | null;
 }
 
 interface Waiter {
@@ -88,6 +90,6 @@ export class DeviceCredentials {
   }
 
   private query(ids: string[]): Promise<StoredCredentials[]> {
-    return this.db.query(`SELECT id, secret_hash AS "secretHash", active FROM devices WHERE id = ANY($1)`, [ids]);
+    return this.db.query(`SELECT id, secret_hash AS "secretHash", active, cert_fingerprint AS "certFingerprint" FROM devices WHERE id = ANY($1)`, [ids]);
   }
 }

@@ -114,7 +114,7 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
     this.address.url = `mqtt://127.0.0.1:${this.ports.mqtt}`;
     if (tls) {
       const secure = createTlsServer(
-        { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) },
+        { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), ...this.clientCertificates() },
         (socket: TLSSocket) => {
           socket.setNoDelay(true);
           if (this.gate.secured(socket)) grantAtMostQos1(aedes.handle(socket));
@@ -124,6 +124,18 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
       secure.on('connection', (socket: Socket) => this.gate.admitTls(socket));
       await this.listen(secure, 'mqtts', host, tls.port, 'MQTTS_PORT');
     }
+  }
+
+  /**
+   * With a device CA (TLS_DEVICE_CA), the TLS listener asks every client for a certificate and
+   * verifies it against that CA alone (CONTRACT §1 certificates). A connection without one, or with
+   * one the CA did not sign, still completes its handshake: DeviceAuthenticator then asks for the
+   * secret, so that devices with passwords share the port.
+   */
+  private clientCertificates(): { ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean } {
+    const deviceCa = this.config.deviceCa;
+    if (!deviceCa) return {};
+    return { ca: readFileSync(deviceCa.certFile), requestCert: true, rejectUnauthorized: false };
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -151,7 +151,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   // press with credentials (--device, or --api to provision one) is the detailed single-device
   // run; everything else goes through the fleet engine (its own platform unless --api)
   const credentialed = rest.some((a) => /^--(device|secret|operator|cic|kind|interval-ms|lat|lon|bat)(=|$)/.test(a)) ||
-    (rest.some((a) => /^--api(=|$)/.test(a)) && !rest.some((a) => /^--(profile|report|devices|seconds|heartbeat)(=|$)/.test(a)));
+    (rest.some((a) => /^--api(=|$)/.test(a)) && !rest.some((a) => /^--(profile|report|devices|seconds|heartbeat|mtls)(=|$)/.test(a)));
   if (scenario === 'press' && credentialed) {
     const values = parse(rest, PRESS_OPTIONS);
     if (values.help) return { command: 'help' };

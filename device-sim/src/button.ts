@@ -83,6 +83,11 @@ export interface ButtonConfig {
    */
   mqtt?: Partial<IClientOptions>;
   /**
+   * A client certificate of the device CA (CONTRACT §1) and its key, PEM: presented over TLS
+   * instead of sending the secret (which the button keeps for the SMS path).
+   */
+  certificate?: { key: string; cert: string };
+  /**
    * Keep every ack for `acks` and `waitForAck` from an index (default true). The bench turns it
    * off: its devices ack hundreds of thousands of presses, tracked as they arrive.
    */
@@ -260,7 +265,8 @@ export class Button extends EventEmitter<ButtonEvents> {
         ...this.config.mqtt,
         clientId: deviceId,
         username: deviceId,
-        password: secret,
+        // CONTRACT §1: a client certificate stands in for the secret
+        ...(this.config.certificate ? { key: this.config.certificate.key, cert: this.config.certificate.cert } : { password: secret }),
         protocolVersion: 4,
         clean: false,
         keepalive: this.config.keepaliveS ?? 60,
@@ -615,6 +621,7 @@ function tlsOver(socket: Duplex, options: IClientOptions, url: string): Duplex {
     host: name, // the name the certificate is checked against
     ...(isIP(name) ? {} : { servername: name }), // SNI carries host names only (RFC 6066)
     ...(options.ca !== undefined ? { ca: options.ca } : {}),
+    ...(options.key !== undefined && options.cert !== undefined ? { key: options.key, cert: options.cert } : {}), // a client certificate
     rejectUnauthorized: options.rejectUnauthorized !== false,
   });
 }

@@ -33,6 +33,8 @@ export interface SimDeviceOptions {
    * the profile's round trips like any other exchange. `ca`: the certificate to trust.
    */
   tls?: { ca?: Buffer; servername: string };
+  /** With `tls`: the button's client certificate and key (PEM); it then sends no password. */
+  certificate?: { key: string; cert: string };
   encoding: Encoding;
   stateDir: string;
   random: Random;
@@ -95,6 +97,7 @@ export class SimDevice {
       ...(options.tls
         ? { mqtt: { ...(options.tls.ca ? { ca: options.tls.ca } : {}), servername: options.tls.servername, rejectUnauthorized: true } }
         : {}),
+      ...(options.certificate ? { certificate: options.certificate } : {}),
       encoding: options.encoding,
       stateDir: options.stateDir,
       connectTimeoutMs: options.connectTimeoutMs,

@@ -65,7 +65,16 @@ describe('parseCli: fleet scenarios', () => {
     expect(fleet(['fleet', '--api', 'http://h:3000', '--token', 't']).tls).toBe(false);
   });
 
+  it('takes --mtls: TLS with a client certificate per button', () => {
+    expect(fleet(['fleet', '--mtls'])).toMatchObject({ tls: true, mtls: true });
+    expect(fleet(['press', '--mtls'])).toMatchObject({ tls: true, mtls: true });
+    expect(fleet(['fleet']).mtls).toBe(false);
+    expect(fleet(['fleet', '--api', 'http://h:3000', '--token', 't', '--mtls'])).toMatchObject({ tls: true, mtls: true, mqttUrl: 'mqtts://h:8883' });
+  });
+
   it.each([
+    [['bench', '--mtls'], /--mtls is not a bench option/],
+    [['burst', '--api', 'http://h:3000', '--token', 't', '--mqtt', 'mqtt://h:1883', '--mtls'], /--mtls with --api needs an mqtts:\/\/ --mqtt URL/],
     [['burst', '--ca', 'ca.pem'], /--ca is for a given platform/],
     [['burst', '--tls', '--ca', 'ca.pem'], /--ca is for a given platform/],
     [['burst', '--api', 'http://h:3000', '--token', 't', '--ca', 'ca.pem'], /--ca needs TLS/],

@@ -28,6 +28,12 @@ export interface FleetOptions {
    * TLS listener, or with --api to an mqtts:// --mqtt broker.
    */
   tls: boolean;
+  /**
+   * --mtls (TLS too): every button makes a key and CSR, gets its client certificate through the API
+   * at provisioning and connects with it and no password. A started platform gets a throwaway
+   * device CA; a given one (--api) must have one (TLS_DEVICE_CA, TLS_DEVICE_CA_KEY).
+   */
+  mtls?: boolean;
   /** --api with TLS: the CA certificate (PEM file) to verify the broker with; default: the system's. */
   caFile?: string;
   report?: string;
@@ -108,6 +114,10 @@ export const FLEET_USAGE = `Options of press (without --device), fleet, burst, c
                                a button on to the next)
   --tls                        buttons connect with TLS (mqtts://, certificate verified); without --api the
                                started platform listens with the committed localhost test certificate
+  --mtls                       press, fleet, burst, coverage, restart: TLS, and each button connects with a
+                               client certificate instead of its secret: it makes a key and CSR and gets the
+                               certificate through the API when provisioned. Without --api the started
+                               platform gets a device CA and server certificate made for the run
   --ca FILE                    with --api and an mqtts:// broker: CA certificate (PEM) to verify it with
   --report DIR                 write DIR/result.json and DIR/report.html
   --heartbeat S                heartbeat interval (default 5; bench 60)
@@ -176,6 +186,7 @@ export const FLEET_OPTIONS = {
   token: { type: 'string' },
   mqtt: { type: 'string' },
   tls: { type: 'boolean' },
+  mtls: { type: 'boolean' },
   ca: { type: 'string' },
   report: { type: 'string' },
   baseline: { type: 'string' },
@@ -296,14 +307,16 @@ export function fleetOptions(scenario: FleetScenario, v: FleetValues, env: NodeJ
   const seconds = c.number('--seconds', v.seconds, d.seconds, 0.1, 86_400);
   const noOperator = v['no-operator'] ?? false;
   const ms = (name: string, value: string | undefined, fallbackS: number) => Math.round(c.number(name, value, fallbackS, 0, 3600) * 1000);
-  const mqttUrls = api ? c.mqttUrls(v.mqtt ?? (v.tls ? `mqtts://${new URL(api.url).hostname}:8883` : `mqtt://${new URL(api.url).hostname}:1883`)) : undefined;
+  if (v.mtls && (scenario === 'bench' || failover)) c.fail(`--mtls is not a ${scenario} option`);
+  const wantsTls = v.tls || v.mtls;
+  const mqttUrls = api ? c.mqttUrls(v.mqtt ?? (wantsTls ? `mqtts://${new URL(api.url).hostname}:8883` : `mqtt://${new URL(api.url).hostname}:1883`)) : undefined;
   if (failover && apiUrls && mqttUrls && (apiUrls.length < 2 || apiUrls.length !== mqttUrls.length)) {
     c.fail(`failover with --api: two or more nodes, as many --api as --mqtt URLs (got ${apiUrls.length} and ${mqttUrls.length})`);
   }
   const mqttUrl = mqttUrls?.[0];
   const tlsUrl = mqttUrl !== undefined && /^(mqtts|ssl|tls):\/\//.test(mqttUrl);
-  if (v.tls && mqttUrl !== undefined && !tlsUrl) c.fail('--tls with --api needs an mqtts:// --mqtt URL');
-  const tls = (v.tls ?? false) || tlsUrl;
+  if (wantsTls && mqttUrl !== undefined && !tlsUrl) c.fail(`--${v.mtls ? 'mtls' : 'tls'} with --api needs an mqtts:// --mqtt URL`);
+  const tls = (wantsTls ?? false) || tlsUrl;
   if (v.ca !== undefined && api === undefined) c.fail('--ca is for a given platform (--api with an mqtts:// --mqtt); the started one uses the committed test certificate');
   if (v.ca !== undefined && !tls) c.fail('--ca needs TLS: an mqtts:// --mqtt URL (or --tls)');
   if (v.ca === '') c.fail('--ca: empty file name');
@@ -318,6 +331,7 @@ export function fleetOptions(scenario: FleetScenario, v: FleetValues, env: NodeJ
     ...(failover && apiUrls ? { apiUrls } : {}),
     ...(mqttUrl ? { mqttUrl, mqttUrls: mqttUrls! } : {}),
     tls,
+    mtls: v.mtls ?? false,
     ...(v.ca !== undefined ? { caFile: v.ca } : {}),
     ...(v.report !== undefined ? { report: v.report } : {}),
     ...(baseline ? { baseline } : {}),

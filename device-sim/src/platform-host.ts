@@ -8,12 +8,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brokerAddress } from './endpoints.js';
 import { procRss } from './procfs.js';
+import { createDeviceCa, createServerCertificate } from './pki.js';
 
 export interface PlatformHandle {
   kind: 'child' | 'in-process' | 'external';
@@ -46,6 +47,11 @@ export interface TlsBroker {
 export interface HostOptions {
   /** Also listen with TLS (MQTTS_PORT, ephemeral), with the committed self-signed localhost pair. */
   tls?: boolean;
+  /**
+   * TLS with device certificates (--mtls): a device CA and a server certificate made for this run
+   * (TLS_DEVICE_CA, TLS_DEVICE_CA_KEY, TLS_CERT, TLS_KEY), removed at close.
+   */
+  deviceCa?: boolean;
   /** Embedded database directory; default: a fresh temporary directory, removed at close. */
   dataDir?: string;
   /** PostgreSQL instead of the embedded database. */
@@ -78,6 +84,35 @@ export function tlsFixture(): { cert: string; key: string } {
     if (existsSync(cert) && existsSync(key)) return { cert, key };
   }
   throw new Error('test/fixtures/tls-cert.pem and tls-key.pem are missing (needed for --tls)');
+}
+
+/** The TLS files a started platform is given, the certificate its buttons trust, and their clean-up. */
+interface TlsFiles {
+  env: Record<string, string>;
+  ca: Buffer;
+  remove(): Promise<void>;
+}
+
+/**
+ * The committed localhost pair (--tls), or (--mtls) a throwaway device CA and server certificate
+ * written to a temporary directory.
+ */
+async function tlsFiles(options: HostOptions): Promise<TlsFiles | undefined> {
+  if (options.deviceCa) {
+    const dir = await mkdtemp(join(tmpdir(), 'amr-sim-pki-'));
+    const ca = createDeviceCa();
+    const server = createServerCertificate();
+    const files = { TLS_CERT: server.cert, TLS_KEY: server.key, TLS_DEVICE_CA: ca.cert, TLS_DEVICE_CA_KEY: ca.key };
+    const env: Record<string, string> = {};
+    for (const [name, pem] of Object.entries(files)) {
+      env[name] = join(dir, `${name.toLowerCase()}.pem`);
+      await writeFile(env[name]!, pem, { mode: 0o600 });
+    }
+    return { env, ca: Buffer.from(server.cert), remove: () => rm(dir, { recursive: true, force: true }) };
+  }
+  if (!options.tls) return undefined;
+  const fixture = tlsFixture();
+  return { env: { TLS_CERT: fixture.cert, TLS_KEY: fixture.key }, ca: await readFile(fixture.cert), remove: async () => undefined };
 }
 
 /**
@@ -127,10 +162,10 @@ export async function startChildPlatform(options: HostOptions = {}): Promise<Pla
   const ownDir = options.dataDir === undefined && options.databaseUrl === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'amr-sim-')));
   const token = randomBytes(18).toString('base64url');
-  let ports: { http: number; mqtt: number; mqtts?: number } = { http: 0, mqtt: 0, ...(options.tls ? { mqtts: 0 } : {}) };
+  const tls = await tlsFiles(options);
+  let ports: { http: number; mqtt: number; mqtts?: number } = { http: 0, mqtt: 0, ...(tls ? { mqtts: 0 } : {}) };
   let child: ChildProcess | undefined;
-  const tls = options.tls ? tlsFixture() : undefined;
-  const ca = tls ? await readFile(tls.cert) : undefined;
+  const ca = tls?.ca;
 
   const launch = async (): Promise<void> => {
     const env: NodeJS.ProcessEnv = {
@@ -143,13 +178,10 @@ export async function startChildPlatform(options: HostOptions = {}): Promise<Pla
       AMR_DATA_DIR: dataDir,
       ...options.env,
     };
+    for (const name of ['TLS_CERT', 'TLS_KEY', 'TLS_DEVICE_CA', 'TLS_DEVICE_CA_KEY']) delete env[name];
     if (tls) {
-      env['TLS_CERT'] = tls.cert;
-      env['TLS_KEY'] = tls.key;
+      Object.assign(env, tls.env);
       env['MQTTS_PORT'] = String(ports.mqtts ?? 0);
-    } else {
-      delete env['TLS_CERT'];
-      delete env['TLS_KEY'];
     }
     if (options.databaseUrl) env['DATABASE_URL'] = options.databaseUrl;
     else delete env['DATABASE_URL'];
@@ -224,6 +256,7 @@ export async function startChildPlatform(options: HostOptions = {}): Promise<Pla
         clearTimeout(timer);
       }
       if (ownDir) await rm(dataDir, { recursive: true, force: true });
+      await tls?.remove();
     },
   } as PlatformHandle;
   return handle;
@@ -233,12 +266,12 @@ export async function startChildPlatform(options: HostOptions = {}): Promise<Pla
 export async function startInProcessPlatform(options: HostOptions = {}): Promise<PlatformHandle> {
   const [{ startPlatform }, { loadConfig }] = await Promise.all([import('@amr/platform'), import('@amr/config')]);
   const token = randomBytes(18).toString('base64url');
-  const tls = options.tls ? tlsFixture() : undefined;
+  const tls = await tlsFiles(options);
   const platform = await startPlatform(
     loadConfig({
       MQTT_HOST: '127.0.0.1',
       MQTT_PORT: '0',
-      ...(tls ? { TLS_CERT: tls.cert, TLS_KEY: tls.key, MQTTS_PORT: '0' } : {}),
+      ...(tls ? { ...tls.env, MQTTS_PORT: '0' } : {}),
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: '0',
       AMR_ADMIN_TOKEN: token,
@@ -253,13 +286,16 @@ export async function startInProcessPlatform(options: HostOptions = {}): Promise
     apiUrl: `http://127.0.0.1:${platform.ports.http}`,
     mqtt: { host: '127.0.0.1', port: platform.ports.mqtt },
     ...(tls && platform.ports.mqtts !== undefined
-      ? { mqtts: { host: '127.0.0.1', port: platform.ports.mqtts, ca: await readFile(tls.cert), servername: 'localhost' } }
+      ? { mqtts: { host: '127.0.0.1', port: platform.ports.mqtts, ca: tls.ca, servername: 'localhost' } }
       : {}),
     token,
     rssBytes: async () => undefined, // shared with the simulator: not the platform's own
     kill: () => Promise.reject(new Error('an in-process platform cannot be killed')),
     restart: () => Promise.reject(new Error('an in-process platform cannot be restarted')),
-    close: () => platform.close(),
+    close: async () => {
+      await platform.close();
+      await tls?.remove();
+    },
   };
 }
 

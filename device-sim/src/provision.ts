@@ -4,12 +4,34 @@
  */
 import { isDeviceId } from '@amr/protocol';
 import { ApiError, type ApiClient } from './api.js';
+import { deviceKeyAndCsr } from './pki.js';
 
 export interface ProvisionedDevice {
   caseId: string;
   deviceId: string;
   /** Shown once by the platform. */
   secret: string;
+  /** With --mtls: the button's client certificate and key (PEM), issued at provisioning. */
+  certificate?: DeviceCertificate;
+}
+
+export interface DeviceCertificate {
+  key: string;
+  cert: string;
+}
+
+/**
+ * CONTRACT §1 certificates: the button makes its key and a CSR with CN = its id, and the platform
+ * signs it (`POST /api/v1/devices/{id}/certificate {csr}` → `{certificate}`). The key never leaves it.
+ */
+export async function requestCertificate(api: ApiClient, deviceId: string): Promise<DeviceCertificate> {
+  const { key, csr } = deviceKeyAndCsr(deviceId);
+  const issued = await api.post<{ certificate?: unknown }>(`/api/v1/devices/${deviceId}/certificate`, { csr });
+  const cert = issued.body?.certificate;
+  if (typeof cert !== 'string' || !cert.includes('BEGIN CERTIFICATE')) {
+    throw new ApiError(`POST /api/v1/devices/${deviceId}/certificate: the answer has no certificate`, issued.status, issued.body);
+  }
+  return { key, cert };
 }
 
 export interface ProvisionOptions {
@@ -51,17 +73,18 @@ export async function provisionForCase(api: ApiClient, caseId: string, msisdn?: 
 }
 
 /**
- * Provisions `count` devices, each with a case of its own, with at most `concurrency` in flight.
- * Results keep their index order.
+ * Provisions `count` devices, each with a case of its own, with at most `concurrency` in flight;
+ * with `certificates`, each gets its client certificate. Results keep their index order.
  */
 export function provisionFleet(
   api: ApiClient,
   count: number,
-  options: ProvisionOptions & { concurrency?: number; onProgress?: (done: number) => void; signal?: AbortSignal; msisdns?: readonly string[] },
+  options: ProvisionOptions & { concurrency?: number; onProgress?: (done: number) => void; signal?: AbortSignal; msisdns?: readonly string[]; certificates?: boolean },
 ): Promise<ProvisionedDevice[]> {
-  return times(count, { ...options, concurrency: options.concurrency ?? 8 }, (i) =>
-    provisionDevice(api, { ...options, reference: options.reference ?? `device-sim-${i}`, ...(options.msisdns ? { msisdn: options.msisdns[i]! } : {}) }),
-  );
+  return times(count, { ...options, concurrency: options.concurrency ?? 8 }, async (i) => {
+    const device = await provisionDevice(api, { ...options, reference: options.reference ?? `device-sim-${i}`, ...(options.msisdns ? { msisdn: options.msisdns[i]! } : {}) });
+    return options.certificates ? { ...device, certificate: await requestCertificate(api, device.deviceId) } : device;
+  });
 }
 
 /** `task(i)` for every i below `count`, at most `concurrency` at once, each completion reported; results in order. */

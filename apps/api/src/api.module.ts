@@ -10,6 +10,7 @@ import { IntegrationsController, IntegrationsService } from './integrations/inte
 import { CasesController, CasesService } from './cases/cases.controller.js';
 import { DevicesController } from './devices/devices.controller.js';
 import { DevicesService } from './devices/devices.service.js';
+import { DeviceCertificatesService } from './devices/device-certificates.service.js';
 import { AlarmsController } from './alarms/alarms.controller.js';
 import { EventsController } from './events/events.controller.js';
 import { AlertsController, AlertsService } from './alerts/alerts.controller.js';
@@ -51,6 +52,7 @@ import { SseStreams } from './limits/sse-streams.js';
     IntegrationsService,
     CasesService,
     DevicesService,
+    DeviceCertificatesService,
     AlertsService,
     StatsService,
     MeService,

@@ -87,3 +87,23 @@ describe('scenario burst, end to end (in-process platform, PGlite in memory)', (
     expect(report.devices!.vibrations['triple']).toBeGreaterThanOrEqual(2);
   }, 150_000); // ~15 s on an idle machine; PGlite start-up alone can take a minute on a loaded one
 });
+
+describe('scenario press with --mtls, end to end (in-process platform with a throwaway device CA)', () => {
+  it('provisions each button with a certificate; they connect with it, no password, and every press is received', async () => {
+    const sink = new Writable({ write: (_c, _e, done) => done() });
+    const lines: string[] = [];
+    const out = new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) });
+    const options: FleetOptions = {
+      ...FLEET_DEFAULTS.press,
+      scenario: 'press', devices: 2, presses: 2, seconds: 1, profiles: ['good'], tls: true, mtls: true,
+      operator: null, retransmitMs: 5000, seed: 1, stateDir: await mkdtemp(join(tmpdir(), 'amr-sim-')), json: false, encoding: 'cbor',
+      rate: 0, batteryMah: 1000, pressesPerDay: 1, selfTestsPerDay: 1, restartAtS: 0, gapS: 0, addresses: 0, connectConcurrency: 8,
+      baselineSamples: 10, flood: false, storm: false, idle: [], devicesPerCase: 1, nodes: 2, killEveryS: 0, killRedis: false,
+      verbose: false, sms: false, smsAfterS: 8,
+    };
+    const outcome = await runFleet(options, { reporter: new Reporter(false, out, sink), signal: new AbortController().signal, startPlatform: startInProcessPlatform });
+    const report = outcome.result as RunReport;
+    expect(lines.join('')).toMatch(/provision 2 devices with certificates/);
+    expect(report.summary.all).toMatchObject({ presses: 2, received: 2, lost: 0, duplicated: 0 });
+  }, 150_000);
+});

@@ -97,6 +97,7 @@ async function runFleetOnce(options: FleetOptions, context: ScenarioContext, bas
     try {
       platform = await (context.startPlatform ?? startChildPlatform)({
         ...(options.tls ? { tls: true } : {}),
+        ...(options.mtls ? { deviceCa: true } : {}),
         ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
         ...(options.dataDir ? { dataDir: options.dataDir } : {}),
         ...(options.verbose ? { onOutput: (l: string) => reporter.error(`[platform] ${l}`) } : {}),
@@ -120,13 +121,14 @@ async function runFleetOnce(options: FleetOptions, context: ScenarioContext, bas
     const creds = await provisionFleet(api, options.devices, {
       cicId: 'cic-antwerpen',
       ...(centre ? { msisdns } : {}),
+      ...(options.mtls ? { certificates: true } : {}),
       concurrency: 8,
       signal,
       onProgress: (n) => progress.update('provision', n / options.devices, `${n}/${options.devices} devices`),
     });
     progress.done();
     const provisionMs = performance.now() - t0;
-    reporter.line(`provision ${options.devices} devices in ${ms(provisionMs)} (${ms(provisionMs / options.devices)} each, 8 in flight)`);
+    reporter.line(`provision ${options.devices} devices${options.mtls ? ' with certificates' : ''} in ${ms(provisionMs)} (${ms(provisionMs / options.devices)} each, 8 in flight)`);
 
     // ---- the CIC ---------------------------------------------------------------------------------
     cic = new SimulatedCic(api, platform.token, options.operator);
@@ -140,6 +142,7 @@ async function runFleetOnce(options: FleetOptions, context: ScenarioContext, bas
         new SimDevice({
           deviceId: c.deviceId,
           secret: c.secret,
+          ...(c.certificate ? { certificate: c.certificate } : {}),
           profile,
           ...broker,
           ...brokerList(options),

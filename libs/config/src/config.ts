@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { X509Certificate, createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 
 /** One typed view of every run-time setting (CONTRACT §5), read once at start-up. */
 export interface AmrConfig {
@@ -36,6 +36,18 @@ export interface AmrConfig {
     /** Open SSE streams per token (admin or integration); one more is refused with 429. */
     readonly sseStreamsPerToken: number;
   };
+  /**
+   * The device CA (TLS_DEVICE_CA; docs/security.md "Device certificates"): the TLS listener asks
+   * devices for a client certificate it signed; with its key (TLS_DEVICE_CA_KEY) the API issues
+   * them. Null: no device certificates.
+   */
+  readonly deviceCa: {
+    readonly certFile: string;
+    /** Unset on a node that only checks certificates (a broker of its own). */
+    readonly keyFile: string | undefined;
+    /** Validity of an issued certificate (AMR_DEVICE_CERT_DAYS). */
+    readonly validityDays: number;
+  } | null;
   readonly database: { readonly url: string | undefined; readonly dataDir: string };
   readonly redisUrl: string | undefined;
   /**
@@ -233,6 +245,40 @@ function tls(env: Env): AmrConfig['mqtt']['tls'] {
   return { port: port(env, 'MQTTS_PORT', 8883), certFile, keyFile };
 }
 
+/** TLS_DEVICE_CA and TLS_DEVICE_CA_KEY: PEM files of a CA certificate and its key, checked now. */
+function deviceCa(env: Env): AmrConfig['deviceCa'] {
+  const certFile = env.TLS_DEVICE_CA || undefined;
+  const keyFile = env.TLS_DEVICE_CA_KEY || undefined;
+  if (!certFile) {
+    if (keyFile) throw new ConfigError('TLS_DEVICE_CA', 'TLS_DEVICE_CA_KEY is set: also set TLS_DEVICE_CA, the PEM file of the device CA certificate');
+    return null;
+  }
+  const certificate = readPem('TLS_DEVICE_CA', certFile);
+  let ca: X509Certificate;
+  try {
+    ca = new X509Certificate(certificate);
+  } catch {
+    throw new ConfigError('TLS_DEVICE_CA', `${certFile} is not a PEM certificate`);
+  }
+  if (!ca.ca) throw new ConfigError('TLS_DEVICE_CA', `${certFile} is not a CA certificate (basicConstraints CA:TRUE): see docs/security.md, "Device certificates"`);
+  if (keyFile) {
+    let key: KeyObject;
+    try {
+      key = createPrivateKey(readPem('TLS_DEVICE_CA_KEY', keyFile));
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      throw new ConfigError('TLS_DEVICE_CA_KEY', `${keyFile} is not an unencrypted PEM private key`);
+    }
+    if (!ca.checkPrivateKey(key)) throw new ConfigError('TLS_DEVICE_CA_KEY', `${keyFile} is not the key of the certificate in TLS_DEVICE_CA`);
+  }
+  return { certFile, keyFile, validityDays: positiveInt(env, 'AMR_DEVICE_CERT_DAYS', 730) };
+}
+
+function readPem(name: string, file: string): string {
+  if (!existsSync(file)) throw new ConfigError(name, `file not found: ${file}`);
+  return readFileSync(file, 'utf8');
+}
+
 /**
  * Reads and validates the environment. Throws ConfigError naming the variable at fault;
  * nothing else in the code base reads process.env.
@@ -274,6 +320,7 @@ export function loadConfig(env: Env = process.env): AmrConfig {
       address: rateLimit(env, 'AMR_RATE_ADDRESS', { perS: 5, burst: 50 }),
       sseStreamsPerToken: positiveInt(env, 'AMR_SSE_STREAMS_PER_TOKEN', 5),
     },
+    deviceCa: deviceCa(env),
     database: {
       url: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
       dataDir: env.AMR_DATA_DIR || './data',

@@ -9,6 +9,7 @@ import { EventLog1796000000000 } from './migrations/1796000000000-EventLog.js';
 import { SmsPath1796100000000 } from './migrations/1796100000000-SmsPath.js';
 import { AuditTrail1796200000000 } from './migrations/1796200000000-AuditTrail.js';
 import { PersonalDataRetention1796300000000 } from './migrations/1796300000000-PersonalDataRetention.js';
+import { DeviceCertificates1796400000000 } from './migrations/1796400000000-DeviceCertificates.js';
 
 export { ENTITIES };
 
@@ -24,4 +25,5 @@ export const MIGRATIONS = [
   SmsPath1796100000000,
   AuditTrail1796200000000,
   PersonalDataRetention1796300000000,
+  DeviceCertificates1796400000000,
 ];

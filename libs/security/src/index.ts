@@ -14,3 +14,5 @@ export {
   type SecretScheme,
 } from './secrets.js';
 export { addressKey } from './address-key.js';
+export { checkCsr, CSR_KEYS, type CheckedCsr, type CsrCheck } from './device-csr.js';
+export { loadDeviceCa, issueDeviceCertificate, certificateFingerprint, type DeviceCa, type IssuedCertificate } from './device-certificate.js';

@@ -1,17 +1,21 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import type { Scope } from '@amr/alarms';
 import { AdminOnly, CallerScope } from '../auth/auth.guard.js';
 import { deviceIdParam } from '../common/uuid.pipe.js';
-import { AssignDto, CreateDeviceDto, CreateDevicesBatchDto, ListDevicesQuery, RenewDto, UpdateDeviceDto } from './devices.dto.js';
+import { AssignDto, CertificateIssuedDto, CertificateRequestDto, CreateDeviceDto, CreateDevicesBatchDto, ListDevicesQuery, RenewDto, UpdateDeviceDto } from './devices.dto.js';
 import { DevicesService } from './devices.service.js';
+import { DeviceCertificatesService } from './device-certificates.service.js';
 
 @ApiTags('devices')
 @ApiBearerAuth()
 @AdminOnly()
 @Controller('devices')
 export class DevicesController {
-  constructor(private readonly devices: DevicesService) {}
+  constructor(
+    private readonly devices: DevicesService,
+    private readonly certificates: DeviceCertificatesService,
+  ) {}
 
   /** Provisions a button, for a case or into stock → `{deviceId, secret}` (the secret is shown once). */
   @Post()
@@ -79,6 +83,23 @@ export class DevicesController {
   @HttpCode(200)
   rotateSecret(@CallerScope() scope: Scope, @Param('id', deviceIdParam()) id: string) {
     return this.devices.rotateSecret(scope, id);
+  }
+
+  /**
+   * CONTRACT §1 certificates: `{csr}` (PEM, CN = the device id) → the device's client certificate,
+   * signed by the device CA. It replaces (revokes) any certificate issued to the device before; the
+   * secret is unchanged. 503 when the platform has no device CA.
+   */
+  @Post(':id/certificate')
+  @ApiCreatedResponse({ type: CertificateIssuedDto })
+  issueCertificate(@CallerScope() scope: Scope, @Param('id', deviceIdParam()) id: string, @Body() dto: CertificateRequestDto) {
+    return this.certificates.issue(scope, id, dto.csr);
+  }
+
+  /** No certificate admits the device any more (its secret still does) → `{deviceId, revoked: serial or null}`. */
+  @Delete(':id/certificate')
+  revokeCertificate(@CallerScope() scope: Scope, @Param('id', deviceIdParam()) id: string) {
+    return this.certificates.revoke(scope, id);
   }
 
   /** `{cmd: config|locate|vibrate, …}` (CONTRACT §3 cmd) → `{id, state}`. */

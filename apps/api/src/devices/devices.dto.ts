@@ -1,6 +1,6 @@
 import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { E164, E164_MESSAGE } from '../sms/sms.dto.js';
 
 export class DeviceSettingsDto {
@@ -144,4 +144,24 @@ export class ListDevicesQuery {
   @Min(0, { message: `offset must be 0 to ${MAX_OFFSET}` })
   @Max(MAX_OFFSET, { message: `offset must be 0 to ${MAX_OFFSET}: narrow the list with its filters instead` })
   offset?: number;
+}
+
+/** POST /devices/{id}/certificate (CONTRACT §1 certificates). */
+export class CertificateRequestDto {
+  @ApiProperty({
+    description: 'PKCS#10 certificate signing request, PEM, signed with the device\'s key: subject CN = the device id; RSA 2048-4096 bits or EC P-256/P-384, SHA-256 or stronger',
+    example: '-----BEGIN CERTIFICATE REQUEST-----\nMIHt…\n-----END CERTIFICATE REQUEST-----\n',
+    maxLength: 16_384,
+  })
+  @IsString({ message: 'csr must be a PEM certificate signing request (a string)' })
+  @MaxLength(16_384, { message: 'csr must be at most 16384 characters' })
+  csr: string;
+}
+
+export class CertificateIssuedDto {
+  @ApiProperty({ example: 'btn-4f2a9c' }) deviceId: string;
+  @ApiProperty({ description: 'The certificate, PEM: the device presents it with its key when it connects over TLS' }) certificate: string;
+  @ApiProperty({ description: 'Serial number, hex' }) serial: string;
+  @ApiProperty({ description: 'SHA-256 of the DER certificate, hex: the one certificate the broker admits the device with' }) fingerprint: string;
+  @ApiProperty({ description: 'End of validity, ISO 8601' }) notAfter: string;
 }

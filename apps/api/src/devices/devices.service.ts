@@ -33,6 +33,8 @@ export interface DeviceHealth {
   supervised: boolean;
   /** types of its open technical alerts */
   openAlerts: string[];
+  /** The client certificate that admits it (CONTRACT §1), null when none does. */
+  certificate: { serial: string; fingerprint: string; notAfter: string | null } | null;
 }
 
 export interface CommandView {
@@ -380,6 +382,7 @@ export class DevicesService {
       grantExpiresAt: iso(d.grantExpiresAt),
       supervised: d.active && !!d.caseId && (!d.grantExpiresAt || d.grantExpiresAt.getTime() > now),
       openAlerts: open.filter((a) => a.deviceId === d.id).map((a) => a.type),
+      certificate: d.certFingerprint ? { serial: d.certSerial ?? '', fingerprint: d.certFingerprint, notAfter: iso(d.certNotAfter) } : null,
     }));
   }
 }

@@ -108,4 +108,17 @@ export class Device {
   /** The grant's end (null: no expiry); past it the device is no longer supervised. */
   @Column({ name: 'grant_expires_at', type: 'timestamptz', nullable: true })
   grantExpiresAt: Date | null;
+
+  /**
+   * Its client certificate (CONTRACT §1), the newest issued: SHA-256 of the DER, lowercase hex. The
+   * broker admits only this one; null: no certificate admits it.
+   */
+  @Column({ name: 'cert_fingerprint', type: 'text', nullable: true })
+  certFingerprint: string | null;
+
+  @Column({ name: 'cert_serial', type: 'text', nullable: true })
+  certSerial: string | null;
+
+  @Column({ name: 'cert_not_after', type: 'timestamptz', nullable: true })
+  certNotAfter: Date | null;
 }
