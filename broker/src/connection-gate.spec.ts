@@ -98,6 +98,22 @@ describe(ConnectionGate.name, () => {
     expect(g.pendingAddresses).toBe(0);
   });
 
+  it('lets a connection whose CONNECT was read wait for the broker past the client deadline (a storm\'s authentication queue)', async () => {
+    const { gate: g, closed } = gate({ connectTimeoutMs: 30 });
+    const waiting = new FakeSocket('203.0.113.7');
+    const silent = new FakeSocket('203.0.113.8');
+    g.admit(waiting.socket);
+    g.admit(silent.socket);
+    g.connectReceived(waiting);
+    await new Promise((resolve) => silent.once('close', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 60)); // twice the client deadline
+    expect(waiting.destroyed).toBe(false);
+    expect(await closed('connect-timeout')).toBe(1);
+    expect(g.pendingFrom('203.0.113.7')).toBe(1); // still waiting for its CONNACK
+    g.ready(waiting, false);
+    expect(g.pendingAddresses).toBe(0);
+  });
+
   it('closes a connection at the header of a packet over 4 KiB, before the body is taken in', async () => {
     const { gate: g, closed } = gate();
     const socket = new FakeSocket('203.0.113.9');

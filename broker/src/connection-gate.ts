@@ -17,6 +17,8 @@ interface Pending {
   settle(): void;
   /** Takes the packet guard off again. */
   unguard(): void;
+  /** Its CONNECT is read: the client's part is done, the time from here on is the broker's. */
+  received(): void;
   /** The client's id, once it has its CONNACK. */
   client?: string;
   /** The packet framing of its stream. */
@@ -33,6 +35,9 @@ export interface OversizeHandler {
   answer(clientId: string, publish: OversizePublish): Promise<void>;
 }
 
+/** A CONNECT read but not yet answered (authentication queued in a storm) is closed after this at the latest. */
+const BROKER_CONNECT_BOUND_MS = 60_000;
+
 /** How long the answer to an oversize PUBLISH may take before the connection is closed anyway. */
 const OVERSIZE_ANSWER_MS = 1000;
 
@@ -42,8 +47,9 @@ const OVERSIZE_ANSWER_MS = 1000;
  * - every packet over 4 KiB (fixed header included) closes the connection as soon as its fixed
  *   header is read: until CONNACK for everyone, afterwards for every client but the platform's own
  *   (which publish commands and acks, and are trusted once authenticated);
- * - a connection whose CONNECT has not completed (authenticated, CONNACK sent) within
- *   `mqtt.connectTimeoutMs` of its TCP accept is closed, a TLS handshake included;
+ * - a connection whose CONNECT has not arrived within `mqtt.connectTimeoutMs` of its TCP accept
+ *   is closed, a TLS handshake included; once its CONNECT is read, the wait is the broker's
+ *   (authentication queued in a reconnect storm) and is bounded by BROKER_CONNECT_BOUND_MS;
  * - at most `mqtt.maxPendingPerAddress` connections per source address wait for their CONNACK at
  *   a time (an IPv4-mapped address counts as its IPv4 address, IPv6 by its /64); one more is
  *   closed at once.
@@ -116,6 +122,11 @@ export class ConnectionGate {
     else if (pending.framing) pending.framing.readOversizePublish = true;
   }
 
+  /** The CONNECT of the client reading `conn` is read (aedes' preConnect): its own deadline is met. */
+  connectReceived(conn: object): void {
+    this.pending.get(conn)?.received();
+  }
+
   /** Closes the TLS connections still in their handshake (at shutdown: a server's close waits for them). */
   closeHandshakes(): void {
     for (const pending of this.handshakes.values()) pending.stream.destroy();
@@ -143,6 +154,15 @@ export class ConnectionGate {
     let open = true;
     const pending: Pending = {
       stream: socket,
+      received: () => {
+        if (!open) return;
+        // A slow client is cut at connectTimeoutMs; a CONNECT that waits on the broker (a reconnect
+        // storm's authentication queue) is not closed for it — closing it would only make the
+        // device connect again, and the storm worse — within a bound of the broker's own.
+        clearTimeout(deadline);
+        deadline = setTimeout(() => this.close(pending.stream, 'connect-timeout'), Math.max(this.config.mqtt.connectTimeoutMs, BROKER_CONNECT_BOUND_MS));
+        deadline.unref();
+      },
       settle: () => {
         if (!open) return;
         open = false;
@@ -153,7 +173,7 @@ export class ConnectionGate {
       },
       unguard: () => undefined,
     };
-    const deadline = setTimeout(() => this.close(pending.stream, 'connect-timeout'), this.config.mqtt.connectTimeoutMs);
+    let deadline = setTimeout(() => this.close(pending.stream, 'connect-timeout'), this.config.mqtt.connectTimeoutMs);
     deadline.unref();
     socket.once('close', pending.settle);
     return pending;

@@ -163,6 +163,10 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
         drainTimeout: 5000, // one stalled subscriber must not block everyone for 60 s
         concurrency: CONCURRENCY,
         maxClientsIdLength: 128,
+        preConnect: (client, _packet, done) => {
+          this.gate.connectReceived(client.conn);
+          done(null, true);
+        },
         authenticate: this.auth.authenticate,
         authorizePublish: this.policy.authorizePublish,
         authorizeSubscribe: this.policy.authorizeSubscribe,
