@@ -11,8 +11,12 @@ export class SseClient {
   private waiters: { match: (e: SseEvent) => boolean; resolve: (e: SseEvent) => void }[] = [];
   private readonly abort = new AbortController();
   readonly opened: Promise<void>;
+  /** Resolves when the server ends the stream (or it breaks). */
+  readonly ended: Promise<void>;
+  private markEnded!: () => void;
 
   constructor(url: string, token: string, options: { lastEventId?: string } = {}) {
+    this.ended = new Promise((resolve) => (this.markEnded = resolve));
     this.opened = this.run(url, token, options.lastEventId);
   }
 
@@ -42,6 +46,8 @@ export class SseClient {
         }
       } catch {
         /* aborted */
+      } finally {
+        this.markEnded();
       }
     })();
   }

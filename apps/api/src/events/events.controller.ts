@@ -1,6 +1,6 @@
 import { BadRequestException, Controller, Headers, Logger, Sse, type MessageEvent } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
-import { defer, filter, finalize, from, map, merge, mergeMap, switchMap, tap, timer, type Observable } from 'rxjs';
+import { defer, filter, finalize, from, map, merge, mergeMap, Subject, switchMap, takeUntil, tap, timer, type Observable } from 'rxjs';
 import { PlatformEvents, isEventId, type PlatformEvent } from '@amr/runtime';
 import { AlarmService, actorOf, type AlarmView, type Scope } from '@amr/alarms';
 import { CallerScope } from '../auth/auth.guard.js';
@@ -18,7 +18,7 @@ import { SseStreams } from '../limits/sse-streams.js';
  * CIC that are not yet delivered, so an alarm never sits unseen.
  *
  * A stream is not rate-limited (it is how a CIC learns of alarms), but a token may hold only a few
- * at once on a node (SseStreams); one more is answered 429 before the stream starts.
+ * at once on a node (SseStreams); one more ends the token's oldest stream.
  */
 @ApiTags('events')
 @ApiBearerAuth()
@@ -38,9 +38,12 @@ export class EventsController {
     // Counted from the moment the stream is subscribed (before any header is sent, so a refusal is
     // still a 429) until it ends, however it ends.
     return defer(() => {
-      const release = this.streams.reserve(actorOf(scope));
+      // Past the cap, the token's oldest stream ends (SseStreams): this one takes its place.
+      const ended = new Subject<void>();
+      const release = this.streams.reserve(actorOf(scope), () => ended.next());
       return defer(async () => lastEventId ?? (await this.events.head())).pipe(
         switchMap((start) => this.from(scope, start)),
+        takeUntil(ended),
         finalize(release),
       );
     });

@@ -1,38 +1,42 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, Metrics } from '@amr/runtime';
-import { TooManyRequests } from './rate-limits.js';
 
 /**
  * Open SSE streams per token, on this node: a stream holds a connection and a reader of the event
- * log for as long as it lasts, so one token may hold only a few (AMR_SSE_STREAMS_PER_TOKEN).
+ * log for as long as it lasts, so one token may hold only a few (AMR_SSE_STREAMS_PER_TOKEN). One
+ * more ends the token's oldest stream rather than being refused: a CIC that reconnects is never
+ * locked out by streams of its own that it has given up but the node still holds (a connection
+ * that died without a close, a client that moved on), and a token still never holds more than
+ * the cap.
  */
 @Injectable()
 export class SseStreams {
-  private readonly open = new Map<string, number>();
+  private readonly open = new Map<string, { end: () => void }[]>();
 
   constructor(@Inject(AMR_CONFIG) private readonly config: AmrConfig, private readonly metrics: Metrics) {}
 
-  /** Counts a stream of `holder` (a principal); returns its release, to call once when it ends. */
-  reserve(holder: string): () => void {
+  /**
+   * Counts a stream of `holder` (a principal), ending its oldest one (`end`) if the cap is reached;
+   * returns its release, to call once when it ends.
+   */
+  reserve(holder: string, end: () => void): () => void {
     const max = this.config.httpLimits.sseStreamsPerToken;
-    const count = this.open.get(holder) ?? 0;
-    if (count >= max) {
+    const streams = this.open.get(holder) ?? [];
+    this.open.set(holder, streams);
+    while (streams.length >= max) {
       this.metrics.httpRateLimited.inc({ limit: 'sse-streams' });
-      throw new TooManyRequests(
-        `This token already has ${count} event streams open on this node, the most it may (AMR_SSE_STREAMS_PER_TOKEN=${max}): ` +
-          'close one (one stream carries every change the token may see), or retry once one has ended',
-        5,
-      );
+      streams.shift()!.end();
     }
-    this.open.set(holder, count + 1);
+    const stream = { end };
+    streams.push(stream);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const left = (this.open.get(holder) ?? 1) - 1;
-      if (left > 0) this.open.set(holder, left);
-      else this.open.delete(holder);
+      const i = streams.indexOf(stream);
+      if (i >= 0) streams.splice(i, 1);
+      if (streams.length === 0 && this.open.get(holder) === streams) this.open.delete(holder);
     };
   }
 }
