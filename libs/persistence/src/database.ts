@@ -1,9 +1,11 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { applyDefaultCoverage } from './belgian-cic-areas.js';
 import pg from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
+import { DATA_DIR_TEMPLATE, emptyDataDir, prepareDataDir } from './pglite/data-dir.js';
+import { PGLITE_START_PARAMS } from './pglite/settings.js';
 import { createPgliteDriver } from './pglite/pglite-pg-driver.js';
 import { parseInt8 } from './pglite/pg-values.js';
 import { ENTITIES, MIGRATIONS } from './schema.js';
@@ -165,7 +167,7 @@ async function openPglite(dataDir: string, options: DatabaseOptions): Promise<Da
   }
   let db: PGlite;
   try {
-    db = await PGlite.create(dir);
+    db = await startPglite(dir, inMemory);
   } catch (err) {
     openDirs.delete(dir);
     throw new DatabaseUnavailableError(
@@ -185,6 +187,39 @@ async function openPglite(dataDir: string, options: DatabaseOptions): Promise<Da
     throw new DatabaseUnavailableError(`Cannot open the embedded database at ${dir} (${reason(err)}): delete or move the directory, ${fix}`);
   }
   return ds;
+}
+
+/**
+ * Starts PGlite with the embedded settings. A new database is a copy of the shipped template
+ * (pglite/data-dir.ts), not the product of initdb; if the template does not start with this PGlite
+ * (it was made by another version), the copy is removed and PGlite runs initdb after all.
+ */
+async function startPglite(dir: string, inMemory: boolean): Promise<PGlite> {
+  const options = { startParams: [...PGLITE_START_PARAMS] };
+  if (inMemory) {
+    let template: Blob | undefined;
+    try {
+      template = new Blob([readFileSync(DATA_DIR_TEMPLATE)]);
+    } catch {
+      // no template: initdb
+    }
+    if (template) {
+      try {
+        return await PGlite.create(dir, { ...options, loadDataDir: template });
+      } catch {
+        // another PGlite's template: initdb below
+      }
+    }
+    return PGlite.create(dir, options);
+  }
+  const state = await prepareDataDir(dir);
+  try {
+    return await PGlite.create(dir, options);
+  } catch (err) {
+    if (state !== 'seeded') throw err;
+    emptyDataDir(dir);
+    return PGlite.create(dir, options);
+  }
 }
 
 /** Migrations, one process at a time when several share a PostgreSQL server. */

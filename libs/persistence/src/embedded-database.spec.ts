@@ -46,7 +46,7 @@ describe('openDatabase with PGlite in a data directory', () => {
     } finally {
       await closeDatabase(reopened);
     }
-  }, 180_000); // two initdb runs at once: tens of seconds on a loaded 2-core machine
+  }, 180_000); // three PGlite starts: tens of seconds on a loaded 2-core machine
 
   it('throws DatabaseUnavailableError when the data directory cannot be created', async () => {
     const file = join(root, 'a-file');

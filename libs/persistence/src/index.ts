@@ -22,3 +22,4 @@ export {
   type PgQueryConfig,
 } from './pglite/pglite-pg-driver.js';
 export { GroupCommit, inTransaction, preparedQuery, type Sql } from './group-commit.js';
+export { compileWasmForMemory } from './pglite/settings.js';
