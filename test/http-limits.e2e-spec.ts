@@ -69,7 +69,8 @@ describe('HTTP limits', () => {
       expect(slowBody.closedAfterMs).toBeLessThan(REQUEST_TIMEOUT_MS + 1_500);
       expect(slowHeaders.answer).toMatch(/^HTTP\/1\.1 408 /);
       expect(slowHeaders.closedAfterMs).toBeLessThan(REQUEST_TIMEOUT_MS + 1_500);
-      expect(silent.answer).toBe('');
+      // Closed either way: by the platform's own check (nothing sent), or by Node's header deadline (408).
+      expect(silent.answer === '' || /^HTTP\/1\.1 408 /.test(silent.answer)).toBe(true);
       expect(silent.closedAfterMs).toBeLessThan(HEADERS_TIMEOUT_MS + 1_000);
 
       // The stream is a response, not a request: the request deadline does not apply to it.

@@ -230,9 +230,34 @@ export class NetworkLink {
     });
   }
 
-  /** An in-order, delayed writer towards `to`. */
+  /**
+   * An in-order, delayed writer towards `to`. Chunks wait in one queue and a single timer writes
+   * them in order as they fall due: one timer per chunk could fire out of order (timers round to
+   * whole milliseconds of the loop's clock), and a byte stream delivered out of order is corrupt
+   * (a TLS record fails its MAC, an MQTT packet its parse).
+   */
   private pipe(direction: 'up' | 'down', to: Socket): (chunk: Buffer) => void {
     let lastDelivery = 0;
+    const queue: { at: number; chunk: Buffer }[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const drain = (): void => {
+      timer = undefined;
+      const now = performance.now();
+      while (queue.length > 0 && queue[0]!.at <= now + 0.5) {
+        const { chunk } = queue.shift()!;
+        this.lastActivity = Math.max(this.lastActivity, now);
+        if (!to.destroyed) to.write(chunk);
+      }
+      schedule();
+    };
+    const schedule = (): void => {
+      if (timer || queue.length === 0 || this.closed) return;
+      timer = setTimeout(() => {
+        this.timers.delete(timer!);
+        drain();
+      }, Math.max(0, queue[0]!.at - performance.now()));
+      this.timers.add(timer);
+    };
     return (chunk) => {
       const now = performance.now();
       const outage = this.outageDelay(now);
@@ -245,10 +270,8 @@ export class NetworkLink {
       lastDelivery = at;
       if (direction === 'up') this.stats.bytesUp += chunk.length;
       else this.stats.bytesDown += chunk.length;
-      this.later(at - now, () => {
-        this.lastActivity = Math.max(this.lastActivity, performance.now());
-        if (!to.destroyed) to.write(chunk);
-      });
+      queue.push({ at, chunk });
+      schedule();
     };
   }
 }
