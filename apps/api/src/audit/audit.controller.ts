@@ -1,13 +1,12 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsISO8601, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsISO8601, IsOptional, IsString, Length } from 'class-validator';
 import { AuditTrail } from '@amr/alarms';
 import { AdminOnly } from '../auth/auth.guard.js';
-import { MAX_OFFSET } from '../devices/devices.dto.js';
+import { PageQuery } from '../common/page.query.js';
 import { instant } from '../common/instant.js';
 
-export class AuditQuery {
+export class AuditQuery extends PageQuery {
   @ApiPropertyOptional({ example: 'integration:7d0c…', description: '`admin`, `integration:<id>`, `sms-gateway`' })
   @IsOptional() @IsString() @Length(1, 200)
   principal?: string;
@@ -32,16 +31,6 @@ export class AuditQuery {
   @IsOptional() @IsISO8601({ strict: true })
   to?: string;
 
-  @ApiPropertyOptional({ default: 100 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
-  limit?: number;
-
-  @ApiPropertyOptional({ default: 0, maximum: MAX_OFFSET })
-  @IsOptional() @Type(() => Number)
-  @IsInt({ message: 'offset must be a whole number' })
-  @Min(0, { message: `offset must be 0 to ${MAX_OFFSET}` })
-  @Max(MAX_OFFSET, { message: `offset must be 0 to ${MAX_OFFSET}: narrow the list with its filters instead` })
-  offset?: number;
 }
 
 @ApiTags('audit')

@@ -2,6 +2,7 @@ import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { E164, E164_MESSAGE } from '../sms/sms.dto.js';
+import { PageQuery } from '../common/page.query.js';
 
 export class DeviceSettingsDto {
   @ApiPropertyOptional({ description: 'Expected heartbeat interval, seconds (at least AMR_MIN_HEARTBEAT_S, default 60)', example: 3600 })
@@ -107,11 +108,10 @@ export class RenewDto {
 }
 
 /** The furthest a page may start (far beyond any fleet, well inside a database integer). */
-export const MAX_OFFSET = 10_000_000;
 
 const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 
-export class ListDevicesQuery {
+export class ListDevicesQuery extends PageQuery {
   @ApiPropertyOptional() @IsOptional() @IsUUID()
   caseId?: string;
 
@@ -135,15 +135,6 @@ export class ListDevicesQuery {
   @IsOptional() @IsIn(['stock', 'active', 'expired'])
   grant?: 'stock' | 'active' | 'expired';
 
-  @ApiPropertyOptional({ default: 100 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
-  limit?: number;
-
-  @ApiPropertyOptional({ default: 0, maximum: MAX_OFFSET })
-  @IsOptional() @Type(() => Number)
-  @IsInt({ message: 'offset must be a whole number' })
-  @Min(0, { message: `offset must be 0 to ${MAX_OFFSET}` })
-  @Max(MAX_OFFSET, { message: `offset must be 0 to ${MAX_OFFSET}: narrow the list with its filters instead` })
-  offset?: number;
 }
 
 /** POST /devices/{id}/certificate (CONTRACT §1 certificates). */

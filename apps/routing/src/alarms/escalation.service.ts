@@ -8,6 +8,7 @@ import { alarmAudience, appendEvent, loadAlarmView } from '@amr/alarms';
 type Step =
   | { kind: 're-notify'; alarm: Alarm; reason: string }
   | { kind: 'hand-over'; alarm: Alarm; reason: string; from: string };
+import { Periodic } from '../periodic.js';
 
 /**
  * An alarm never sits unseen. Each open alarm carries a deadline (`next_escalation_at`): delivery
@@ -20,8 +21,10 @@ type Step =
 @Injectable()
 export class EscalationService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Escalation');
-  private timer: NodeJS.Timeout | undefined;
-  private sweeping: Promise<unknown> | undefined;
+  private readonly periodic = new Periodic(
+    () => this.sweep(),
+    (err) => this.logger.error(`escalation sweep failed: ${String(err)}`),
+  );
 
   constructor(
     @Inject(DATA_SOURCE) private readonly db: DataSource,
@@ -30,16 +33,11 @@ export class EscalationService implements OnApplicationBootstrap, OnApplicationS
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.sweeping ??= this.sweep()
-        .catch((err: unknown) => this.logger.error(`escalation sweep failed: ${String(err)}`))
-        .finally(() => (this.sweeping = undefined));
-    }, this.config.alarms.escalationSweepMs);
+    this.periodic.start(this.config.alarms.escalationSweepMs);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.sweeping;
+  onApplicationShutdown(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** Takes every escalation step that is due; returns how many were taken. */

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DATA_SOURCE } from '@amr/runtime';
 import { ERASED_PAYLOAD, PersonalDataErasure, returned } from '@amr/alarms';
+import { Periodic } from '../periodic.js';
 
 /** Alarms erased per transaction: a sweep after a long stop works through its backlog in short steps. */
 const ALARM_BATCH = 100;
@@ -29,8 +30,10 @@ export interface RetentionResult {
 @Injectable()
 export class PersonalDataRetention implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Retention');
-  private timer: NodeJS.Timeout | undefined;
-  private sweeping: Promise<unknown> | undefined;
+  private readonly periodic = new Periodic(
+    () => this.sweep(),
+    (err) => this.logger.error(`retention sweep failed: ${String(err)}`),
+  );
 
   constructor(
     @Inject(DATA_SOURCE) private readonly db: DataSource,
@@ -39,17 +42,11 @@ export class PersonalDataRetention implements OnApplicationBootstrap, OnApplicat
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.sweeping ??= this.sweep()
-        .catch((err: unknown) => this.logger.error(`retention sweep failed: ${String(err)}`))
-        .finally(() => (this.sweeping = undefined));
-    }, this.config.retention.sweepMs);
-    this.timer.unref();
+    this.periodic.start(this.config.retention.sweepMs, { unref: true });
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.sweeping;
+  onApplicationShutdown(): Promise<void> {
+    return this.periodic.stop();
   }
 
   async sweep(now = new Date()): Promise<RetentionResult> {

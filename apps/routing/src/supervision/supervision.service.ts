@@ -11,6 +11,7 @@ export interface SweepResult {
   raised: AlertView[];
   cleared: AlertView[];
 }
+import { Periodic } from '../periodic.js';
 
 /**
  * Device supervision (docs/supervision.md): a button that has died silently must not leave
@@ -27,8 +28,10 @@ export interface SweepResult {
 export class SupervisionService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Supervision');
   private readonly rules: SupervisionRule[];
-  private timer: NodeJS.Timeout | undefined;
-  private sweeping: Promise<unknown> | undefined;
+  private readonly periodic = new Periodic(
+    () => this.sweep(),
+    (err) => this.logger.error(`supervision sweep failed: ${String(err)}`),
+  );
 
   constructor(
     @Inject(DATA_SOURCE) private readonly db: DataSource,
@@ -41,16 +44,11 @@ export class SupervisionService implements OnApplicationBootstrap, OnApplication
   }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.sweeping ??= this.sweep()
-        .catch((err: unknown) => this.logger.error(`supervision sweep failed: ${String(err)}`))
-        .finally(() => (this.sweeping = undefined));
-    }, this.config.supervision.sweepMs);
+    this.periodic.start(this.config.supervision.sweepMs);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.sweeping;
+  onApplicationShutdown(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** Checks every supervised device once; clears first, so a restored device is never raised again. */
