@@ -27,12 +27,15 @@ export const SCENARIOS = {
 } as const;
 export type ScenarioName = keyof typeof SCENARIOS;
 
+const DEFAULT_ENCODING: Encoding = 'cbor';
+const DEFAULT_KIND: AlarmKind = 'panic';
+
 export const DEFAULTS = Object.freeze({
   mqttUrl: 'mqtt://127.0.0.1:1883',
-  encoding: 'cbor' as Encoding,
+  encoding: DEFAULT_ENCODING,
   cicId: 'cic-antwerpen',
   presses: 1,
-  kind: 'panic' as AlarmKind,
+  kind: DEFAULT_KIND,
   timeoutS: 10,
   retransmitMs: 2000,
   intervalMs: 0,

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
-import { AlarmsModule } from '@amr/alarms';
+import { AlarmsModule, WebhooksModule } from '@amr/alarms';
 import { SmsModule } from '@amr/routing';
 import { AuthGuard } from './auth/auth.guard.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
@@ -9,7 +9,10 @@ import { CicsController, CicsService } from './cics/cics.controller.js';
 import { IntegrationsController, IntegrationsService } from './integrations/integrations.controller.js';
 import { CasesController, CasesService } from './cases/cases.controller.js';
 import { DevicesController } from './devices/devices.controller.js';
-import { DevicesService } from './devices/devices.service.js';
+import { DeviceGrants } from './devices/device-grants.js';
+import { DeviceProvisioning } from './devices/device-provisioning.js';
+import { DeviceReads } from './devices/device-reads.js';
+import { DeviceSettings } from './devices/device-settings.js';
 import { DeviceCertificatesService } from './devices/device-certificates.service.js';
 import { AlarmsController } from './alarms/alarms.controller.js';
 import { EventsController } from './events/events.controller.js';
@@ -27,7 +30,7 @@ import { SseStreams } from './limits/sse-streams.js';
  * (CONTRACT §6), whose presses this process stores through the device ingest. Needs RuntimeModule.
  */
 @Module({
-  imports: [AlarmsModule, SmsModule],
+  imports: [AlarmsModule, WebhooksModule, SmsModule],
   controllers: [
     HealthController,
     CicsController,
@@ -51,7 +54,10 @@ import { SseStreams } from './limits/sse-streams.js';
     CicsService,
     IntegrationsService,
     CasesService,
-    DevicesService,
+    DeviceProvisioning,
+    DeviceGrants,
+    DeviceSettings,
+    DeviceReads,
     DeviceCertificatesService,
     AlertsService,
     StatsService,

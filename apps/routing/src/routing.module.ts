@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AlarmsModule } from '@amr/alarms';
+import { AlarmsModule, WebhooksModule } from '@amr/alarms';
 import { IngestModule } from './ingest/ingest.module.js';
 import { EscalationService } from './alarms/escalation.service.js';
 import { SupervisionService } from './supervision/supervision.service.js';
@@ -13,7 +13,7 @@ import { PersonalDataRetention } from './retention/personal-data-retention.js';
  * Needs RuntimeModule.
  */
 @Module({
-  imports: [AlarmsModule, IngestModule],
+  imports: [AlarmsModule, WebhooksModule, IngestModule],
   providers: [EscalationService, SupervisionService, EventRetention, PersonalDataRetention],
 })
 export class RoutingModule {}

@@ -1,8 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { Alarm, AlarmEvent, AlarmPosition, ProtectionCase } from '@amr/persistence';
-
-export type AlarmStage = 'received' | 'accepted' | 'dispatched' | 'closed';
-export const ALARM_STAGES: readonly AlarmStage[] = ['received', 'accepted', 'dispatched', 'closed'];
+import { isAlarmStage, type AlarmKind, type AlarmStage } from '@amr/protocol';
 
 /** CONTRACT §4 Alarm resource. */
 export interface AlarmView {
@@ -12,7 +10,7 @@ export interface AlarmView {
   cicId: string;
   /** The case's home CIC when the alarm is handled elsewhere (it has an informational copy). */
   homeCicId: string | null;
-  kind: 'panic' | 'test';
+  kind: AlarmKind;
   stage: AlarmStage;
   pressCount: number;
   /** Presses repeated by the device (same seq): counted; only the first few are in the timeline. */
@@ -227,8 +225,8 @@ export function buildAlarmView(
     caseId: alarm.caseId ?? null,
     cicId: alarm.cicId,
     homeCicId: alarm.homeCicId ?? null,
-    kind: alarm.kind as AlarmView['kind'],
-    stage: alarm.stage as AlarmStage,
+    kind: alarm.kind,
+    stage: alarm.stage,
     pressCount: alarm.pressCount,
     retransmissions: alarm.retransmissions ?? 0,
     flags: alarm.flags ?? [],
@@ -261,9 +259,7 @@ export type TimelineParts = Pick<AlarmEvent, 'type' | 'at' | 'data'> & Partial<P
 
 /** The entry as CICs read it: its data with its personal part, or `personalDataErased` once that is gone. */
 function timelineEntry(e: TimelineParts): TimelineEntry {
-  const head = (ALARM_STAGES as readonly string[]).includes(e.type)
-    ? { stage: e.type as AlarmStage }
-    : { event: e.type };
+  const head = isAlarmStage(e.type) ? { stage: e.type } : { event: e.type };
   return {
     ...head,
     at: e.at.toISOString(),

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import { encodeSmsAck, type AckMessage, type DevicePath, type Encoding } from '@amr/protocol';
+import { encodeSmsAck, makeAck, type AckMessage, type AckStage, type DevicePath, type Encoding } from '@amr/protocol';
 import { secretDigest } from '@amr/security';
 import { DATA_SOURCE, DeviceLink, SmsGateway } from '@amr/runtime';
 import { appendEvent } from './timeline.js';
@@ -67,6 +67,15 @@ export class DeviceAcks {
   async send(deviceId: string, ack: AckMessage, route: AckRoute): Promise<void> {
     if (route.sms) this.sendSms(deviceId, ack, route.sms);
     await this.link.sendAck(deviceId, route.encoding, ack);
+  }
+
+  /** Tells the device its alarm's stage on the route; a failure is logged, the stage stands. */
+  async sendStage(alarm: { id: string; deviceId: string; lastSeq: number }, stage: AckStage, route: AckRoute): Promise<void> {
+    try {
+      await this.send(alarm.deviceId, makeAck(stage, { seq: alarm.lastSeq, alarm: alarm.id }), route);
+    } catch (err) {
+      this.logger.error(`${alarm.deviceId}: ${stage} ack for alarm ${alarm.id} not sent: ${String(err)}`);
+    }
   }
 
   private bySms(row: DeviceRouteRow): AckRoute['sms'] {

@@ -8,6 +8,7 @@ import { CborError, decodeCbor } from './cbor.js';
 import { fail, ok, type Result } from './errors.js';
 
 export type Encoding = 'cbor' | 'json';
+export const ENCODINGS: readonly Encoding[] = Object.freeze(['cbor', 'json'] as const);
 
 // CONTRACT §3: maximum payload 1 KiB
 export const MAX_PAYLOAD_BYTES = 1024;

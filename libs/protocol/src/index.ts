@@ -16,8 +16,9 @@ export {
   upTopicFilter,
 } from './topics.js';
 export { type ProtocolErrorCode, ProtocolError, type Result, MAX_REASON_LENGTH, toReason } from './errors.js';
-export { type Encoding, MAX_PAYLOAD_BYTES, detectEncoding, decodeMap, encodePayload } from './codec.js';
+export { type Encoding, ENCODINGS, MAX_PAYLOAD_BYTES, detectEncoding, decodeMap, encodePayload } from './codec.js';
 export { CborTag, CborSimple } from './cbor.js';
+export { compact } from './fields.js';
 export {
   type AlarmKind,
   type PositionSource,
@@ -27,6 +28,7 @@ export {
   type LocMessage,
   type StatusMessage,
   type AckStage,
+  type AlarmStage,
   type Vibration,
   type AckMessage,
   type CmdName,
@@ -36,6 +38,8 @@ export {
   ALARM_KINDS,
   POSITION_SOURCES,
   ACK_STAGES,
+  ALARM_STAGES,
+  isAlarmStage,
   VIBRATIONS,
   VIBRATION,
   CMD_NAMES,

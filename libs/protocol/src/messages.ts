@@ -12,6 +12,8 @@ import { compact, Fields, integer, map, number, oneOf, string, type Check } from
 export type AlarmKind = 'panic' | 'test';
 export type PositionSource = 'gnss' | 'cell' | 'wifi';
 export type AckStage = 'received' | 'accepted' | 'dispatched' | 'closed' | 'rejected';
+/** The stages of a stored alarm: every ack stage but `rejected` (a refused press is no alarm). */
+export type AlarmStage = Exclude<AckStage, 'rejected'>;
 export type Vibration = 'short' | 'double' | 'triple' | 'none' | 'long';
 export type CmdName = CmdMessage['cmd'];
 
@@ -24,8 +26,14 @@ export const ACK_STAGES: readonly AckStage[] = Object.freeze([
   'closed',
   'rejected',
 ] as const);
+export const ALARM_STAGES: readonly AlarmStage[] = Object.freeze(['received', 'accepted', 'dispatched', 'closed'] as const);
 export const VIBRATIONS: readonly Vibration[] = Object.freeze(['short', 'double', 'triple', 'none', 'long'] as const);
 export const CMD_NAMES: readonly CmdName[] = Object.freeze(['config', 'locate', 'vibrate'] as const);
+
+/** Whether a stored string (a column, a timeline entry's type) names an alarm stage. */
+export function isAlarmStage(value: unknown): value is AlarmStage {
+  return (ALARM_STAGES as readonly unknown[]).includes(value);
+}
 
 // CONTRACT §3 ack: the vibration the device plays for each stage
 export const VIBRATION: Readonly<Record<AckStage, Vibration>> = Object.freeze({

@@ -3,9 +3,10 @@ import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG } from './tokens.js';
 import { DeviceLink } from './device-link.js';
 import { BrokerAddress } from './broker-address.js';
+import { DeviceCommands } from './device-commands.js';
 
 /**
- * Provides the DeviceLink. It connects at application bootstrap, after every module's init, so an
+ * Provides the DeviceLink, and DeviceCommands on it. It connects at application bootstrap, after every module's init, so an
  * in-process broker is already listening.
  */
 @Module({
@@ -15,8 +16,9 @@ import { BrokerAddress } from './broker-address.js';
       inject: [AMR_CONFIG, BrokerAddress],
       useFactory: (config: AmrConfig, broker: BrokerAddress) => new DeviceLink(config, broker, 'link'),
     },
+    DeviceCommands,
   ],
-  exports: [DeviceLink],
+  exports: [DeviceLink, DeviceCommands],
 })
 export class DeviceLinkModule implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(private readonly link: DeviceLink) {}

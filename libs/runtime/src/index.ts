@@ -7,6 +7,8 @@ export { Metrics } from './metrics.js';
 export { PlatformEvents, isEventId, insertEventsSql, eventRows } from './events.js';
 export type { PlatformEvent, PlatformEventType, LoggedEvent, Execute } from './events.js';
 export { DeviceLink, KICK_TOPIC_PREFIX } from './device-link.js';
+export { DeviceCommands, markCommandDelivered } from './device-commands.js';
+export type { CommandView } from './device-commands.js';
 export { DeviceLinkModule } from './device-link.module.js';
 export { RuntimeModule } from './runtime.module.js';
 export type { RuntimeOptions } from './runtime.module.js';

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import { ApiBearerAuth, ApiPropertyOptional, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
-import { AlarmService, type Scope } from '@amr/alarms';
+import { AlarmQueries, AlarmStages, type Scope } from '@amr/alarms';
 import { CallerScope } from '../auth/auth.guard.js';
 import { AlarmWork } from '../limits/rate-limits.js';
 import { uuidParam } from '../common/uuid.pipe.js';
@@ -30,7 +30,10 @@ export class CloseDto {
 @ApiBearerAuth()
 @Controller('alarms')
 export class AlarmsController {
-  constructor(private readonly alarms: AlarmService) {}
+  constructor(
+    private readonly alarms: AlarmQueries,
+    private readonly stages: AlarmStages,
+  ) {}
 
   /** Alarms visible to the caller (an integration sees only those routed to its CIC). */
   @Get()
@@ -62,7 +65,7 @@ export class AlarmsController {
   @AlarmWork('act')
   @HttpCode(200)
   delivered(@CallerScope() scope: Scope, @Param('id', uuidParam()) id: string) {
-    return this.alarms.confirmDelivered(scope, id);
+    return this.stages.confirmDelivered(scope, id);
   }
 
   /** An operator takes the alarm → the device vibrates `double`. */
@@ -70,7 +73,7 @@ export class AlarmsController {
   @AlarmWork('act')
   @HttpCode(200)
   accept(@CallerScope() scope: Scope, @Param('id', uuidParam()) id: string) {
-    return this.alarms.accept(scope, id);
+    return this.stages.accept(scope, id);
   }
 
   /** A unit is on its way → the device vibrates `triple`. */
@@ -78,7 +81,7 @@ export class AlarmsController {
   @AlarmWork('act')
   @HttpCode(200)
   dispatch(@CallerScope() scope: Scope, @Param('id', uuidParam()) id: string, @Body() dto: DispatchDto) {
-    return this.alarms.dispatch(scope, id, dto);
+    return this.stages.dispatch(scope, id, dto);
   }
 
   /** The CIC closes the alarm → the device gets `closed` (no vibration, on purpose). */
@@ -86,6 +89,6 @@ export class AlarmsController {
   @AlarmWork('act')
   @HttpCode(200)
   close(@CallerScope() scope: Scope, @Param('id', uuidParam()) id: string, @Body() dto: CloseDto) {
-    return this.alarms.close(scope, id, dto.outcome);
+    return this.stages.close(scope, id, dto.outcome);
   }
 }

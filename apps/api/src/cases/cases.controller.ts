@@ -7,7 +7,7 @@ import { Cic, ProtectionCase } from '@amr/persistence';
 import { DATA_SOURCE } from '@amr/runtime';
 import { PersonalDataErasure, actorOf, caseView, returned, type CaseErasure, type CaseView, type Scope } from '@amr/alarms';
 import { AdminOnly, CallerScope } from '../auth/auth.guard.js';
-import { DevicesService } from '../devices/devices.service.js';
+import { DeviceSettings } from '../devices/device-settings.js';
 import { uuidParam } from '../common/uuid.pipe.js';
 
 export class PerpetratorDto {
@@ -56,7 +56,7 @@ export class CaseSettingsDto {
 export class CasesService {
   constructor(
     @Inject(DATA_SOURCE) private readonly db: DataSource,
-    private readonly devices: DevicesService,
+    private readonly deviceSettings: DeviceSettings,
     private readonly erasure: PersonalDataErasure,
   ) {}
 
@@ -83,7 +83,7 @@ export class CasesService {
     if (!found) throw new NotFoundException(`No case ${id}`);
     const changes = { ...(dto.heartbeatS !== undefined ? { heartbeatS: dto.heartbeatS } : {}), ...(dto.graceS !== undefined ? { graceS: dto.graceS } : {}) };
     if (Object.keys(changes).length === 0) return caseView(found); // nothing to change
-    await this.devices.applyCaseSettings(scope, id, changes);
+    await this.deviceSettings.applyCaseSettings(scope, id, changes);
     await this.db.getRepository(ProtectionCase).update({ id }, changes);
     return this.get(id);
   }

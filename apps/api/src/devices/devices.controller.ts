@@ -4,7 +4,10 @@ import type { Scope } from '@amr/alarms';
 import { AdminOnly, CallerScope } from '../auth/auth.guard.js';
 import { deviceIdParam } from '../common/uuid.pipe.js';
 import { AssignDto, CertificateIssuedDto, CertificateRequestDto, CreateDeviceDto, CreateDevicesBatchDto, ListDevicesQuery, RenewDto, UpdateDeviceDto } from './devices.dto.js';
-import { DevicesService } from './devices.service.js';
+import { DeviceGrants } from './device-grants.js';
+import { DeviceProvisioning } from './device-provisioning.js';
+import { DeviceReads } from './device-reads.js';
+import { DeviceSettings } from './device-settings.js';
 import { DeviceCertificatesService } from './device-certificates.service.js';
 
 @ApiTags('devices')
@@ -13,14 +16,17 @@ import { DeviceCertificatesService } from './device-certificates.service.js';
 @Controller('devices')
 export class DevicesController {
   constructor(
-    private readonly devices: DevicesService,
+    private readonly provisioning: DeviceProvisioning,
+    private readonly grants: DeviceGrants,
+    private readonly settings: DeviceSettings,
+    private readonly reads: DeviceReads,
     private readonly certificates: DeviceCertificatesService,
   ) {}
 
   /** Provisions a button, for a case or into stock → `{deviceId, secret}` (the secret is shown once). */
   @Post()
   create(@CallerScope() scope: Scope, @Body() dto: CreateDeviceDto) {
-    return this.devices.create(scope, dto);
+    return this.provisioning.create(scope, dto);
   }
 
   /**
@@ -30,59 +36,59 @@ export class DevicesController {
    */
   @Post('batch')
   createBatch(@CallerScope() scope: Scope, @Body() dto: CreateDevicesBatchDto) {
-    return this.devices.createBatch(scope, dto);
+    return this.provisioning.createBatch(scope, dto);
   }
 
   /** The fleet: `?caseId=&cicId=&online=&batteryBelow=&silent=&grant=stock|active|expired&limit=&offset=`. */
   @Get()
   list(@Query() query: ListDevicesQuery) {
-    return this.devices.list(query);
+    return this.reads.list(query);
   }
 
   @Get(':id')
   health(@Param('id', deviceIdParam()) id: string) {
-    return this.devices.health(id);
+    return this.reads.health(id);
   }
 
   @Patch(':id')
   update(@CallerScope() scope: Scope, @Param('id', deviceIdParam()) id: string, @Body() dto: UpdateDeviceDto) {
-    return this.devices.update(scope, id, dto);
+    return this.settings.update(scope, id, dto);
   }
 
   /** What was done to the device and by whom, its status reports and technical alerts. */
   @Get(':id/history')
   history(@Param('id', deviceIdParam()) id: string) {
-    return this.devices.history(id);
+    return this.reads.history(id);
   }
 
   @Post(':id/assign')
   @HttpCode(200)
   assign(@CallerScope() scope: Scope, @Param('id', deviceIdParam()) id: string, @Body() dto: AssignDto) {
-    return this.devices.assign(scope, id, dto);
+    return this.grants.assign(scope, id, dto);
   }
 
   @Post(':id/unassign')
   @HttpCode(200)
   unassign(@CallerScope() scope: Scope, @Param('id', deviceIdParam()) id: string) {
-    return this.devices.unassign(scope, id);
+    return this.grants.unassign(scope, id);
   }
 
   @Post(':id/renew')
   @HttpCode(200)
   renew(@CallerScope() scope: Scope, @Param('id', deviceIdParam()) id: string, @Body() dto: RenewDto) {
-    return this.devices.renew(scope, id, dto);
+    return this.grants.renew(scope, id, dto);
   }
 
   @Post(':id/deactivate')
   @HttpCode(200)
   deactivate(@CallerScope() scope: Scope, @Param('id', deviceIdParam()) id: string) {
-    return this.devices.deactivate(scope, id);
+    return this.provisioning.deactivate(scope, id);
   }
 
   @Post(':id/rotate-secret')
   @HttpCode(200)
   rotateSecret(@CallerScope() scope: Scope, @Param('id', deviceIdParam()) id: string) {
-    return this.devices.rotateSecret(scope, id);
+    return this.provisioning.rotateSecret(scope, id);
   }
 
   /**
@@ -106,12 +112,12 @@ export class DevicesController {
   @Post(':id/commands')
   @ApiBody({ schema: { type: 'object', example: { cmd: 'config', hb: 3600, locEvery: 15 } } })
   command(@CallerScope() scope: Scope, @Param('id', deviceIdParam()) id: string, @Body() body: unknown) {
-    return this.devices.command(scope, id, body);
+    return this.settings.command(scope, id, body);
   }
 
   /** The device's commands with their state: queued, sent (to the broker), delivered (PUBACK from the device). */
   @Get(':id/commands')
   commands(@Param('id', deviceIdParam()) id: string) {
-    return this.devices.commands(id);
+    return this.reads.commandsOf(id);
   }
 }

@@ -2,7 +2,7 @@ import { BadRequestException, Controller, Headers, Logger, Sse, type MessageEven
 import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
 import { defer, filter, finalize, from, map, merge, mergeMap, Subject, switchMap, takeUntil, tap, timer, type Observable } from 'rxjs';
 import { PlatformEvents, isEventId, type PlatformEvent } from '@amr/runtime';
-import { AlarmService, actorOf, type AlarmView, type Scope } from '@amr/alarms';
+import { AlarmQueries, AlarmStages, actorOf, type AlarmView, type Scope } from '@amr/alarms';
 import { CallerScope } from '../auth/auth.guard.js';
 import { AlarmWork } from '../limits/rate-limits.js';
 import { SseStreams } from '../limits/sse-streams.js';
@@ -26,7 +26,7 @@ import { SseStreams } from '../limits/sse-streams.js';
 export class EventsController {
   private readonly logger = new Logger('Events');
 
-  constructor(private readonly events: PlatformEvents, private readonly alarms: AlarmService, private readonly streams: SseStreams) {}
+  constructor(private readonly events: PlatformEvents, private readonly alarms: AlarmQueries, private readonly stages: AlarmStages, private readonly streams: SseStreams) {}
 
   @Sse()
   @AlarmWork('act')
@@ -78,7 +78,7 @@ export class EventsController {
     if (scope.kind !== 'integration' || !event.type.startsWith('alarm.')) return;
     const alarm = event.data as Partial<AlarmView>;
     if (!alarm.id || !alarm.caseId) return;
-    this.alarms
+    this.stages
       .caseSent(alarm as AlarmView, scope.integrationId, 'sse')
       .catch((err: unknown) => this.logger.error(`case read of alarm ${alarm.id} not recorded: ${String(err)}`));
   }

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { makeAck, parseAlarm, type AlarmMessage, type DevicePath } from '@amr/protocol';
 import type { AmrConfig } from '@amr/config';
-import { AMR_CONFIG, DeviceLink, Metrics } from '@amr/runtime';
-import { AlarmService, DeviceAcks, ackPaths, type AckRoute, type AlarmStage } from '@amr/alarms';
+import { AMR_CONFIG, DeviceCommands, Metrics } from '@amr/runtime';
+import { AlarmAnnouncer, DeviceAcks, ackPaths, type AckRoute } from '@amr/alarms';
 import { PressStore, type PressOutcome } from './press-store.js';
 import { KeyedThrottle } from '../ingest/keyed-throttle.js';
 
@@ -41,15 +41,15 @@ export class AlarmPipeline implements OnApplicationShutdown {
    * it is then: a button pressed a hundred times costs the CICs one update a second, not a hundred.
    */
   private readonly pressed = new KeyedThrottle<true>(PRESSED_ANNOUNCE_MS, (alarmId) => {
-    this.alarms.announceById(alarmId, 'alarm.pressed').catch((err: unknown) => {
+    this.announcer.announceById(alarmId, 'alarm.pressed').catch((err: unknown) => {
       this.logger.error(`alarm ${alarmId}: press not announced: ${String(err)}`);
     });
   });
 
   constructor(
     @Inject(AMR_CONFIG) private readonly config: AmrConfig,
-    private readonly link: DeviceLink,
-    private readonly alarms: AlarmService,
+    private readonly announcer: AlarmAnnouncer,
+    private readonly commands: DeviceCommands,
     private readonly store: PressStore,
     private readonly acks: DeviceAcks,
     private readonly metrics: Metrics,
@@ -63,8 +63,9 @@ export class AlarmPipeline implements OnApplicationShutdown {
     const parsed = parseAlarm(payload);
     if (!parsed.ok) {
       this.metrics.deviceMessagesRejected.inc({ channel: 'alarm', code: parsed.error.code });
-      const encoding = parsed.encoding ?? (await this.alarms.encodingOf(deviceId));
-      await this.link.sendAck(deviceId, encoding, makeAck('rejected', { seq: parsed.seq, reason: parsed.error.message }));
+      // Answered in the press's encoding, or the device's if the bytes do not tell.
+      const encoding = parsed.encoding ?? (await this.acks.routeOf(deviceId)).encoding;
+      await this.acks.send(deviceId, makeAck('rejected', { seq: parsed.seq, reason: parsed.error.message }), this.acks.replyRoute(encoding, null));
       return;
     }
     await this.process(deviceId, parsed.message, { path: 'mqtt', reply: this.acks.replyRoute(parsed.encoding, null) }, receivedAt);
@@ -112,16 +113,14 @@ export class AlarmPipeline implements OnApplicationShutdown {
     // 5. ack — `received`, and the alarm's later stage if an operator has already moved it.
     await this.acks.send(deviceId, makeAck('received', { seq, alarm: alarm.id }), reply);
     this.metrics.pressToReceived.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    if (alarm.stage !== 'received') await this.alarms.notifyDevice(alarm, alarm.stage as AlarmStage, reply);
+    if (alarm.stage !== 'received') await this.acks.sendStage(alarm, alarm.stage, reply);
 
     // 6. deliver — to the integrations of the CIC the alarm was routed to (and of its home CIC).
     switch (outcome.kind) {
       case 'new': {
         // `alarm.received` was written to the event log with the alarm: the streams have it.
         // The button reports its position every locEvery seconds until the alarm is closed.
-        await this.link.sendCommand(deviceId, reply.encoding, { cmd: 'config', locEvery: this.config.alarms.locEveryS }).catch((err: unknown) => {
-          this.logger.error(`${deviceId}: location period not sent: ${String(err)}`);
-        });
+        await this.commands.sendUnstored(deviceId, reply.encoding, { cmd: 'config', locEvery: this.config.alarms.locEveryS });
         break;
       }
       case 'joined':

@@ -5,7 +5,6 @@ import { PressStore } from '../alarms/press-store.js';
 import { CicRouter } from '../alarms/cic-router.js';
 import { TelemetryService } from '../telemetry/telemetry.service.js';
 import { TelemetryStore } from '../telemetry/telemetry-store.js';
-import { PendingCommands } from '../devices/pending-commands.js';
 import { FloodingAlerts } from '../supervision/flooding-alerts.js';
 import { DeviceIntake } from './device-intake.js';
 import { Reminders } from './reminders.js';
@@ -16,7 +15,7 @@ import { Reminders } from './reminders.js';
  */
 @Module({
   imports: [AlarmsModule],
-  providers: [DeviceIntake, AlarmPipeline, PressStore, CicRouter, TelemetryService, TelemetryStore, PendingCommands, Reminders, FloodingAlerts],
+  providers: [DeviceIntake, AlarmPipeline, PressStore, CicRouter, TelemetryService, TelemetryStore, Reminders, FloodingAlerts],
   exports: [FloodingAlerts, DeviceIntake],
 })
 export class IngestModule {}

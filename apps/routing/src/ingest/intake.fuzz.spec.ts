@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import type { DataSource } from 'typeorm';
 import { encodePayload, parseAlarm, parseLoc, parseStatus, type AckMessage, type AlarmMessage } from '@amr/protocol';
 import { loadConfig } from '@amr/config';
-import { Metrics, type DeviceLink, type PlatformEvents, type SmsGateway } from '@amr/runtime';
-import { DeviceAcks, type AlarmService } from '@amr/alarms';
+import { DeviceCommands, Metrics, type DeviceLink, type PlatformEvents, type SmsGateway } from '@amr/runtime';
+import { DeviceAcks, type AlarmAnnouncer } from '@amr/alarms';
 import { AlarmPipeline } from '../alarms/alarm.pipeline.js';
 import type { PressInput, PressStore } from '../alarms/press-store.js';
 import { TelemetryService } from '../telemetry/telemetry.service.js';
@@ -35,9 +35,11 @@ function intake() {
       return { kind: 'retransmission' as const, alarm, seq: input.press.seq };
     },
   } as unknown as PressStore;
-  const alarms = { encodingOf: async () => 'cbor' } as unknown as AlarmService;
   const metrics = new Metrics({ processMetrics: false });
-  const pipeline = new AlarmPipeline(loadConfig({}), link, alarms, store, new DeviceAcks({} as DataSource, link, gateway), metrics);
+  // A device the database does not know: a payload whose bytes tell no encoding is answered in CBOR.
+  const none = async () => [];
+  const db = { query: none, manager: { query: none } } as unknown as DataSource;
+  const pipeline = new AlarmPipeline(loadConfig({}), {} as AlarmAnnouncer, new DeviceCommands(db, link), store, new DeviceAcks(db, link, gateway), metrics);
   const telemetryStore = { store: async (input: TelemetryInput) => (telemetry.push(input), null) } as unknown as TelemetryStore;
   const telemetryService = new TelemetryService(telemetryStore, { publish: async () => undefined } as unknown as PlatformEvents, metrics);
   return { pipeline, telemetryService, acks, stored, telemetry, metrics };

@@ -1,7 +1,7 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import type { DataSource } from 'typeorm';
-import type { AlarmService } from '@amr/alarms';
-import type { PendingCommands } from '../devices/pending-commands.js';
+import type { DeviceAcks } from '@amr/alarms';
+import type { DeviceCommands } from '@amr/runtime';
 import { Reminders, stagesToTell } from './reminders.js';
 
 /** A database whose open alarms are `alarms`, recording each statement's parameters. */
@@ -20,10 +20,10 @@ function fakeDb(alarms: Record<string, unknown>[], fail = false) {
 }
 
 function remindersWith(db: DataSource) {
-  const notifyDevice = jest.fn<AlarmService['notifyDevice']>(async () => undefined);
-  const resendAll = jest.fn<PendingCommands['resendAll']>(async () => undefined);
-  const reminders = new Reminders(db, { notifyDevice } as unknown as AlarmService, { resendAll } as unknown as PendingCommands);
-  return { reminders, notifyDevice, resendAll };
+  const sendStage = jest.fn<DeviceAcks['sendStage']>(async () => undefined);
+  const resendPending = jest.fn<DeviceCommands['resendPending']>(async () => undefined);
+  const reminders = new Reminders(db, { sendStage: sendStage } as unknown as DeviceAcks, { resendPending } as unknown as DeviceCommands);
+  return { reminders, sendStage, resendPending };
 }
 
 describe(Reminders.name, () => {
@@ -32,7 +32,7 @@ describe(Reminders.name, () => {
       { id: 'alarm-1', device_id: 'btn-a', stage: 'accepted', last_seq: '12', encoding: 'json' },
       { id: 'alarm-2', device_id: 'btn-c', stage: 'received', last_seq: 3, encoding: 'cbor' },
     ]);
-    const { reminders, notifyDevice, resendAll } = remindersWith(db);
+    const { reminders, sendStage, resendPending } = remindersWith(db);
     await Promise.all([
       reminders.remind('btn-a', ['ack', 'cmd']),
       reminders.remind('btn-b', ['ack']),
@@ -40,8 +40,8 @@ describe(Reminders.name, () => {
       reminders.remind('btn-d', ['cmd']),
     ]);
     expect(statements).toEqual([{ name: 'reminder-latest-alarms', values: [['btn-a', 'btn-b', 'btn-c'], 10] }]);
-    expect(resendAll.mock.calls).toEqual([[['btn-a', 'btn-d']]]);
-    expect(notifyDevice.mock.calls).toEqual([
+    expect(resendPending.mock.calls).toEqual([[['btn-a', 'btn-d']]]);
+    expect(sendStage.mock.calls).toEqual([
       [{ id: 'alarm-1', deviceId: 'btn-a', lastSeq: 12 }, 'accepted', { encoding: 'json', sms: null }],
       [{ id: 'alarm-2', deviceId: 'btn-c', lastSeq: 3 }, 'received', { encoding: 'cbor', sms: null }],
     ]);
@@ -49,9 +49,9 @@ describe(Reminders.name, () => {
 
   it('tells a closed alarm as it ended: the furthest stage the police reached, then closed, in that order', async () => {
     const { db } = fakeDb([{ id: 'alarm-9', device_id: 'btn-e', stage: 'closed', last_seq: 4, encoding: 'cbor', accepted: true, dispatched: false }]);
-    const { reminders, notifyDevice } = remindersWith(db);
+    const { reminders, sendStage } = remindersWith(db);
     await reminders.remind('btn-e', ['ack']);
-    expect(notifyDevice.mock.calls.map((c) => c[1])).toEqual(['accepted', 'closed']);
+    expect(sendStage.mock.calls.map((c) => c[1])).toEqual(['accepted', 'closed']);
     expect(stagesToTell({ stage: 'closed', accepted: true, dispatched: true })).toEqual(['dispatched', 'closed']);
     expect(stagesToTell({ stage: 'closed', accepted: false, dispatched: false })).toEqual(['closed']);
     expect(stagesToTell({ stage: 'dispatched', accepted: true, dispatched: true })).toEqual(['dispatched']);

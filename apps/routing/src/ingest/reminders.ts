@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { AckStage, DownChannel, Encoding } from '@amr/protocol';
-import { DATA_SOURCE } from '@amr/runtime';
+import { DATA_SOURCE, DeviceCommands } from '@amr/runtime';
 import { GroupCommit, preparedQuery } from '@amr/persistence';
-import { AlarmService } from '@amr/alarms';
-import { PendingCommands } from '../devices/pending-commands.js';
+import { DeviceAcks } from '@amr/alarms';
 
 /** Devices reminded together at most. */
 const MAX_BATCH = 500;
@@ -30,7 +29,7 @@ interface Waiting {
 
 /**
  * Gives devices that listen again what the database says they are owed: on `ack`, the current
- * stage of their latest alarm (open, or closed a few minutes ago); on `cmd`, their unacknowledged commands (PendingCommands). The devices
+ * stage of their latest alarm (open, or closed a few minutes ago); on `cmd`, their unacknowledged commands (DeviceCommands). The devices
  * of the moment are served together, so a reconnect storm costs one read of open alarms and one of
  * commands per batch instead of several queries per device. One batch is in flight at a time; the
  * devices that subscribe meanwhile go into the next.
@@ -41,8 +40,8 @@ export class Reminders {
 
   constructor(
     @Inject(DATA_SOURCE) private readonly db: DataSource,
-    private readonly alarms: AlarmService,
-    private readonly commands: PendingCommands,
+    private readonly acks: DeviceAcks,
+    private readonly commands: DeviceCommands,
   ) {}
 
   /** Resolves once the device has been sent what it is owed on those channels (or rejects: the database failed). */
@@ -53,7 +52,7 @@ export class Reminders {
   private async run(batch: Waiting[]): Promise<void> {
     const wanting = (channel: DownChannel) => [...new Set(batch.filter((w) => w.channels.includes(channel)).map((w) => w.deviceId))];
     try {
-      await Promise.all([this.remindStages(wanting('ack')), this.commands.resendAll(wanting('cmd'))]);
+      await Promise.all([this.remindStages(wanting('ack')), this.commands.resendPending(wanting('cmd'))]);
       for (const w of batch) w.resolve();
     } catch (err) {
       for (const w of batch) w.reject(err);
@@ -61,7 +60,7 @@ export class Reminders {
   }
 
   /**
-   * Each device's latest alarm, told again over MQTT (it has just subscribed; AlarmService sends
+   * Each device's latest alarm, told again over MQTT (it has just subscribed; AlarmStages sends
    * every stage's ack): while it is open, its current stage; for CLOSED_REMINDER_MINUTES after it
    * closed, how it ended — the furthest stage the police reached (`dispatched` or `accepted`, if
    * any), then `closed` — so that a device whose queued acks were lost (a session, or a Redis that
@@ -84,7 +83,7 @@ export class Reminders {
       latest.map(async (a) => {
         const alarm = { id: a.id, deviceId: a.device_id, lastSeq: Number(a.last_seq) };
         // one after the other: the device hears them in the order they happened
-        for (const stage of stagesToTell(a)) await this.alarms.notifyDevice(alarm, stage, { encoding: a.encoding, sms: null });
+        for (const stage of stagesToTell(a)) await this.acks.sendStage(alarm, stage, { encoding: a.encoding, sms: null });
       }),
     );
   }

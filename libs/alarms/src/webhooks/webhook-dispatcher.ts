@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { DATA_SOURCE, PlatformEvents } from '@amr/runtime';
-import { AlarmService } from '../alarm.service.js';
+import { AlarmStages } from '../alarm-stages.js';
 import { retryDelayMs, WEBHOOK_OPTIONS, type WebhookOptions } from './webhook-options.js';
 import { signWebhook, WEBHOOK_HEADERS } from './webhook-signature.js';
 import { guardedLookup } from './webhook-address.js';
@@ -86,7 +86,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
 
   constructor(
     @Inject(DATA_SOURCE) private readonly db: DataSource,
-    private readonly alarms: AlarmService,
+    private readonly alarms: AlarmStages,
     @Inject(WEBHOOK_OPTIONS) private readonly options: WebhookOptions,
     private readonly events: PlatformEvents,
   ) {}

@@ -4,10 +4,7 @@ import { Cic } from './cic.entity.js';
 import { Device } from './device.entity.js';
 import { ProtectionCase } from './protection-case.entity.js';
 
-export const ALARM_KINDS = ['panic', 'test'] as const;
-export type AlarmKind = (typeof ALARM_KINDS)[number];
-export const ALARM_STAGES = ['received', 'accepted', 'dispatched', 'closed'] as const;
-export type AlarmStage = (typeof ALARM_STAGES)[number];
+import type { AlarmKind, AlarmStage } from '@amr/protocol';
 
 /**
  * One alarm of one device. Repeated presses of an open alarm fold into it (pressCount,

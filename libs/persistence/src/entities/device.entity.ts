@@ -1,9 +1,8 @@
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, Unique, type Relation } from 'typeorm';
+import type { Encoding } from '@amr/protocol';
 import { bigintAsNumber } from '../columns.js';
 import { ProtectionCase } from './protection-case.entity.js';
 
-export const DEVICE_ENCODINGS = ['cbor', 'json'] as const;
-export type DeviceEncoding = (typeof DEVICE_ENCODINGS)[number];
 
 /** A position as last reported by a device. */
 export interface DevicePosition {
@@ -42,7 +41,7 @@ export class Device {
   active: boolean;
 
   @Column({ name: 'encoding', type: 'text', default: 'cbor' })
-  encoding: DeviceEncoding;
+  encoding: Encoding;
 
   @Column({ name: 'heartbeat_s', type: 'integer', default: 3600 })
   heartbeatS: number;
