@@ -11,13 +11,7 @@ import { AuditTrail, type AlarmAudit } from './audit/audit-trail.js';
 import { DeviceAcks, ackPaths, type AckRoute } from './device-acks.js';
 import type { CaseReadVia } from './case-reads.js';
 import { actorOf, type Scope } from './scope.js';
-
-/** Stage changes an operator may make, and from which stages (CONTRACT §3 ack). */
-const TRANSITIONS: Record<Exclude<AlarmStage, 'received'>, readonly AlarmStage[]> = {
-  accepted: ['received'],
-  dispatched: ['received', 'accepted'],
-  closed: ['received', 'accepted', 'dispatched'],
-};
+import { TRANSITIONS } from './stage-transitions.js';
 
 /** How an alarm reached its CIC: a confirmation, a webhook's 2xx, or an operator acting on it. */
 export type DeliveryChannel = 'confirmation' | 'webhook' | 'operator';
