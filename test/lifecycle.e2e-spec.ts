@@ -133,7 +133,10 @@ describe('the alarm lifecycle', () => {
         expect(view.timeline.filter((t: { event?: string }) => t.event === 'delivered')).toEqual([
           expect.objectContaining({ via: 'confirmation', cicId: 'cic-west-vlaanderen' }),
         ]);
-        expect(view.serviceLevels.deliveredS).toBeGreaterThanOrEqual(0);
+        // Delivered when the integration confirmed it, counted from the alarm's receipt; no later stage yet.
+        expect(view.serviceLevels.deliveredS).toBeCloseTo((Date.parse(view.deliveredAt) - Date.parse(view.receivedAt)) / 1000, 3);
+        expect(Date.parse(view.deliveredAt)).toBe(Date.parse(confirmed.body.deliveredAt));
+        expect(view.serviceLevels).toMatchObject({ acceptedS: null, dispatchedS: null, closedS: null });
         // Giving the integration the alarm gave it the case: that read is on record.
         expect(reads.map((r: { via: string }) => r.via)).toContain('sse');
       } finally {
@@ -206,7 +209,8 @@ describe('the alarm lifecycle', () => {
       const { alarm } = await device.stage('received', 1);
       await platform.api().post(`/alarms/${alarm}/dispatch`, { unit: 'VB-7' }).expect(200);
       const view = (await platform.api().get(`/alarms/${alarm}`).expect(200)).body;
-      expect(view.serviceLevels.dispatchedS).toBeGreaterThanOrEqual(0);
+      expect(view.serviceLevels.dispatchedS).toBeCloseTo((Date.parse(view.dispatchedAt) - Date.parse(view.receivedAt)) / 1000, 3);
+      expect(view.serviceLevels.closedS).toBeNull();
       expect(view.serviceLevels.acceptedS).toBe(view.serviceLevels.dispatchedS); // dispatch implies acceptance
 
       const token = await platform.integrationToken('cic-vlaams-brabant');

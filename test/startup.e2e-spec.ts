@@ -1,6 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { BOOT_TIMEOUT_MS } from './support/platform.js';
@@ -33,9 +32,38 @@ function occupyPort(): Promise<Server> {
 const portOf = (s: Server) => (s.address() as { port: number }).port;
 
 describe('start-up failures an operator can fix', () => {
-  it('has a compiled app to start', () => {
-    expect(existsSync(MAIN)).toBe(true);
-  });
+  it('starts, says where it listens, answers there, and stops cleanly on SIGTERM', async () => {
+    const child = spawn(process.execPath, [MAIN], {
+      env: { PATH: process.env.PATH ?? '', MQTT_HOST: '127.0.0.1', MQTT_PORT: '0', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', AMR_DATA_DIR: 'memory://', AMR_ADMIN_TOKEN: 'startup-test-token-0123' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    try {
+      const banner = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d) => {
+          stdout += d;
+          if (/Data {3}.*\n/.test(stdout)) resolve(stdout);
+        });
+        void exited.then(({ code }) => reject(new Error(`exited (${code}) before it was running: ${stderr}`)));
+      });
+      expect(banner).toMatch(/AMR 2\.0 platform is running\n {2}MQTT {3}mqtt:\/\/localhost:\d+\n {2}HTTP {3}http:\/\/localhost:\d+\/api\/v1 /);
+      expect(banner).toContain('embedded PostgreSQL in memory://');
+      expect(banner).not.toContain('Admin token, generated'); // AMR_ADMIN_TOKEN is set
+      const http = Number(/http:\/\/localhost:(\d+)\/api\/v1/.exec(banner)![1]);
+      const health = await fetch(`http://127.0.0.1:${http}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'ok', database: 'up', broker: 'up' });
+
+      child.kill('SIGTERM');
+      expect([{ code: 0, signal: null }, { code: null, signal: 'SIGTERM' }]).toContainEqual(await exited);
+      expect(stderr).toBe('');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, BOOT_TIMEOUT_MS);
 
   it('stops with one clear line when the MQTT port is taken', async () => {
     const busy = await occupyPort();

@@ -7,6 +7,7 @@ import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, BrokerAddress, IngestPort, KICK_TOPIC_PREFIX, Metrics, logSafe } from '@amr/runtime';
 import { DeviceAuthenticator } from './device-authenticator.js';
 import { TopicPolicy, grantAtMostQos1 } from './topic-policy.js';
+import { policyHooks } from './broker-hooks.js';
 import { CommandDelivery } from './command-delivery.js';
 import { ConnectionGate } from './connection-gate.js';
 import { ConnectionState } from './connection-state.js';
@@ -163,13 +164,7 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
         drainTimeout: 5000, // one stalled subscriber must not block everyone for 60 s
         concurrency: CONCURRENCY,
         maxClientsIdLength: 128,
-        preConnect: (client, _packet, done) => {
-          this.gate.connectReceived(client.conn);
-          done(null, true);
-        },
-        authenticate: this.auth.authenticate,
-        authorizePublish: this.policy.authorizePublish,
-        authorizeSubscribe: this.policy.authorizeSubscribe,
+        ...policyHooks(this.gate, this.auth, this.policy),
         ...(shared && { mq: shared.mq, persistence: shared.persistence }),
       });
     } catch (err) {

@@ -2,7 +2,6 @@ import { ConflictException, ForbiddenException, Inject, Injectable, ServiceUnava
 import type { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { Alarm } from '@amr/persistence';
-import type { AlarmStage } from '@amr/protocol';
 import { DATA_SOURCE, DeviceCommands, PlatformEvents } from '@amr/runtime';
 import { alarmAudience, loadAlarmView, type AlarmView } from './alarm-view.js';
 import { appendEvent } from './timeline.js';
@@ -11,13 +10,7 @@ import { DeviceAcks, ackPaths } from './device-acks.js';
 import type { CaseReadVia } from './case-reads.js';
 import { findVisibleAlarm } from './alarm-queries.js';
 import { actorOf, type Scope } from './scope.js';
-
-/** Stage changes an operator may make, and from which stages (CONTRACT §3 ack). */
-const TRANSITIONS: Record<Exclude<AlarmStage, 'received'>, readonly AlarmStage[]> = {
-  accepted: ['received'],
-  dispatched: ['received', 'accepted'],
-  closed: ['received', 'accepted', 'dispatched'],
-};
+import { TRANSITIONS, type OperatorStage } from './stage-transitions.js';
 
 /** How an alarm reached its CIC: a confirmation, a webhook's 2xx, or an operator acting on it. */
 export type DeliveryChannel = 'confirmation' | 'webhook' | 'operator';
@@ -107,7 +100,7 @@ export class AlarmStages {
    * then the device is told. An integration of the responsible CIC acting on an alarm has it: if
    * it was not yet delivered, that is its delivery.
    */
-  private async advance(scope: Scope, id: string, to: keyof typeof TRANSITIONS, data: Record<string, unknown>, personal?: { outcome: string }): Promise<AlarmView> {
+  private async advance(scope: Scope, id: string, to: OperatorStage, data: Record<string, unknown>, personal?: { outcome: string }): Promise<AlarmView> {
     const { alarm, view, route } = await this.db.transaction(async (tx) => {
       const alarm = await findVisibleAlarm(tx, scope, id, true);
       if (scope.kind === 'integration' && alarm.cicId !== scope.cicId) {

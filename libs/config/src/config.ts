@@ -199,8 +199,10 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
 function msList(env: Env, name: string, fallback: number[]): number[] {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  const values = raw.split(',').map((v) => Number(v.trim()));
-  if (!values.length || values.some((v) => !Number.isInteger(v) || v < 0)) {
+  const items = raw.split(',').map((v) => v.trim());
+  const values = items.map(Number);
+  // An empty item ("1000,,2000") is a typo, not a delay of 0 ms.
+  if (items.some((v) => v === '') || values.some((v) => !Number.isInteger(v) || v < 0)) {
     throw new ConfigError(name, `expected a comma-separated list of milliseconds, e.g. "1000,2000,5000", got "${raw}"`);
   }
   return values;
@@ -376,7 +378,8 @@ export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object | null ? Dee
 
 function merge(base: unknown, patch: unknown): unknown {
   if (patch === undefined) return base;
-  if (patch === null || typeof patch !== 'object' || base === null || typeof base !== 'object') return patch;
+  // A list is a value: replaced as a whole, never merged index by index.
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch) || base === null || typeof base !== 'object') return patch;
   const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
   for (const [key, value] of Object.entries(patch)) out[key] = merge(out[key], value);
   return out;

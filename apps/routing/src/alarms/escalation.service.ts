@@ -9,6 +9,7 @@ type Step =
   | { kind: 're-notify'; alarm: Alarm; reason: string }
   | { kind: 'hand-over'; alarm: Alarm; reason: string; from: string };
 import { Periodic } from '../periodic.js';
+import { escalationStep, handsOver } from './escalation-step.js';
 
 /**
  * An alarm never sits unseen. Each open alarm carries a deadline (`next_escalation_at`): delivery
@@ -65,25 +66,21 @@ export class EscalationService implements OnApplicationBootstrap, OnApplicationS
   }
 
   private async escalate(tx: EntityManager, alarm: Alarm, now: Date): Promise<Step> {
-    const reason = alarm.deliveredAt ? 'not-accepted' : 'not-delivered';
-    const level = alarm.escalationLevel + 1;
-    const backup = level % 2 === 0 ? await this.backupOf(tx, alarm) : null;
-    const { deliveryTimeoutS, acceptTimeoutS } = this.config.alarms;
-    if (backup) {
+    const backup = handsOver(alarm.escalationLevel + 1) ? await this.backupOf(tx, alarm) : null;
+    const next = escalationStep(alarm, backup, this.config.alarms, now);
+    const { reason, level, nextEscalationAt } = next;
+    if (next.kind === 'hand-over') {
       const from = alarm.cicId;
-      const nextEscalationAt = new Date(now.getTime() + deliveryTimeoutS * 1000);
       // The case's home CIC keeps (or gets) an informational copy: no CIC is blind to its victims.
-      const handedOver = { cicId: backup, homeCicId: alarm.homeCicId ?? from, deliveredAt: null, escalationLevel: level, nextEscalationAt };
+      const handedOver = { cicId: next.to, homeCicId: alarm.homeCicId ?? from, deliveredAt: null, escalationLevel: level, nextEscalationAt };
       await tx.update(Alarm, { id: alarm.id }, handedOver);
-      await appendEvent(tx, alarm.id, 'escalated', { step: 'hand-over', reason, from, to: backup, level }, now);
-      this.logger.warn(`alarm ${alarm.id}: ${reason} by ${from}; handed over to ${backup}`);
+      await appendEvent(tx, alarm.id, 'escalated', { step: 'hand-over', reason, from, to: next.to, level }, now);
+      this.logger.warn(`alarm ${alarm.id}: ${reason} by ${from}; handed over to ${next.to}`);
       return { kind: 'hand-over', alarm: Object.assign(alarm, handedOver), reason, from };
     }
-    const timeoutS = alarm.deliveredAt ? acceptTimeoutS : deliveryTimeoutS;
-    const nextEscalationAt = new Date(now.getTime() + timeoutS * 1000);
     await tx.update(Alarm, { id: alarm.id }, { escalationLevel: level, nextEscalationAt });
-    await appendEvent(tx, alarm.id, 'escalated', { step: 're-notify', reason, cicId: alarm.cicId, level, ...(level % 2 === 0 ? { note: 'no backup CIC to hand over to' } : {}) }, now);
-    if (level % 2 === 0) this.logger.error(`alarm ${alarm.id}: ${reason} by ${alarm.cicId}, and no backup CIC to hand it to`);
+    await appendEvent(tx, alarm.id, 'escalated', { step: 're-notify', reason, cicId: alarm.cicId, level, ...(next.noBackup ? { note: 'no backup CIC to hand over to' } : {}) }, now);
+    if (next.noBackup) this.logger.error(`alarm ${alarm.id}: ${reason} by ${alarm.cicId}, and no backup CIC to hand it to`);
     return { kind: 're-notify', alarm: Object.assign(alarm, { escalationLevel: level, nextEscalationAt }), reason };
   }
 

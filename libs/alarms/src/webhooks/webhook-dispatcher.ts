@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import type { DataSource } from 'typeorm';
 import { DATA_SOURCE, PlatformEvents } from '@amr/runtime';
 import { AlarmStages } from '../alarm-stages.js';
-import { retryDelayMs, WEBHOOK_OPTIONS, type WebhookOptions } from './webhook-options.js';
+import { afterFailure, WEBHOOK_OPTIONS, type RetryKind, type WebhookOptions } from './webhook-options.js';
 import { signWebhook, WEBHOOK_HEADERS } from './webhook-signature.js';
 import { guardedLookup } from './webhook-address.js';
 import { postOnce } from './webhook-request.js';
@@ -67,7 +67,7 @@ const LEASE_MARGIN_MS = 10_000;
 const ERROR_BODY_CHARS = 200;
 
 /** `retry`: after the backoff, at once (the attempt was cut short by a shutdown), or never (no webhook any more). */
-type Outcome = { readonly ok: true } | { readonly ok: false; readonly error: string; readonly retry: 'backoff' | 'now' | 'never' };
+type Outcome = { readonly ok: true } | { readonly ok: false; readonly error: string; readonly retry: RetryKind };
 
 /**
  * Sends the webhook outbox: polls for due rows (and is woken by new ones), POSTs each, signed, with
@@ -185,19 +185,17 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
       await this.acknowledge(row);
       return;
     }
-    if (outcome.retry === 'now') {
-      await this.db.query(RETRY, [row.id, row.attempts, outcome.error, 0]);
-      return;
-    }
+    const next = afterFailure(outcome.retry, row.attempts, this.options);
     const where = `Webhook ${row.id} (${row.event_type}) to integration ${row.integration_id}`;
-    if (outcome.retry === 'never' || row.attempts >= this.options.maxAttempts) {
+    if (next.giveUp) {
       await this.db.query(FAILED, [row.id, row.attempts, outcome.error]);
       this.logger.error(`${where} failed for good after ${row.attempts} attempt(s): ${outcome.error}`);
       return;
     }
-    const delay = retryDelayMs(row.attempts, this.options);
-    await this.db.query(RETRY, [row.id, row.attempts, outcome.error, delay]);
-    this.logger.warn(`${where}: attempt ${row.attempts}/${this.options.maxAttempts} failed (${outcome.error}); next in ${Math.round(delay / 1000)} s`);
+    await this.db.query(RETRY, [row.id, row.attempts, outcome.error, next.delayMs]);
+    if (outcome.retry === 'backoff') {
+      this.logger.warn(`${where}: attempt ${row.attempts}/${this.options.maxAttempts} failed (${outcome.error}); next in ${Math.round(next.delayMs / 1000)} s`);
+    }
   }
 
   /** One signed POST. Its body is serialised once: those bytes are signed and sent. */

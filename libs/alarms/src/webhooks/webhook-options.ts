@@ -39,6 +39,19 @@ export function retryDelayMs(attempts: number, options: WebhookOptions, random: 
   return Math.max(0, Math.round(base * factor));
 }
 
+/** How a failed attempt may be tried again: at once (it was interrupted), after a delay, or not at all. */
+export type RetryKind = 'now' | 'backoff' | 'never';
+
+/**
+ * What follows attempt number `attempts` that failed: given up for good, or the delay before the
+ * next one. An interrupted attempt is not counted against the receiver and is tried again at once.
+ */
+export function afterFailure(retry: RetryKind, attempts: number, options: WebhookOptions, random: () => number = Math.random): { giveUp: true } | { giveUp: false; delayMs: number } {
+  if (retry === 'now') return { giveUp: false, delayMs: 0 };
+  if (retry === 'never' || attempts >= options.maxAttempts) return { giveUp: true };
+  return { giveUp: false, delayMs: retryDelayMs(attempts, options, random) };
+}
+
 /** A webhook signing secret: 32 random bytes, base64url (43 characters). */
 export function newWebhookSecret(): string {
   return randomBytes(32).toString('base64url');

@@ -1,6 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
 import { signWebhook, verifyWebhookSignature } from './webhook-signature.js';
-import { retryDelayMs, WEBHOOK_DEFAULTS } from './webhook-options.js';
 
 const SECRET = 'whsec-test-0123456789';
 const BODY = '{"id":"7f0c","type":"alarm.received","createdAt":"2026-09-14T10:00:00.000Z","data":{"cicId":"cic-antwerpen"}}';
@@ -41,14 +40,5 @@ describe(verifyWebhookSignature.name, () => {
   it('accepts a header carrying several v1 signatures when one matches (secret rotation)', () => {
     const old = signWebhook('old-secret', T, BODY).split(',')[1];
     expect(verifyWebhookSignature(SECRET, `${header},${old}`, BODY, T).ok).toBe(true);
-  });
-});
-
-describe(retryDelayMs.name, () => {
-  it('follows 1 s, 2 s, 5 s, 15 s, 60 s, then every 5 min, within ±20 %', () => {
-    const at = (attempts: number, r: number) => retryDelayMs(attempts, WEBHOOK_DEFAULTS, () => r);
-    expect([1, 2, 3, 4, 5, 6, 19].map((n) => at(n, 0.5))).toEqual([1_000, 2_000, 5_000, 15_000, 60_000, 300_000, 300_000]);
-    expect(at(1, 0)).toBe(800);
-    expect(at(1, 1)).toBe(1_200);
   });
 });
