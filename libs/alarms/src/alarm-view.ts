@@ -1,8 +1,8 @@
 import type { EntityManager } from 'typeorm';
-import { Alarm, AlarmEvent, AlarmPosition, ProtectionCase } from '@amr/persistence';
+import type { AlarmKind } from '@amr/protocol';
+import { ALARM_STAGES, Alarm, AlarmEvent, AlarmPosition, ProtectionCase, type AlarmStage } from '@amr/persistence';
 
-export type AlarmStage = 'received' | 'accepted' | 'dispatched' | 'closed';
-export const ALARM_STAGES: readonly AlarmStage[] = ['received', 'accepted', 'dispatched', 'closed'];
+export { ALARM_STAGES, type AlarmStage };
 
 /** CONTRACT §4 Alarm resource. */
 export interface AlarmView {
@@ -12,7 +12,7 @@ export interface AlarmView {
   cicId: string;
   /** The case's home CIC when the alarm is handled elsewhere (it has an informational copy). */
   homeCicId: string | null;
-  kind: 'panic' | 'test';
+  kind: AlarmKind;
   stage: AlarmStage;
   pressCount: number;
   /** Presses repeated by the device (same seq): counted; only the first few are in the timeline. */
@@ -227,8 +227,8 @@ export function buildAlarmView(
     caseId: alarm.caseId ?? null,
     cicId: alarm.cicId,
     homeCicId: alarm.homeCicId ?? null,
-    kind: alarm.kind as AlarmView['kind'],
-    stage: alarm.stage as AlarmStage,
+    kind: alarm.kind,
+    stage: alarm.stage,
     pressCount: alarm.pressCount,
     retransmissions: alarm.retransmissions ?? 0,
     flags: alarm.flags ?? [],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { signWebhook, verifyWebhookSignature } from './webhook-signature.js';
+import { loadConfig } from '@amr/config';
 import { retryDelayMs, WEBHOOK_DEFAULTS } from './webhook-options.js';
 
 const SECRET = 'whsec-test-0123456789';
@@ -46,7 +47,8 @@ describe(verifyWebhookSignature.name, () => {
 
 describe(retryDelayMs.name, () => {
   it('follows 1 s, 2 s, 5 s, 15 s, 60 s, then every 5 min, within ±20 %', () => {
-    const at = (attempts: number, r: number) => retryDelayMs(attempts, WEBHOOK_DEFAULTS, () => r);
+    const options = { ...WEBHOOK_DEFAULTS, ...loadConfig({}).webhooks };
+    const at = (attempts: number, r: number) => retryDelayMs(attempts, options, () => r);
     expect([1, 2, 3, 4, 5, 6, 19].map((n) => at(n, 0.5))).toEqual([1_000, 2_000, 5_000, 15_000, 60_000, 300_000, 300_000]);
     expect(at(1, 0)).toBe(800);
     expect(at(1, 1)).toBe(1_200);
