@@ -2,13 +2,13 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Client, PublishPacket, Subscription } from 'aedes';
 import {
   MAX_PAYLOAD_BYTES,
-  UP_CHANNELS,
-  DOWN_CHANNELS,
   detectEncoding,
   encodePayload,
   makeAck,
   parseDeviceTopic,
   deviceTopic,
+  isUpChannel,
+  isDownChannel,
   type UpChannel,
   type DownChannel,
 } from '@amr/protocol';
@@ -53,7 +53,7 @@ export class TopicPolicy {
     const principal = this.auth.principalOf(client);
     if (principal?.kind === 'internal') return callback(null);
     const target = parseDeviceTopic(packet.topic);
-    if (!principal || !target || target.deviceId !== principal.deviceId || !isUp(target.channel)) {
+    if (!principal || !target || target.deviceId !== principal.deviceId || !isUpChannel(target.channel)) {
       // MQTT 3.1.1 [MQTT-3.3.5-2]: no way to refuse a PUBLISH but to close the connection.
       this.metrics.publishRefused.inc({ reason: 'topic' });
       // Counted, and summarised in the log per interval (RefusalSummary): no line per attempt.
@@ -91,7 +91,7 @@ export class TopicPolicy {
   readonly oversize: OversizeHandler = {
     accepts: (clientId, topic) => {
       const target = parseDeviceTopic(topic);
-      const own = !!target && target.deviceId === clientId && isUp(target.channel);
+      const own = !!target && target.deviceId === clientId && isUpChannel(target.channel);
       if (!own) this.metrics.publishRefused.inc({ reason: 'topic' });
       return own;
     },
@@ -129,7 +129,7 @@ export class TopicPolicy {
     const principal = this.auth.principalOf(client);
     if (principal?.kind === 'internal') return callback(null, subscription);
     const target = parseDeviceTopic(subscription.topic);
-    if (!principal || !target || target.deviceId !== principal.deviceId || !isDown(target.channel)) {
+    if (!principal || !target || target.deviceId !== principal.deviceId || !isDownChannel(target.channel)) {
       this.metrics.subscribeRefused.inc();
       this.logger.debug(`${logSafe(client.id)}: subscription to ${logSafe(subscription.topic)} refused`);
       return callback(null, null); // SUBACK 0x80
@@ -144,7 +144,7 @@ export class TopicPolicy {
     if (principal?.kind !== 'device') return;
     const channels = subscriptions
       .map((s) => parseDeviceTopic(s.topic))
-      .filter((t): t is NonNullable<typeof t> => t?.deviceId === principal.deviceId && isDown(t.channel))
+      .filter((t): t is NonNullable<typeof t> => t?.deviceId === principal.deviceId && isDownChannel(t.channel))
       .map((t) => t.channel as DownChannel);
     if (channels.length > 0) this.ingest.subscribed(principal.deviceId, channels);
   };
@@ -165,12 +165,4 @@ export function grantAtMostQos1(client: Client): void {
     if (packet.cmd !== 'subscribe' || !packet.subscriptions) return;
     for (const sub of packet.subscriptions) if (sub.qos > 1) sub.qos = 1;
   });
-}
-
-function isUp(channel: string): channel is UpChannel {
-  return (UP_CHANNELS as readonly string[]).includes(channel);
-}
-
-function isDown(channel: string): channel is DownChannel {
-  return (DOWN_CHANNELS as readonly string[]).includes(channel);
 }

@@ -1,25 +1,45 @@
 import { describe, expect, it } from '@jest/globals';
-import { SseParser } from './cic.js';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { eventually } from '../../test/support/eventually.js';
+import { ApiClient } from './api.js';
+import { SimulatedCic } from './cic.js';
 
-describe(SseParser.name, () => {
-  it('parses named events split across chunks at any point', () => {
-    const text = 'event: alarm.received\ndata: {"id":"a1","deviceId":"d1"}\n\n: keep-alive comment\nevent: alarm.accepted\r\ndata: {"id":"a1"}\r\n\r\n';
-    for (let cut = 0; cut < text.length; cut++) {
-      const parser = new SseParser();
-      const events = [...parser.push(text.slice(0, cut)), ...parser.push(text.slice(cut))];
-      expect(events).toEqual([
-        { event: 'alarm.received', data: '{"id":"a1","deviceId":"d1"}' },
-        { event: 'alarm.accepted', data: '{"id":"a1"}' },
+describe(SimulatedCic.name, () => {
+  it('sees alarms split across chunks, skips replayed ids and resumes with Last-Event-ID', async () => {
+    const streams: (string | undefined)[] = [];
+    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      if (req.url === '/api/v1/alarms?state=open') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('[]');
+        return;
+      }
+      streams.push(req.headers['last-event-id'] as string | undefined);
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      if (streams.length === 1) {
+        // one event cut inside its CRLF, then a keep-alive repeating its id; then the stream ends
+        res.write('event: alarm.received\r\nid: 7-1\r\ndata: {"id":"a1","deviceId":"d1","kind":"panic","pressCount":1}\r');
+        setTimeout(() => res.end('\n\r\nevent: keepalive\nid: 7-1\ndata: {}\n\n'), 20);
+      } else {
+        res.write('event: alarm.pressed\nid: 7-2\ndata: {"id":"a1","deviceId":"d1","pressCount":2}\n\n');
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const cic = new SimulatedCic(new ApiClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 'token'), 'token', null);
+    try {
+      await cic.start();
+      await eventually(async () => cic.arrivals.get('a1')?.length ?? 0, (n) => n === 2);
+
+      expect(cic.receivedAt.get('a1')).toMatchObject({ deviceId: 'd1', kind: 'panic' });
+      expect(cic.arrivals.get('a1')?.map(({ received, pressCount }) => ({ received, pressCount }))).toEqual([
+        { received: true, pressCount: 1 },
+        { received: false, pressCount: 2 },
       ]);
+      expect(streams).toEqual([undefined, '7-1']);
+      expect(cic.stats).toMatchObject({ events: 3, replayed: 1, reconnects: 1, repeatedReceived: 0 });
+    } finally {
+      await cic.stop();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
-  });
-
-  it('joins multi-line data, defaults the event name and keeps the id', () => {
-    const parser = new SseParser();
-    expect(parser.push('id: 7\ndata: a\ndata:b\n\n')).toEqual([{ event: 'message', data: 'a\nb', id: '7' }]);
-  });
-
-  it('ignores an event without data', () => {
-    expect(new SseParser().push('event: keepalive\n\n')).toEqual([]);
   });
 });

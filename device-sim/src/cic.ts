@@ -3,60 +3,17 @@
  * each alarm becomes visible at the centre ("delivery at the CIC" = the `alarm.received` event
  * arriving here), and an automatic operator that accepts, dispatches and closes each alarm
  * after configurable delays through the real HTTP API. Node 20 has no EventSource: the stream
- * is read with fetch and the small parser below.
+ * is read with fetch and parsed with eventsource-parser.
  */
 import { performance } from 'node:perf_hooks';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import type { AlarmKind } from '@amr/protocol';
 import { ApiError, type ApiClient } from './api.js';
-
-export interface SseEvent {
-  event: string;
-  data: string;
-  id?: string;
-}
-
-/** An incremental text/event-stream parser (HTML Living Standard §9.2.6), fed chunk by chunk. */
-export class SseParser {
-  private buffer = '';
-  private event = '';
-  private data: string[] = [];
-  private id: string | undefined;
-
-  /** Feeds text; returns the events completed by it. */
-  push(text: string): SseEvent[] {
-    this.buffer += text;
-    const out: SseEvent[] = [];
-    for (;;) {
-      const match = /\r\n|\r|\n/.exec(this.buffer);
-      if (!match) break;
-      // a lone \r at the very end may be the first half of \r\n: wait for more
-      if (match[0] === '\r' && match.index === this.buffer.length - 1) break;
-      const line = this.buffer.slice(0, match.index);
-      this.buffer = this.buffer.slice(match.index + match[0].length);
-      if (line === '') {
-        if (this.data.length > 0) {
-          out.push({ event: this.event || 'message', data: this.data.join('\n'), ...(this.id !== undefined ? { id: this.id } : {}) });
-        }
-        this.event = '';
-        this.data = [];
-        continue;
-      }
-      if (line.startsWith(':')) continue; // comment
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      let value = colon < 0 ? '' : line.slice(colon + 1);
-      if (value.startsWith(' ')) value = value.slice(1);
-      if (field === 'event') this.event = value;
-      else if (field === 'data') this.data.push(value);
-      else if (field === 'id') this.id = value;
-    }
-    return out;
-  }
-}
 
 export interface AlarmEventData {
   id: string;
   deviceId: string;
-  kind?: 'panic' | 'test';
+  kind?: AlarmKind;
   stage?: string;
   pressCount?: number;
 }
@@ -143,9 +100,10 @@ export class SimulatedCic {
   }
 
   /**
-   * After the stream was re-opened: the event stream has no replay, so alarms raised while it was
-   * down are fetched (`GET /api/v1/alarms?state=open`), as a CIC console does. They count as
-   * delivered when this sweep sees them, and are operated like the others.
+   * After the stream was re-opened: it resumes from Last-Event-ID, and the open alarms are also
+   * fetched (`GET /api/v1/alarms?state=open`), as a CIC console does, for what the stream cannot
+   * replay (no event seen before the break, or one older than the event log keeps). An alarm this
+   * sweep sees first counts as delivered then, and is operated like the others.
    */
   async sweepOpen(): Promise<void> {
     const open = await this.api.get<AlarmEventData[]>('/api/v1/alarms?state=open').catch(() => undefined);
@@ -192,11 +150,12 @@ export class SimulatedCic {
         }
         first = false;
         backoff = 250;
-        const parser = new SseParser();
+        let at = 0; // when the chunk being parsed arrived
+        const parser = createParser({ onEvent: (event) => this.onEvent(event, at) });
         const decoder = new TextDecoder();
         for await (const chunk of response.body) {
-          const at = performance.now();
-          for (const event of parser.push(decoder.decode(chunk as Uint8Array, { stream: true }))) this.onEvent(event, at);
+          at = performance.now();
+          parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
         }
       } catch (error) {
         if (this.stopped) return;
@@ -212,7 +171,7 @@ export class SimulatedCic {
     }
   }
 
-  private onEvent(event: SseEvent, at: number): void {
+  private onEvent(event: EventSourceMessage, at: number): void {
     this.stats.events += 1;
     if (event.id !== undefined) {
       if (this.seenEventIds.has(event.id)) {

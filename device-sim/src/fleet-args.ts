@@ -175,8 +175,6 @@ urban-indoor; poor: within 30 s for ≥ 90 %). bench: no lost press. failover: n
 duplicated press.
 `;
 
-export class FleetUsageError extends Error {}
-
 export const FLEET_OPTIONS = {
   devices: { type: 'string' },
   presses: { type: 'string' },

@@ -1,3 +1,5 @@
+import { createParser } from 'eventsource-parser';
+
 /** A Server-Sent Events reader over fetch (it can send the Authorization header). */
 export interface SseEvent {
   event: string;
@@ -31,18 +33,15 @@ export class SseClient {
     const res = await fetch(url, { headers, signal: this.abort.signal });
     if (!res.ok || !res.body) throw new Error(`SSE ${url}: HTTP ${res.status}`);
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
+    const parser = createParser({
+      onEvent: ({ event = 'message', data, id }) => this.dispatch({ event, data: JSON.parse(data), ...(id !== undefined ? { id } : {}) }),
+    });
     void (async () => {
       try {
         for (;;) {
           const { value, done } = await reader.read();
           if (done) return;
-          buffer += value;
-          let cut: number;
-          while ((cut = buffer.indexOf('\n\n')) >= 0) {
-            this.dispatch(buffer.slice(0, cut));
-            buffer = buffer.slice(cut + 2);
-          }
+          parser.feed(value);
         }
       } catch {
         /* aborted */
@@ -52,17 +51,7 @@ export class SseClient {
     })();
   }
 
-  private dispatch(block: string): void {
-    let event = 'message';
-    let id: string | undefined;
-    const data: string[] = [];
-    for (const line of block.split('\n')) {
-      if (line.startsWith('event:')) event = line.slice(6).trim();
-      else if (line.startsWith('id:')) id = line.slice(3).trim();
-      else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
-    }
-    if (!data.length) return;
-    const parsed: SseEvent = { event, data: JSON.parse(data.join('\n')), ...(id !== undefined ? { id } : {}) };
+  private dispatch(parsed: SseEvent): void {
     this.events.push(parsed);
     this.waiters = this.waiters.filter((w) => (w.match(parsed) ? (w.resolve(parsed), false) : true));
   }

@@ -3,6 +3,13 @@
  * and a token in the URL would end up in logs, so the console reads the stream itself: a small
  * parser of the event-stream format (WHATWG HTML, "Interpreting an event stream") and a client that
  * reconnects and resumes with Last-Event-ID. No DOM: runs in a browser and in Node alike.
+ *
+ * The parser is this file's own, not eventsource-parser as on the Node side (device-sim, tests):
+ * the console is served as the ES modules tsc emits, with no bundler, and a browser cannot resolve
+ * the bare specifier `eventsource-parser`. Using the package would mean copying its file into the
+ * served directory and an inline import map, which the page's CSP (`script-src 'self'`) refuses
+ * unless its hash is pinned there; a parser of seventy lines, tested in sse.spec.ts,
+ * costs less than that machinery.
  */
 
 export interface SseMessage {
@@ -22,8 +29,6 @@ export class SseParser {
   private hasData = false;
   /** The stream's last event id so far (an `id:` field persists across messages). */
   lastEventId: string | undefined;
-  /** The server's `retry:` advice, in milliseconds. */
-  retryMs: number | undefined;
 
   feed(chunk: string): SseMessage[] {
     const out: SseMessage[] = [];
@@ -64,9 +69,7 @@ export class SseParser {
       case 'id':
         if (!value.includes('\0')) this.lastEventId = value;
         break;
-      case 'retry':
-        if (/^\d+$/.test(value)) this.retryMs = Number(value);
-        break;
+      // `retry:` is not read: the platform never sends it, and EventStream keeps its own schedule
     }
   }
 

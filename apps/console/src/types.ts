@@ -1,6 +1,9 @@
 /**
  * The shapes of the platform's HTTP API as the console reads them (see /api/docs-json): the
- * fields it shows, not every field there is.
+ * fields it shows, not every field there is. They are not imported from the platform's own view
+ * types (libs/alarms/src/alarm-view.ts): the console is a separate browser program
+ * (apps/console/tsconfig.json: DOM library, no Node types, everything under src/), and that
+ * module brings TypeORM and the persistence entities with it, even into a type-only import.
  */
 
 export type AlarmStage = 'received' | 'accepted' | 'dispatched' | 'closed';

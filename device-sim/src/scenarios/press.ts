@@ -11,6 +11,7 @@ import { formatAck, formatSummary, ms, type PressCounts } from '../output.js';
 import { provisionDevice } from '../provision.js';
 import { StateFileError } from '../state.js';
 import { summarize, type LatencySummary } from '../stats.js';
+import { sleep } from './fleet.js';
 import type { ScenarioContext, ScenarioOutcome } from './types.js';
 
 export interface PressRecord extends PressResult {
@@ -190,18 +191,6 @@ export function countPresses(presses: readonly PressResult[]): PressCounts {
     aborted: count('aborted'),
     retransmissions: presses.reduce((sum, p) => sum + p.retransmissions, 0),
   };
-}
-
-function sleep(msDelay: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, msDelay);
-    signal.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }
 
 function round(value: number): number {

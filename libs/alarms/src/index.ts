@@ -10,10 +10,10 @@ export type { AlarmErasure, CaseErasure, ErasureReason } from './personal-data.j
 export type { AckRoute } from './device-acks.js';
 export { loadAlarmView, loadAlarmViews, buildAlarmView, caseFromRow, VIEW_POSITIONS, caseView, alarmAudience, iso } from './alarm-view.js';
 export type { AlarmView, CaseView, PositionView, TimelineEntry, TimelineParts, ServiceLevels } from './alarm-view.js';
-export { ADMIN, actorOf } from './scope.js';
+export { actorOf } from './scope.js';
 export type { Scope } from './scope.js';
 export type { CaseReadVia } from './case-reads.js';
-export { appendEvent, startTimeline, chainEntries, verifyChain, entryHash, personalPartDigest, canonicalJson, TIMELINE_HASH } from './timeline.js';
+export { appendEvent, chainEntries, verifyChain, entryHash, personalPartDigest, canonicalJson, TIMELINE_HASH } from './timeline.js';
 export type { ChainVerification, ChainedRow, TimelineInput } from './timeline.js';
 export * from './webhooks/index.js';
 export { alertEvent, alertView } from './alert-view.js';

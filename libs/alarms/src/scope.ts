@@ -5,8 +5,6 @@ export type Scope =
   /** The platform itself (automatic steps: closing a delivered self-test, escalation). */
   | { readonly kind: 'platform' };
 
-export const ADMIN: Scope = { kind: 'admin' };
-
 export function actorOf(scope: Scope): string {
   return scope.kind === 'integration' ? `integration:${scope.integrationId}` : scope.kind;
 }

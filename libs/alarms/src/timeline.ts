@@ -67,14 +67,6 @@ const INSERT_ENTRIES = `
    ORDER BY e.n
   RETURNING id`;
 
-/**
- * The first entries of an alarm created in this same transaction: nobody else can see it yet, so
- * there is no lock to take and no previous entry to read.
- */
-export function startTimeline(tx: EntityManager, alarmId: string, entries: TimelineInput[], at: Date): Promise<AlarmEvent[]> {
-  return insertChained(tx, alarmId, null, entries, at);
-}
-
 async function insertChained(
   tx: EntityManager,
   alarmId: string,

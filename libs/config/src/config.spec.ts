@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { ConfigError, loadConfig, withOverrides, type AmrConfig } from './config.js';
+import { ConfigError, loadConfig, type AmrConfig } from './config.js';
 
 type Env = Record<string, string>;
 
@@ -229,22 +229,5 @@ describe(loadConfig.name, () => {
       expect(err).toBeInstanceOf(ConfigError);
       expect((err as ConfigError).variable).toBe('AMR_DELIVERY_TIMEOUT_S');
     }
-  });
-});
-
-describe(withOverrides.name, () => {
-  it('replaces only the values given, deeply, and leaves the base untouched', () => {
-    const base = loadConfig({ AMR_ADMIN_TOKEN: 'a-long-admin-token-0123' });
-    const changed = withOverrides(base, { alarms: { deliveryTimeoutS: 2 }, mqtt: { port: 0 } });
-    expect(changed.alarms).toEqual({ ...base.alarms, deliveryTimeoutS: 2 });
-    expect(changed.mqtt).toEqual({ ...base.mqtt, port: 0 });
-    expect(changed.adminToken).toBe('a-long-admin-token-0123');
-    expect(base.alarms.deliveryTimeoutS).toBe(30);
-  });
-
-  it('replaces a section given as null, and a list as a whole', () => {
-    const base = loadConfig({});
-    expect(withOverrides(base, { deviceCa: null }).deviceCa).toBeNull();
-    expect(withOverrides(base, { webhooks: { retryDelaysMs: [5] } }).webhooks.retryDelaysMs).toEqual([5]);
   });
 });

@@ -368,19 +368,3 @@ export function loadConfig(env: Env = process.env): AmrConfig {
     },
   };
 }
-
-/** Returns a copy of a configuration with some values replaced (tests, embedded runs). */
-export function withOverrides(base: AmrConfig, overrides: DeepPartial<AmrConfig>): AmrConfig {
-  return merge(base, overrides) as AmrConfig;
-}
-
-export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object | null ? DeepPartial<T[K]> | null : T[K] };
-
-function merge(base: unknown, patch: unknown): unknown {
-  if (patch === undefined) return base;
-  // A list is a value: replaced as a whole, never merged index by index.
-  if (patch === null || typeof patch !== 'object' || Array.isArray(patch) || base === null || typeof base !== 'object') return patch;
-  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const [key, value] of Object.entries(patch)) out[key] = merge(out[key], value);
-  return out;
-}

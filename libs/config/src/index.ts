@@ -1,2 +1,2 @@
-export { loadConfig, withOverrides, ConfigError } from './config.js';
-export type { AmrConfig, DeepPartial, RateLimit } from './config.js';
+export { loadConfig, ConfigError } from './config.js';
+export type { AmrConfig, RateLimit } from './config.js';

@@ -13,7 +13,6 @@ export {
   isChannel,
   deviceTopic,
   parseDeviceTopic,
-  upTopicFilter,
 } from './topics.js';
 export { type ProtocolErrorCode, ProtocolError, type Result, MAX_REASON_LENGTH, toReason } from './errors.js';
 export { type Encoding, ENCODINGS, MAX_PAYLOAD_BYTES, detectEncoding, decodeMap, encodePayload } from './codec.js';

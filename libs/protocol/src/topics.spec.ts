@@ -7,7 +7,6 @@ import {
   deviceTopic,
   isDeviceId,
   parseDeviceTopic,
-  upTopicFilter,
 } from './index.js';
 
 describe(isDeviceId.name, () => {
@@ -88,15 +87,5 @@ describe(parseDeviceTopic.name, () => {
     ['an empty topic', ''],
   ])('returns null for %s', (_what, topic) => {
     expect(parseDeviceTopic(topic)).toBeNull();
-  });
-});
-
-describe(upTopicFilter.name, () => {
-  it.each(UP_CHANNELS)('subscribes the %s channel of every device with one level wildcard', (channel) => {
-    expect(upTopicFilter(channel)).toBe(`amr/v1/dev/+/${channel}`);
-  });
-
-  it('refuses a down channel', () => {
-    expect(() => upTopicFilter('ack' as never)).toThrow(TypeError);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Device identity and MQTT topic names (CONTRACT §1, §2). A topic is
- * `amr/v1/dev/{deviceId}/{channel}`; the broker's ACL and the platform's subscriptions are both
- * built from these functions so that they can never disagree.
+ * `amr/v1/dev/{deviceId}/{channel}`; the broker's ACL and the topics the platform publishes to are
+ * both built from these functions so that they can never disagree.
  */
 
 // CONTRACT §1: a device id matches ^[A-Za-z0-9_-]{3,64}$ — which also keeps MQTT wildcards
@@ -58,11 +58,4 @@ export function parseDeviceTopic(topic: string): { deviceId: string; channel: Ch
   if (`${amr}/${version}/${dev}` !== TOPIC_PREFIX) return null;
   if (!isDeviceId(deviceId) || !isChannel(channel)) return null;
   return { deviceId, channel };
-}
-
-/** The platform's shared subscription for one up channel of every device: `amr/v1/dev/+/alarm`. */
-export function upTopicFilter(channel: UpChannel): string {
-  if (!isUpChannel(channel)) throw new TypeError(`not an up channel: ${JSON.stringify(channel)}`);
-  // MQTT 3.1.1 §4.7.1.3: '+' matches exactly one topic level
-  return `${TOPIC_PREFIX}/+/${channel}`;
 }

@@ -7,7 +7,6 @@ export {
   verifyDigest,
   secretDigest,
   verifyScrypt,
-  verifySecret,
   newToken,
   hashToken,
   sameToken,

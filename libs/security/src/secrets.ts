@@ -92,18 +92,6 @@ export async function verifyScrypt(secret: string, stored: string): Promise<bool
   }
 }
 
-/** Checks a secret against a stored hash of either scheme. */
-export async function verifySecret(secret: string, stored: string): Promise<boolean> {
-  switch (secretScheme(stored)) {
-    case 'sha256':
-      return verifyDigest(secret, stored);
-    case 'scrypt':
-      return verifyScrypt(secret, stored);
-    default:
-      return false;
-  }
-}
-
 /** API bearer tokens: 256 random bits; stored as SHA-256 (they are looked up by hash). */
 export function newToken(prefix: string): string {
   return `${prefix}_${randomBytes(32).toString('base64url')}`;

@@ -1,12 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
+import { loadConfig } from '@amr/config';
 import { WEBHOOK_DEFAULTS, afterFailure, retryDelayMs, type WebhookOptions } from './webhook-options.js';
 
 const middle = () => 0.5; // no jitter either way
-const options = (o: Partial<WebhookOptions>): WebhookOptions => ({ ...WEBHOOK_DEFAULTS, ...o });
+/** The options the platform runs with (the configuration's defaults), with some replaced. */
+const DEFAULTS: WebhookOptions = { ...WEBHOOK_DEFAULTS, ...loadConfig({}).webhooks };
+const options = (o: Partial<WebhookOptions>): WebhookOptions => ({ ...DEFAULTS, ...o });
 
 describe(retryDelayMs.name, () => {
   it('follows 1 s, 2 s, 5 s, 15 s, 60 s, then every 5 min, within ±20 %', () => {
-    const at = (attempts: number, r: number) => retryDelayMs(attempts, WEBHOOK_DEFAULTS, () => r);
+    const at = (attempts: number, r: number) => retryDelayMs(attempts, DEFAULTS, () => r);
     expect([1, 2, 3, 4, 5, 6, 7, 19].map((n) => at(n, 0.5))).toEqual([1_000, 2_000, 5_000, 15_000, 60_000, 300_000, 300_000, 300_000]);
     expect(at(1, 0)).toBe(800);
     expect(at(1, 1)).toBe(1_200);
@@ -16,7 +19,7 @@ describe(retryDelayMs.name, () => {
 
   it('spreads the retries of receivers that failed together over the jitter band', () => {
     const draws = [0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.999];
-    const delays = draws.map((r) => retryDelayMs(2, WEBHOOK_DEFAULTS, () => r));
+    const delays = draws.map((r) => retryDelayMs(2, DEFAULTS, () => r));
     expect(new Set(delays).size).toBe(draws.length);
     for (const delay of delays) {
       expect(delay).toBeGreaterThanOrEqual(1_600);

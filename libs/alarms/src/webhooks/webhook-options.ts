@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-/** Tuning of webhook delivery. Libraries take typed options with defaults (STYLE: configuration). */
+/** Tuning of webhook delivery. */
 export interface WebhookOptions {
   /** A receiver that has not answered within this time has failed the attempt. */
   readonly timeoutMs: number;
@@ -18,14 +18,14 @@ export interface WebhookOptions {
   readonly allowPrivate: boolean;
 }
 
-export const WEBHOOK_DEFAULTS: WebhookOptions = {
-  timeoutMs: 5_000,
-  maxAttempts: 20,
-  retryDelaysMs: [1_000, 2_000, 5_000, 15_000, 60_000, 5 * 60_000],
+/**
+ * The tuning that is no setting. The timeout, attempts, retry delays and private receivers are
+ * settings (AMR_WEBHOOK_*), with their defaults in the configuration (libs/config).
+ */
+export const WEBHOOK_DEFAULTS: Pick<WebhookOptions, 'jitter' | 'pollIntervalMs' | 'concurrency'> = {
   jitter: 0.2,
   pollIntervalMs: 250,
   concurrency: 16,
-  allowPrivate: false,
 };
 
 /** Nest token of the effective WebhookOptions. */
