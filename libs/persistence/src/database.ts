@@ -6,6 +6,7 @@ import pg from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { DATA_DIR_TEMPLATE, emptyDataDir, prepareDataDir } from './pglite/data-dir.js';
 import { PGLITE_START_PARAMS } from './pglite/settings.js';
+import { EmbeddedCheckpoints, syncDirectory } from './pglite/checkpoints.js';
 import { createPgliteDriver } from './pglite/pglite-pg-driver.js';
 import { parseInt8 } from './pglite/pg-values.js';
 import { ENTITIES, MIGRATIONS } from './schema.js';
@@ -36,7 +37,7 @@ const PGLITE_ACQUIRE_TIMEOUT_MS = 30_000;
 const MIGRATION_LOCK_KEY = 0x616d72; // 'amr'
 
 /** The PGlite instance behind each embedded DataSource (closed by closeDatabase). */
-const embedded = new WeakMap<DataSource, { db: PGlite; dir: string }>();
+const embedded = new WeakMap<DataSource, { db: PGlite; dir: string; checkpoints?: EmbeddedCheckpoints }>();
 /** Data directories open in this process: PGlite must not open one directory twice. */
 const openDirs = new Set<string>();
 
@@ -99,12 +100,15 @@ export async function openDatabase(options: DatabaseOptions): Promise<DataSource
 export async function closeDatabase(ds: DataSource): Promise<void> {
   const pglite = embedded.get(ds);
   try {
+    await pglite?.checkpoints?.stop();
     if (ds.isInitialized) await ds.destroy();
   } finally {
     if (pglite) {
       embedded.delete(ds);
       try {
         if (!pglite.db.closed) await pglite.db.close();
+        // PGlite's closing checkpoint wrote its pages without an fsync that reaches the disk.
+        if (pglite.checkpoints) await syncDirectory(pglite.dir);
       } finally {
         openDirs.delete(pglite.dir);
       }
@@ -185,6 +189,13 @@ async function openPglite(dataDir: string, options: DatabaseOptions): Promise<Da
     await disconnectQuietly(ds);
     await closeDatabase(ds).catch(() => undefined);
     throw new DatabaseUnavailableError(`Cannot open the embedded database at ${dir} (${reason(err)}): delete or move the directory, ${fix}`);
+  }
+  if (!inMemory) {
+    // A start after a crash ends its recovery with a checkpoint: its pages go to the disk now.
+    await syncDirectory(dir);
+    const checkpoints = new EmbeddedCheckpoints(ds, dir);
+    checkpoints.start();
+    embedded.set(ds, { db, dir, checkpoints });
   }
   return ds;
 }

@@ -9,7 +9,7 @@ import type { AlarmKind, AlarmStage } from '@amr/protocol';
 /**
  * One alarm of one device. Repeated presses of an open alarm fold into it (pressCount,
  * lastSeq); the database allows at most one open (stage <> 'closed') alarm per device.
- * Stage changes are also appended to alarm_events.
+ * Stage changes are also appended to alarm_events (never overwritten).
  */
 @Entity({ name: 'alarms' })
 @Check('alarms_kind_check', `kind IN ('panic', 'test')`)
