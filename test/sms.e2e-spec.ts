@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { encodeSmsAlarm, smsKey, type AlarmMessage } from '@amr/protocol';
-import { usePlatform, type TestPlatform } from './support/platform.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeSmsAlarm, readSmsAck, smsKey, type AlarmMessage } from '@amr/protocol';
+import { openDatabase } from '@amr/persistence';
+import { ADMIN_TOKEN, BOOT_TIMEOUT_MS, closeDatabase, openTestDatabase, startTestPlatform, usePlatform, type TestPlatform } from './support/platform.js';
+import { ChildApp, MAINS, freePort } from './support/processes.js';
 import { TestDevice } from './support/device.js';
 import { FakeSmsGateway } from './support/sms-gateway.js';
 import { eventually } from './support/eventually.js';
@@ -9,6 +14,17 @@ const GATEWAY_TOKEN = 'test-sms-gateway-token-0123456789';
 const NAMUR = { lat: 50.4674, lon: 4.872, acc: 15, src: 'gnss' as const };
 
 type TimelineEntry = { stage?: string; event?: string; [key: string]: unknown };
+
+/** The texts of the given stage posted to `to` that verify with `key` (every copy: a text posted twice counts twice). */
+function postedAcks(gateway: FakeSmsGateway, to: string, key: Uint8Array, stage: string) {
+  return gateway.posted.filter((s) => {
+    if (s.to !== to) return false;
+    const ack = readSmsAck(s.text, key);
+    return ack.ok && ack.value.stage === stage;
+  });
+}
+
+const timelineOf = async (platform: TestPlatform, id: string) => ((await platform.api().get(`/alarms/${id}`).expect(200)).body as { timeline: TimelineEntry[] }).timeline;
 
 let numbers = 0;
 /** A button with a registered number, its SMS key, and a helper to build its texts. */
@@ -145,6 +161,52 @@ describe('the SMS path', () => {
     await eventually(async () => (await alarm(alarmId)).timeline, (tl) => tl.some((t) => t.event === 'ack' && t.ack === 'accepted' && t.sent === true && t.attempts === 2));
   });
 
+  it("sends a press's `received` once, through a gateway that fails the first attempts", async () => {
+    const { platform } = suite;
+    const button = await smsButton(platform);
+    const failedBefore = gateway.refusedWith503;
+    gateway.failNext = 2;
+    const res = await inbound({ from: button.msisdn, text: button.text({ seq: 1 }) }).expect(200);
+    const alarmId = res.body.alarmId as string;
+
+    const received = await gateway.ack(button.msisdn, button.key, (a) => a.stage === 'received' && a.alarm === alarmId);
+    expect(received).toMatchObject({ seq: 1, vib: 'short' });
+    expect(gateway.refusedWith503).toBe(failedBefore + 2);
+    // The outcome is recorded once, with the attempts it took; then the outbox is empty.
+    const entries = await eventually(
+      async () => (await timelineOf(platform, alarmId)).filter((t) => t.event === 'ack'),
+      (acks) => acks.length > 0,
+    );
+    expect(entries).toEqual([expect.objectContaining({ ack: 'received', path: 'sms', sent: true, attempts: 3 })]);
+    expect(await suite.db.query(`SELECT id FROM sms_outbox WHERE device_id = $1`, [button.deviceId])).toEqual([]);
+    expect(postedAcks(gateway, button.msisdn, button.key, 'received')).toHaveLength(1);
+    expect(await platform.metric('amr_sms_acks_total', { outcome: 'retried' })).toBeGreaterThanOrEqual(2);
+  });
+
+  it('gives a text up after its last attempt, once, and records that on the timeline', async () => {
+    const { platform } = suite;
+    const button = await smsButton(platform);
+    const failedBefore = await platform.metric('amr_sms_acks_total', { outcome: 'failed' });
+    const refusedBefore = gateway.refusedWith503;
+    gateway.failNext = 1_000; // the gateway is down
+    try {
+      const res = await inbound({ from: button.msisdn, text: button.text({ seq: 1 }) }).expect(200);
+      const alarmId = res.body.alarmId as string;
+      await eventually(async () => gateway.refusedWith503, (n) => n > refusedBefore);
+      // Skip the waits of a minute of retries: the text is due now, with five attempts behind it.
+      await suite.db.query(`UPDATE sms_outbox SET attempts = 5, next_attempt_at = now() WHERE device_id = $1`, [button.deviceId]);
+      const acks = await eventually(
+        async () => (await timelineOf(platform, alarmId)).filter((t) => t.event === 'ack'),
+        (entries) => entries.length > 0,
+      );
+      expect(acks).toEqual([expect.objectContaining({ ack: 'received', path: 'sms', sent: false, attempts: 6, error: 'HTTP 503' })]);
+      expect(await platform.metric('amr_sms_acks_total', { outcome: 'failed' })).toBe(failedBefore + 1);
+      expect(await suite.db.query(`SELECT id FROM sms_outbox WHERE device_id = $1`, [button.deviceId])).toEqual([]);
+    } finally {
+      gateway.failNext = 0;
+    }
+  });
+
   it('registers one number per device: at provisioning, in bulk, and by PATCH', async () => {
     const api = suite.platform.api();
     const { deviceId, msisdn } = await smsButton(suite.platform);
@@ -163,4 +225,182 @@ describe('the SMS path', () => {
     const moved = await api.patch(`/devices/${b!.deviceId}`, { msisdn: '+32471000001' }).expect(200);
     expect(moved.body.msisdn).toBe('+32471000001');
   });
+});
+
+/**
+ * The SMS outbox outlives the process that wrote it: a text due when the platform stops is sent,
+ * once, by the next platform on the same database.
+ */
+describe('the SMS outbox across a restart', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'amr-sms-restart-'));
+  const reopen = () => openDatabase({ url: process.env.TEST_DATABASE_URL || undefined, dataDir });
+  let gateway: FakeSmsGateway;
+  beforeAll(async () => {
+    gateway = await FakeSmsGateway.start();
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('sends a text that was due when the platform stopped, once, from the next platform', async () => {
+    const env = { AMR_SMS_GATEWAY_TOKEN: GATEWAY_TOKEN, AMR_SMS_GATEWAY_URL: gateway.url };
+    // First life: the press is stored, its `received` text fails at the gateway and waits for a retry.
+    let db = await openTestDatabase(dataDir);
+    let platform = await startTestPlatform(db, env);
+    const button = await smsButton(platform);
+    gateway.failNext = 1_000;
+    const res = await platform.http
+      .post('/api/v1/sms/inbound')
+      .set('Authorization', `Bearer ${GATEWAY_TOKEN}`)
+      .send({ from: button.msisdn, text: button.text({ seq: 1 }) })
+      .expect(200);
+    const alarmId = res.body.alarmId as string;
+    await eventually(async () => gateway.refusedWith503, (n) => n > 0);
+    await platform.close();
+    await closeDatabase(db);
+    expect(postedAcks(gateway, button.msisdn, button.key, 'received')).toHaveLength(0);
+
+    // Second life, from what is on disk (or in PostgreSQL), with the gateway back.
+    gateway.failNext = 0;
+    db = await reopen();
+    platform = await startTestPlatform(db, env);
+    try {
+      const received = await gateway.ack(button.msisdn, button.key, (a) => a.stage === 'received' && a.alarm === alarmId);
+      expect(received).toMatchObject({ seq: 1, vib: 'short' });
+      const acks = await eventually(
+        async () => (await timelineOf(platform, alarmId)).filter((t) => t.event === 'ack'),
+        (entries) => entries.length > 0,
+      );
+      expect(acks).toEqual([expect.objectContaining({ ack: 'received', path: 'sms', sent: true })]);
+      expect(acks[0]!.attempts).toBeGreaterThanOrEqual(2);
+      expect(await db.query(`SELECT id FROM sms_outbox`)).toEqual([]);
+      expect(postedAcks(gateway, button.msisdn, button.key, 'received')).toHaveLength(1);
+    } finally {
+      await platform.close();
+      await closeDatabase(db);
+    }
+  }, BOOT_TIMEOUT_MS);
+});
+
+/** Several nodes on one database share the outbox: every text is posted once, whichever node claims it. */
+describe('the SMS outbox on two nodes', () => {
+  let gateway: FakeSmsGateway;
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  const nodes: TestPlatform[] = [];
+  beforeAll(async () => {
+    gateway = await FakeSmsGateway.start();
+    db = await openTestDatabase();
+    const env = { AMR_SMS_GATEWAY_TOKEN: GATEWAY_TOKEN, AMR_SMS_GATEWAY_URL: gateway.url };
+    nodes.push(await startTestPlatform(db, { ...env, AMR_NODE_ID: 'sms-node-a' }));
+    nodes.push(await startTestPlatform(db, { ...env, AMR_NODE_ID: 'sms-node-b' }));
+  }, BOOT_TIMEOUT_MS);
+  afterAll(async () => {
+    for (const node of nodes) await node.close();
+    if (db) await closeDatabase(db);
+    await gateway?.close();
+  }, BOOT_TIMEOUT_MS);
+
+  it('posts each text once while both nodes send and retry', async () => {
+    const buttons = [];
+    for (let i = 0; i < 6; i++) buttons.push(await smsButton(nodes[0]!));
+    gateway.failNext = 4; // the first posts fail: their retries are claimed by either node
+    const alarmIds = await Promise.all(
+      buttons.map(async (button, i) => {
+        const res = await nodes[i % 2]!.http
+          .post('/api/v1/sms/inbound')
+          .set('Authorization', `Bearer ${GATEWAY_TOKEN}`)
+          .send({ from: button.msisdn, text: button.text({ seq: 1 }) })
+          .expect(200);
+        return res.body.alarmId as string;
+      }),
+    );
+    for (const [i, button] of buttons.entries()) {
+      await gateway.ack(button.msisdn, button.key, (a) => a.stage === 'received' && a.alarm === alarmIds[i]);
+    }
+    await eventually(async () => (await db.query(`SELECT id FROM sms_outbox`)) as unknown[], (rows) => rows.length === 0, 10_000);
+    for (const [i, button] of buttons.entries()) {
+      expect(postedAcks(gateway, button.msisdn, button.key, 'received')).toHaveLength(1);
+      const acks = (await timelineOf(nodes[0]!, alarmIds[i]!)).filter((t) => t.event === 'ack');
+      expect(acks).toEqual([expect.objectContaining({ ack: 'received', sent: true })]);
+    }
+    expect(gateway.refusedWith503).toBe(4);
+  });
+});
+
+/**
+ * A crash at any moment loses no text: the platform is killed (SIGKILL) with a press's `received`
+ * text due and failing at the gateway; the next platform on the same database sends it, once.
+ * (PostgreSQL only: two processes share the database.)
+ */
+(process.env.TEST_DATABASE_URL ? describe : describe.skip)('the SMS outbox across a crash', () => {
+  const postgresUrl = process.env.TEST_DATABASE_URL!;
+  let gateway: FakeSmsGateway;
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  beforeAll(async () => {
+    gateway = await FakeSmsGateway.start();
+    db = await openTestDatabase();
+  }, BOOT_TIMEOUT_MS);
+  afterAll(async () => {
+    if (db) await closeDatabase(db);
+    await gateway?.close();
+  }, BOOT_TIMEOUT_MS);
+
+  it('sends a text that was due when the platform was killed, once, from the next platform', async () => {
+    const [mqttPort, httpPort] = [await freePort(), await freePort()];
+    const env = {
+      DATABASE_URL: postgresUrl,
+      MQTT_HOST: '127.0.0.1',
+      MQTT_PORT: String(mqttPort),
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(httpPort),
+      AMR_ADMIN_TOKEN: ADMIN_TOKEN,
+      AMR_NODE_ID: 'sms-crash-test',
+      AMR_SMS_GATEWAY_TOKEN: GATEWAY_TOKEN,
+      AMR_SMS_GATEWAY_URL: gateway.url,
+    };
+    const child = await ChildApp.spawn(MAINS.platform, env).until((a) => a.output.includes('is running'), 'platform start-up');
+    let platform: TestPlatform | undefined;
+    try {
+      const call = async (path: string, token: string, body: object) => {
+        const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1${path}`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        return { status: res.status, body: (await res.json()) as Record<string, string> };
+      };
+      const msisdn = '+32470999001';
+      const { body: created } = await call('/cases', ADMIN_TOKEN, { homeCicId: 'cic-antwerpen', riskLevel: 'high' });
+      const { body: device } = await call('/devices', ADMIN_TOKEN, { caseId: created.id!, msisdn });
+      const key = smsKey(device.secret!);
+      const sealed = encodeSmsAlarm(device.deviceId!, { seq: 1 }, key);
+      if (!sealed.ok) throw sealed.error;
+
+      gateway.failNext = 1_000; // the gateway is down while the press comes in
+      const press = await call('/sms/inbound', GATEWAY_TOKEN, { from: msisdn, text: sealed.value });
+      expect(press.status).toBe(200);
+      const alarmId = press.body.alarmId!;
+      await eventually(async () => gateway.refusedWith503, (n) => n > 0, 10_000);
+      await child.kill('SIGKILL');
+      expect(postedAcks(gateway, msisdn, key, 'received')).toHaveLength(0);
+
+      // The next platform on the same database, with the gateway back.
+      gateway.failNext = 0;
+      platform = await startTestPlatform(db, { AMR_SMS_GATEWAY_TOKEN: GATEWAY_TOKEN, AMR_SMS_GATEWAY_URL: gateway.url });
+      // Due after its retry delay, or after the lease if the kill came between a claim and its outcome.
+      const received = await gateway.ack(msisdn, key, (a) => a.stage === 'received' && a.alarm === alarmId, 30_000);
+      expect(received).toMatchObject({ seq: 1, vib: 'short' });
+      const acks = await eventually(
+        async () => (await timelineOf(platform!, alarmId)).filter((t) => t.event === 'ack'),
+        (entries) => entries.length > 0,
+      );
+      expect(acks).toEqual([expect.objectContaining({ ack: 'received', path: 'sms', sent: true })]);
+      expect(await db.query(`SELECT id FROM sms_outbox`)).toEqual([]);
+      expect(postedAcks(gateway, msisdn, key, 'received')).toHaveLength(1);
+    } finally {
+      await child.kill('SIGKILL');
+      await platform?.close();
+    }
+  }, BOOT_TIMEOUT_MS);
 });

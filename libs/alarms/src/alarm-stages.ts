@@ -2,6 +2,7 @@ import { ConflictException, ForbiddenException, Inject, Injectable, ServiceUnava
 import type { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { Alarm } from '@amr/persistence';
+import { makeAck } from '@amr/protocol';
 import { DATA_SOURCE, DeviceCommands, PlatformEvents } from '@amr/runtime';
 import { alarmAudience, loadAlarmView, type AlarmView } from './alarm-view.js';
 import { appendEvent } from './timeline.js';
@@ -124,13 +125,19 @@ export class AlarmStages {
       // The device hears of it on the path of the moment (DeviceAcks), which the entry records.
       const route = await this.acks.routeOf(alarm.deviceId, tx);
       await appendEvent(tx, alarm.id, to, { ...data, by: actorOf(scope), acks: ackPaths(route) }, now, personal);
+      // Its SMS, if the device is reachable only that way, is written with the change: it goes out once this commits.
+      if (route.sms) {
+        const ack = makeAck(to, { seq: alarm.lastSeq, alarm: alarm.id });
+        await this.acks.queueSms((text, values) => tx.query(text, values), [{ deviceId: alarm.deviceId, to: route.sms.to, key: route.sms.key, ack }]);
+      }
       Object.assign(alarm, changes);
       const view = await loadAlarmView(tx, alarm);
       await PlatformEvents.append((text, values) => tx.query(text, values), [{ type: `alarm.${to}`, cicIds: alarmAudience(view), data: view }]);
       return { alarm, view, route };
     });
     this.events.committed();
-    await this.acks.sendStage(alarm, to, route);
+    if (route.sms) this.acks.smsCommitted();
+    await this.acks.sendStage(alarm, to, { ...route, sms: null });
     // CONTRACT §3 cmd: the in-alarm location period ends with the alarm (locEvery 0 = off).
     if (to === 'closed') await this.commands.sendUnstored(alarm.deviceId, route.encoding, { cmd: 'config', locEvery: 0 });
     return view;

@@ -1,9 +1,9 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import { encodeSmsAck, makeAck, type AckMessage, type AckStage, type DevicePath, type Encoding } from '@amr/protocol';
+import { makeAck, type AckMessage, type AckStage, type DevicePath, type Encoding } from '@amr/protocol';
 import { secretDigest } from '@amr/security';
 import { DATA_SOURCE, DeviceLink, SmsGateway } from '@amr/runtime';
-import { appendEvent } from './timeline.js';
+import { queueSms, SmsOutbox, type OutboxQuery, type SmsDue } from './sms-outbox.js';
 
 /** Where a device's acks go: always MQTT (in its encoding), and by SMS too when `sms` is set. */
 export interface AckRoute {
@@ -32,18 +32,32 @@ interface DeviceRouteRow {
  * stage). It also goes by SMS when the press came by SMS, or — for a later stage — when the
  * device's newest contact was an SMS press and it has not connected over MQTT since.
  *
- * An SMS goes out in the background with its own retries (SmsGateway), so neither the press nor
- * other devices wait for the gateway; how it fared is appended to the alarm's timeline.
+ * An SMS goes through the durable outbox (SmsOutbox): a row written with the press or stage change
+ * it reports where the caller has that transaction (queueSms), else right after its commit (send);
+ * the outbox's sender posts it, retries it, and appends how it fared to the alarm's timeline.
+ * Neither the press nor other devices wait for the gateway, and no crash loses a text once written.
  */
 @Injectable()
-export class DeviceAcks {
+export class DeviceAcks implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('DeviceAcks');
+  private readonly outbox: SmsOutbox;
 
   constructor(
     @Inject(DATA_SOURCE) private readonly db: DataSource,
     private readonly link: DeviceLink,
     private readonly gateway: SmsGateway,
-  ) {}
+  ) {
+    this.outbox = new SmsOutbox(db, gateway);
+  }
+
+  /** Every node with AMR_SMS_GATEWAY_URL sends the outbox (each row is claimed by one node at a time). */
+  onApplicationBootstrap(): void {
+    if (this.gateway.enabled) this.outbox.start();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.outbox.stop();
+  }
 
   /** A press's reply route: its own path (an SMS press is answered by SMS to the registered number). */
   replyRoute(encoding: Encoding, sms: AckRoute['sms']): AckRoute {
@@ -61,12 +75,31 @@ export class DeviceAcks {
   }
 
   /**
-   * Publishes the ack over MQTT (resolves once the broker has it; rejects if it could not) and
-   * starts its SMS, if the route has one.
+   * Publishes the ack over MQTT (resolves once the broker has it; rejects if it could not) and, if
+   * the route has an SMS, writes it to the outbox and wakes the sender: for an ack with no
+   * transaction to go with (a press that could not be stored). An ack reporting a change is written
+   * to the outbox in that change's transaction instead (queueSms) and sent here over MQTT only.
    */
   async send(deviceId: string, ack: AckMessage, route: AckRoute): Promise<void> {
-    if (route.sms) this.sendSms(deviceId, ack, route.sms);
-    await this.link.sendAck(deviceId, route.encoding, ack);
+    const queued = route.sms ? this.queueNow(deviceId, ack, route.sms) : undefined;
+    try {
+      await this.link.sendAck(deviceId, route.encoding, ack);
+    } finally {
+      await queued;
+    }
+  }
+
+  /**
+   * Writes the SMS of these acks to the outbox in the caller's transaction (`query` runs in it):
+   * they go out once that commits — call smsCommitted() then — and never if it rolls back.
+   */
+  queueSms(query: OutboxQuery, due: readonly SmsDue[]): Promise<void> {
+    return queueSms(query, due);
+  }
+
+  /** Texts queued in a transaction that has committed: sent now, not at the next sweep. */
+  smsCommitted(): void {
+    this.outbox.wake();
   }
 
   /** Tells the device its alarm's stage on the route; a failure is logged, the stage stands. */
@@ -86,12 +119,12 @@ export class DeviceAcks {
     return key ? { to: row.msisdn, key } : null;
   }
 
-  private sendSms(deviceId: string, ack: AckMessage, sms: NonNullable<AckRoute['sms']>): void {
-    const text = encodeSmsAck(ack, sms.key);
-    void this.gateway.send(sms.to, text).then(async (delivery) => {
-      if (!ack.alarm) return;
-      const entry = { ack: ack.stage, path: 'sms' satisfies DevicePath, sent: delivery.sent, attempts: delivery.attempts, ...(delivery.sent ? {} : { error: delivery.error }) };
-      await this.db.transaction((tx) => appendEvent(tx, ack.alarm!, 'ack', entry));
-    }).catch((err: unknown) => this.logger.error(`${deviceId}: SMS ${ack.stage} ack not recorded: ${String(err)}`));
+  private async queueNow(deviceId: string, ack: AckMessage, sms: NonNullable<AckRoute['sms']>): Promise<void> {
+    try {
+      await queueSms((text, values) => this.db.query(text, values), [{ deviceId, to: sms.to, key: sms.key, ack }]);
+      this.outbox.wake();
+    } catch (err) {
+      this.logger.error(`${deviceId}: SMS ${ack.stage} ack not queued: ${String(err)}`);
+    }
   }
 }

@@ -8,6 +8,7 @@ export { DeviceAcks, ackPaths } from './device-acks.js';
 export { PersonalDataErasure, ERASED_PAYLOAD, returned } from './personal-data.js';
 export type { AlarmErasure, CaseErasure, ErasureReason } from './personal-data.js';
 export type { AckRoute } from './device-acks.js';
+export type { SmsDue } from './sms-outbox.js';
 export { loadAlarmView, loadAlarmViews, buildAlarmView, caseFromRow, VIEW_POSITIONS, caseView, alarmAudience, iso } from './alarm-view.js';
 export type { AlarmView, CaseView, PositionView, TimelineEntry, TimelineParts, ServiceLevels } from './alarm-view.js';
 export { actorOf } from './scope.js';

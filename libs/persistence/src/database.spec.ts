@@ -42,6 +42,7 @@ const TABLES = [
   'migrations',
   'platform_events',
   'platform_nodes',
+  'sms_outbox',
   'webhook_deliveries',
 ];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

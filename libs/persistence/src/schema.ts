@@ -10,6 +10,7 @@ import { SmsPath1796100000000 } from './migrations/1796100000000-SmsPath.js';
 import { AuditTrail1796200000000 } from './migrations/1796200000000-AuditTrail.js';
 import { PersonalDataRetention1796300000000 } from './migrations/1796300000000-PersonalDataRetention.js';
 import { DeviceCertificates1796400000000 } from './migrations/1796400000000-DeviceCertificates.js';
+import { SmsOutbox1796500000000 } from './migrations/1796500000000-SmsOutbox.js';
 
 export { ENTITIES };
 
@@ -26,4 +27,5 @@ export const MIGRATIONS = [
   AuditTrail1796200000000,
   PersonalDataRetention1796300000000,
   DeviceCertificates1796400000000,
+  SmsOutbox1796500000000,
 ];

@@ -18,5 +18,4 @@ export { PlatformLogger } from './platform-logger.js';
 export { IngestPort, DeviceFlooding } from './device-ingest.js';
 export type { DeviceIngest } from './device-ingest.js';
 export { logSafe } from './log-safe.js';
-export { SmsGateway, SMS_RETRY_DELAYS_MS, SMS_GATEWAY_TIMEOUT_MS } from './sms-gateway.js';
-export type { SmsDelivery } from './sms-gateway.js';
+export { SmsGateway, SMS_RETRY_DELAYS_MS, SMS_GATEWAY_TIMEOUT_MS, type SmsAttempt } from './sms-gateway.js';

@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import type { AmrConfig } from '@amr/config';
 import type { Metrics } from './metrics.js';
 
@@ -7,19 +6,17 @@ export const SMS_GATEWAY_TIMEOUT_MS = 5_000;
 /** Waits between attempts: a text is tried six times over about a minute, then given up. */
 export const SMS_RETRY_DELAYS_MS: readonly number[] = [1_000, 2_000, 5_000, 15_000, 30_000];
 
-/** How a text fared: handed to the gateway (2xx) after this many attempts, or given up. */
-export type SmsDelivery = { sent: true; attempts: number } | { sent: false; attempts: number; error: string };
+/** How one post fared: the gateway has the text (2xx), or not — and whether trying again can help. */
+export type SmsAttempt = { sent: true } | { sent: false; retry: boolean; error: string };
 
 /**
  * The platform's side of the SMS gateway (CONTRACT §6): `POST $AMR_SMS_GATEWAY_URL` with JSON
- * `{to, text}`. A text that fails (no answer in time, a network error, 5xx, 429) is tried again
- * with growing delays, a bounded number of times; a 4xx other than 429 is not retried (the gateway
- * refuses that text: sending it again changes nothing). Every text is its own promise: a slow or
- * failing gateway for one device never holds up another's.
+ * `{to, text}`, and the retry policy. A text that fails (no answer in time, a network error, 5xx,
+ * 408, 429) is tried again with growing delays, a bounded number of times; a 4xx other than those
+ * is not retried (the gateway refuses that text: sending it again changes nothing). The attempts
+ * themselves are scheduled by the SMS outbox, in the database, so that they outlive a process.
  */
 export class SmsGateway {
-  private readonly logger = new Logger('SmsGateway');
-
   constructor(
     private readonly config: AmrConfig,
     private readonly metrics: Metrics,
@@ -31,42 +28,40 @@ export class SmsGateway {
     return this.config.sms.gatewayUrl !== undefined;
   }
 
-  /** Resolves (never rejects) once the text is with the gateway or given up. */
-  async send(to: string, text: string): Promise<SmsDelivery> {
-    const url = this.config.sms.gatewayUrl;
-    if (!url) return { sent: false, attempts: 0, error: 'AMR_SMS_GATEWAY_URL is not set' };
-    let error = '';
-    for (let attempt = 1; ; attempt++) {
-      const outcome = await this.attempt(url, to, text);
-      if (outcome === 'sent') {
-        this.metrics.smsSent.inc({ outcome: 'sent' });
-        return { sent: true, attempts: attempt };
-      }
-      error = outcome.error;
-      const delay = this.delaysMs[attempt - 1];
-      if (!outcome.retry || delay === undefined) {
-        this.metrics.smsSent.inc({ outcome: 'failed' });
-        this.logger.error(`SMS to ${to} given up after ${attempt} attempt(s): ${error}`);
-        return { sent: false, attempts: attempt, error };
-      }
-      this.metrics.smsSent.inc({ outcome: 'retried' });
-      await new Promise((resolve) => setTimeout(resolve, delay).unref());
-    }
+  /**
+   * The wait before the next attempt of a text whose attempt number `attempts` (from 1) failed, or
+   * undefined when that was the last one.
+   */
+  retryDelayMs(attempts: number): number | undefined {
+    return this.delaysMs[attempts - 1];
   }
 
-  private async attempt(url: string, to: string, text: string): Promise<'sent' | { retry: boolean; error: string }> {
+  /**
+   * One post of a text (resolves, never rejects). `signal` cuts it short (a shutdown); the
+   * gateway's own deadline is SMS_GATEWAY_TIMEOUT_MS.
+   */
+  async post(to: string, text: string, signal?: AbortSignal): Promise<SmsAttempt> {
+    const url = this.config.sms.gatewayUrl;
+    if (!url) return { sent: false, retry: false, error: 'AMR_SMS_GATEWAY_URL is not set' };
+    const deadline = AbortSignal.timeout(SMS_GATEWAY_TIMEOUT_MS);
     try {
       const res = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ to, text }),
-        signal: AbortSignal.timeout(SMS_GATEWAY_TIMEOUT_MS),
+        signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
       });
       await res.body?.cancel();
-      if (res.ok) return 'sent';
-      return { retry: res.status >= 500 || res.status === 429 || res.status === 408, error: `HTTP ${res.status}` };
+      if (res.ok) return { sent: true };
+      return { sent: false, retry: res.status >= 500 || res.status === 429 || res.status === 408, error: `HTTP ${res.status}` };
     } catch (err) {
-      return { retry: true, error: err instanceof Error ? err.message : String(err) };
+      if (deadline.aborted) return { sent: false, retry: true, error: `no answer within ${SMS_GATEWAY_TIMEOUT_MS} ms` };
+      return { sent: false, retry: true, error: err instanceof Error ? err.message : String(err) };
     }
+  }
+
+  /** Counts a text's fate in `amr_sms_acks_total`: sent, retried (an attempt failed, another follows) or failed (given up). */
+  count(outcome: 'sent' | 'retried' | 'failed'): void {
+    this.metrics.smsSent.inc({ outcome });
   }
 }

@@ -89,7 +89,7 @@ export class AlarmPipeline implements OnApplicationShutdown {
     // 2–4. dedupe → route → persist, committed with the other presses of the moment.
     let outcome: PressOutcome;
     try {
-      outcome = await this.store.store({ deviceId, press, encoding: reply.encoding, receivedAt, path: via.path, acks: ackPaths(reply) });
+      outcome = await this.store.store({ deviceId, press, encoding: reply.encoding, receivedAt, path: via.path, acks: ackPaths(reply), sms: reply.sms });
     } catch (err) {
       // Nothing was stored: the button is told at once (long vibration) and will press/retransmit
       // again; `received` would be a lie.
@@ -98,22 +98,23 @@ export class AlarmPipeline implements OnApplicationShutdown {
       await this.acks.send(deviceId, makeAck('rejected', { seq: press.seq, reason: 'platform unavailable: press again' }), reply);
       return { kind: 'unavailable' };
     }
+    const mqtt: AckRoute = { ...reply, sms: null }; // the SMS answers were queued with the press (PressStore)
     if (outcome.kind === 'stale') {
       this.metrics.deviceMessagesRejected.inc({ channel, code: 'stale' });
       return { kind: 'stale', lastSeq: outcome.lastSeq };
     }
     if (outcome.kind === 'refused') {
       this.metrics.deviceMessagesRejected.inc({ channel, code: 'refused' });
-      await this.acks.send(deviceId, makeAck('rejected', { seq: outcome.seq, reason: outcome.reason }), reply);
+      await this.acks.send(deviceId, makeAck('rejected', { seq: outcome.seq, reason: outcome.reason }), mqtt);
       return { kind: 'refused', reason: outcome.reason };
     }
     const { alarm, seq } = outcome;
     this.metrics.presses.inc({ outcome: outcome.kind, kind: press.kind });
 
     // 5. ack — `received`, and the alarm's later stage if an operator has already moved it.
-    await this.acks.send(deviceId, makeAck('received', { seq, alarm: alarm.id }), reply);
+    await this.acks.send(deviceId, makeAck('received', { seq, alarm: alarm.id }), mqtt);
     this.metrics.pressToReceived.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    if (alarm.stage !== 'received') await this.acks.sendStage(alarm, alarm.stage, reply);
+    if (alarm.stage !== 'received') await this.acks.sendStage(alarm, alarm.stage, mqtt);
 
     // 6. deliver — to the integrations of the CIC the alarm was routed to (and of its home CIC).
     switch (outcome.kind) {

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { Alarm, GroupCommit, asReal, inTransaction, type ProtectionCase, type Sql } from '@amr/persistence';
-import type { AlarmMessage, DevicePath, Encoding } from '@amr/protocol';
+import { makeAck, type AckMessage, type AckStage, type AlarmMessage, type DevicePath, type Encoding } from '@amr/protocol';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DATA_SOURCE, Metrics, PlatformEvents, eventRows, insertEventsSql, type PlatformEvent } from '@amr/runtime';
-import { alarmAudience, buildAlarmView, caseFromRow, chainEntries, type AlarmView, type PositionView, type TimelineInput } from '@amr/alarms';
+import { DeviceAcks, alarmAudience, buildAlarmView, caseFromRow, chainEntries, type AckRoute, type AlarmView, type PositionView, type TimelineInput } from '@amr/alarms';
 import type { CicArea } from '@amr/geo';
 import { CicRouter, type RouteDecision } from './cic-router.js';
 
@@ -18,6 +18,12 @@ export interface PressInput {
   /** The path it came by, and the paths its ack takes (the timeline records both). */
   readonly path: DevicePath;
   readonly acks: readonly DevicePath[];
+  /**
+   * The press is answered by SMS too (it came by SMS): its `received` (or `rejected`) — and the
+   * alarm's later stage, if it is past `received` — is written to the SMS outbox in the press's
+   * own transaction, so a crash after the commit cannot lose it.
+   */
+  readonly sms?: AckRoute['sms'];
 }
 
 /** An existing alarm as a press that joins or repeats it needs it. */
@@ -67,6 +73,7 @@ export class PressStore {
     private readonly router: CicRouter,
     private readonly metrics: Metrics,
     private readonly events: PlatformEvents,
+    private readonly acks: DeviceAcks,
   ) {
     // two transactions at a time on PostgreSQL; the embedded database has one connection
     this.batches = new GroupCommit((batch) => this.runBatch(batch), { maxBatch: MAX_BATCH, maxInFlight: config.database.url ? 2 : 1 });
@@ -81,8 +88,9 @@ export class PressStore {
     this.metrics.pressBatch.observe(batch.length);
     try {
       const areas = await this.router.coverage(this.db.manager);
-      const outcomes = await inTransaction(this.db, (sql) => this.write(sql, areas, batch.map((p) => p.input), false));
-      this.announced(outcomes);
+      const inputs = batch.map((p) => p.input);
+      const outcomes = await inTransaction(this.db, (sql) => this.write(sql, areas, inputs, false));
+      this.announced(outcomes, inputs);
       batch.forEach((p, i) => {
         const outcome = outcomes[i]!;
         // Its device is locked by another transaction (another node, a telemetry write): that
@@ -102,16 +110,20 @@ export class PressStore {
     try {
       const areas = await this.router.coverage(this.db.manager);
       const [outcome] = await inTransaction(this.db, (sql) => this.write(sql, areas, [p.input], true));
-      this.announced([outcome!]);
+      this.announced([outcome!], [p.input]);
       p.resolve(outcome as PressOutcome);
     } catch (err) {
       p.reject(err);
     }
   }
 
-  /** A committed batch that opened alarms wrote their `alarm.received` events: the streams read them now. */
-  private announced(outcomes: readonly (PressOutcome | Busy)[]): void {
+  /**
+   * A committed batch that opened alarms wrote their `alarm.received` events: the streams read them
+   * now. One that queued SMS acks wakes the SMS sender: a `received` text does not wait for a sweep.
+   */
+  private announced(outcomes: readonly (PressOutcome | Busy)[], inputs: readonly PressInput[]): void {
     if (outcomes.some((o) => o.kind === 'new')) this.events.committed();
+    if (inputs.some((input, i) => input.sms && smsAcks(outcomes[i]!).length > 0)) this.acks.smsCommitted();
   }
 
   /**
@@ -226,7 +238,18 @@ export class PressStore {
 
     await writes.chain(sql);
     await writes.flush(sql);
+    await this.queueSms(sql, inputs, outcomes, found);
     return outcomes;
+  }
+
+  /** The SMS answers of the presses that came by SMS, in the presses' transaction (after their alarms are written). */
+  private async queueSms(sql: Sql, inputs: readonly PressInput[], outcomes: readonly (PressOutcome | Busy)[], found: Map<number, LookupRow>): Promise<void> {
+    const due = inputs.flatMap((input, i) => {
+      const sms = input.sms;
+      if (!sms || !found.has(i)) return []; // no such device (any more): no number to answer
+      return smsAcks(outcomes[i]!).map((ack) => ({ deviceId: input.deviceId, to: sms.to, key: sms.key, ack }));
+    });
+    await this.acks.queueSms((text, values) => sql('press-sms', text, values), due);
   }
 
   /**
@@ -285,6 +308,28 @@ export class PressStore {
     if (earlierTs != null && press.ts != null && earlierTs !== press.ts) return false;
     const windowStart = now.getTime() - this.config.alarms.retransmitWindowS * 1000;
     return alarm.stage !== 'closed' || new Date(row.rt_received_at!).getTime() >= windowStart;
+  }
+}
+
+/**
+ * What a stored press is answered: `received` with its alarm (and the alarm's later stage when an
+ * operator has already moved it), `rejected` when it was refused, nothing for a replayed text or a
+ * press left for later.
+ */
+function smsAcks(outcome: PressOutcome | Busy): AckMessage[] {
+  switch (outcome.kind) {
+    case 'new':
+    case 'joined':
+    case 'retransmission': {
+      const { alarm, seq } = outcome;
+      const received = makeAck('received', { seq, alarm: alarm.id });
+      return alarm.stage === 'received' ? [received] : [received, makeAck(alarm.stage as AckStage, { seq: alarm.lastSeq, alarm: alarm.id })];
+    }
+    case 'refused':
+      return [makeAck('rejected', { seq: outcome.seq, reason: outcome.reason })];
+    case 'stale':
+    case 'busy':
+      return [];
   }
 }
 

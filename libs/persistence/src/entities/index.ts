@@ -12,6 +12,7 @@ import { WebhookDelivery } from './webhook-delivery.entity.js';
 import { CaseRead } from './case-read.entity.js';
 import { DeviceEvent } from './device-event.entity.js';
 import { DeviceStatusReport } from './device-status-report.entity.js';
+import { SmsOutboxEntry } from './sms-outbox.entity.js';
 
 export * from './alarm-event.entity.js';
 export * from './alarm-position.entity.js';
@@ -27,6 +28,7 @@ export * from './webhook-delivery.entity.js';
 export * from './case-read.entity.js';
 export * from './device-event.entity.js';
 export * from './device-status-report.entity.js';
+export * from './sms-outbox.entity.js';
 
 /** Every entity class, for the DataSource `entities` option. */
 export const ENTITIES = [
@@ -44,4 +46,5 @@ export const ENTITIES = [
   CaseRead,
   DeviceEvent,
   DeviceStatusReport,
+  SmsOutboxEntry,
 ];
