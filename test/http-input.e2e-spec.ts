@@ -22,13 +22,20 @@ describe('bad HTTP input', () => {
       const res = await postRaw('/cases', 'application/json', body).expect(400);
       return { res, ms: performance.now() - started };
     };
-    // The baseline: a flat body of the same size, parsed in full and refused by validation.
-    const flat = await timed('[' + '0,'.repeat(49_999) + '0]');
-    expect(JSON.stringify(flat.res.body.message)).not.toMatch(/nested/);
-    const deep = await timed('['.repeat(50_000) + ']'.repeat(50_000));
-    expect(deep.res.body).toEqual({ statusCode: 400, error: 'BAD_REQUEST', message: expect.stringMatching(/nested more than 1000 levels deep; at most 32/) });
-    // Refused without the work of parsing it: no slower than the flat body (with room for the noise of one request).
-    expect(deep.ms).toBeLessThan(flat.ms * 2 + 50);
+    // The baseline: a flat body of the same size, parsed in full and refused by validation. The two
+    // alternate, and each is timed at its fastest: a busy machine only ever adds to a request's time.
+    const flats: number[] = [];
+    const deeps: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const flat = await timed('[' + '0,'.repeat(49_999) + '0]');
+      expect(JSON.stringify(flat.res.body.message)).not.toMatch(/nested/);
+      flats.push(flat.ms);
+      const deep = await timed('['.repeat(50_000) + ']'.repeat(50_000));
+      expect(deep.res.body).toEqual({ statusCode: 400, error: 'BAD_REQUEST', message: expect.stringMatching(/nested more than 1000 levels deep; at most 32/) });
+      deeps.push(deep.ms);
+    }
+    // Refused without the work of parsing it: no slower than the flat body.
+    expect(Math.min(...deeps)).toBeLessThan(Math.min(...flats) * 2);
   });
 
   it('refuses a body over 1 MiB with 413', async () => {

@@ -43,9 +43,12 @@ export async function connackCode(url: string, options: IClientOptions): Promise
 export class TestDevice {
   readonly acks: AckMessage[] = [];
   readonly raw: Buffer[] = [];
+  /** Resolves when the connection has closed, whichever side closed it. */
+  readonly closed: Promise<void>;
   private waiters: { match: (a: AckMessage) => boolean; resolve: (a: AckMessage) => void }[] = [];
 
   private constructor(readonly id: string, readonly client: MqttClient) {
+    this.closed = new Promise((resolve) => client.once('close', () => resolve()));
     client.on('message', (topic, payload) => {
       if (topic !== deviceTopic(id, 'ack')) return;
       this.raw.push(payload);
@@ -83,6 +86,17 @@ export class TestDevice {
 
   stage(stage: AckMessage['stage'], seq?: number, timeoutMs?: number): Promise<AckMessage> {
     return this.ack((a) => a.stage === stage && (seq === undefined || a.seq === seq), timeoutMs);
+  }
+
+  /**
+   * Publishes a status report (QoS 1) and resolves with what comes first: `served`, its PUBACK (the
+   * broker still serves this connection), or `cut`, the connection closed with the report unanswered.
+   */
+  statusOrCut(): Promise<'served' | 'cut'> {
+    const answered = this.client
+      .publishAsync(deviceTopic(this.id, 'status'), encodePayload({ seq: 1 }, 'cbor'), { qos: 1 })
+      .then(() => 'served' as const, () => 'cut' as const);
+    return Promise.race([answered, this.closed.then(() => 'cut' as const)]);
   }
 
   async close(): Promise<void> {
