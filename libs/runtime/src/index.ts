@@ -1,21 +1,28 @@
-export { AMR_CONFIG, DATA_SOURCE, NODE_ROLES } from './tokens.js';
-export { NodeRegistry } from './node-registry.js';
-export type { NodeProcess } from './node-registry.js';
-export { RedisProbe } from './redis-probe.js';
-export type { RedisState } from './redis-probe.js';
-export { Metrics } from './metrics.js';
-export { PlatformEvents, isEventId, insertEventsSql, eventRows } from './events.js';
-export type { PlatformEvent, PlatformEventType, LoggedEvent, Execute } from './events.js';
-export { DeviceLink, KICK_TOPIC_PREFIX } from './device-link.js';
-export { DeviceCommands, markCommandDelivered } from './device-commands.js';
-export type { CommandView } from './device-commands.js';
-export { DeviceLinkModule } from './device-link.module.js';
-export { RuntimeModule } from './runtime.module.js';
-export type { RuntimeOptions } from './runtime.module.js';
-export { runMain } from './run-main.js';
-export { BrokerAddress } from './broker-address.js';
-export { PlatformLogger } from './platform-logger.js';
-export { IngestPort, DeviceFlooding } from './device-ingest.js';
-export type { DeviceIngest } from './device-ingest.js';
-export { logSafe } from './log-safe.js';
-export { SmsGateway, SMS_RETRY_DELAYS_MS, SMS_GATEWAY_TIMEOUT_MS, type SmsAttempt } from './sms-gateway.js';
+// What every process of the platform is given (RuntimeModule), in three parts.
+
+// process/: configuration and database tokens, the module that provides them, start-up, logging, metrics, peers
+export { AMR_CONFIG, DATA_SOURCE, NODE_ROLES } from './process/tokens.js';
+export { RuntimeModule } from './process/runtime.module.js';
+export type { RuntimeOptions } from './process/runtime.module.js';
+export { runMain } from './process/run-main.js';
+export { PlatformLogger } from './process/platform-logger.js';
+export { logSafe } from './process/log-safe.js';
+export { Metrics } from './process/metrics.js';
+export { NodeRegistry } from './process/node-registry.js';
+export type { NodeProcess } from './process/node-registry.js';
+export { RedisProbe } from './process/redis-probe.js';
+export type { RedisState } from './process/redis-probe.js';
+
+// events/: the platform's event log in the database, and its relay to every process
+export { PlatformEvents, isEventId, insertEventsSql, eventRows } from './events/events.js';
+export type { PlatformEvent, PlatformEventType, LoggedEvent, Execute } from './events/events.js';
+
+// devices/: the way to the devices (broker link, commands, SMS gateway) and from them (ingest port)
+export { DeviceLink, KICK_TOPIC_PREFIX } from './devices/device-link.js';
+export { DeviceLinkModule } from './devices/device-link.module.js';
+export { DeviceCommands, markCommandDelivered } from './devices/device-commands.js';
+export type { CommandView } from './devices/device-commands.js';
+export { BrokerAddress } from './devices/broker-address.js';
+export { IngestPort, DeviceFlooding } from './devices/device-ingest.js';
+export type { DeviceIngest } from './devices/device-ingest.js';
+export { SmsGateway, SMS_RETRY_DELAYS_MS, SMS_GATEWAY_TIMEOUT_MS, type SmsAttempt } from './devices/sms-gateway.js';

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { preparedQuery, type DeviceCommandState } from '@amr/persistence';
 import { withCommandId, type CmdMessage, type Encoding, type OutgoingCmd } from '@amr/protocol';
-import { DATA_SOURCE } from './tokens.js';
+import { DATA_SOURCE } from '../process/tokens.js';
 import { DeviceLink } from './device-link.js';
 
 /** A stored command as the API shows it. */

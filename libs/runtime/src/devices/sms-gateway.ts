@@ -1,5 +1,5 @@
 import type { AmrConfig } from '@amr/config';
-import type { Metrics } from './metrics.js';
+import type { Metrics } from '../process/metrics.js';
 
 /** A gateway that does not answer within this time has failed that attempt. */
 export const SMS_GATEWAY_TIMEOUT_MS = 5_000;

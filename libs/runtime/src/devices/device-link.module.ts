@@ -1,6 +1,6 @@
 import { Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { AmrConfig } from '@amr/config';
-import { AMR_CONFIG } from './tokens.js';
+import { AMR_CONFIG } from '../process/tokens.js';
 import { DeviceLink } from './device-link.js';
 import { BrokerAddress } from './broker-address.js';
 import { DeviceCommands } from './device-commands.js';

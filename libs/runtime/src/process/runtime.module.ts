@@ -5,10 +5,10 @@ import { AMR_CONFIG, DATA_SOURCE, NODE_ROLES } from './tokens.js';
 import { NodeRegistry } from './node-registry.js';
 import { RedisProbe } from './redis-probe.js';
 import { Metrics } from './metrics.js';
-import { PlatformEvents } from './events.js';
-import { BrokerAddress } from './broker-address.js';
-import { IngestPort } from './device-ingest.js';
-import { SmsGateway } from './sms-gateway.js';
+import { PlatformEvents } from '../events/events.js';
+import { BrokerAddress } from '../devices/broker-address.js';
+import { IngestPort } from '../devices/device-ingest.js';
+import { SmsGateway } from '../devices/sms-gateway.js';
 
 export interface RuntimeOptions {
   readonly config: AmrConfig;
