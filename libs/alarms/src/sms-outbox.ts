@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { OutboxSender } from '@amr/persistence';
 import { encodeSmsAck, type AckMessage, type DevicePath } from '@amr/protocol';
 import { SMS_GATEWAY_TIMEOUT_MS, type SmsGateway } from '@amr/runtime';
 import { appendEvent } from './timeline.js';
@@ -85,99 +86,39 @@ interface Claimed {
  */
 export class SmsOutbox {
   private readonly logger = new Logger('SmsOutbox');
-  private stopped = true;
-  private timer: NodeJS.Timeout | undefined;
-  private claiming: Promise<void> | undefined;
-  private wokenWhileClaiming = false;
-  private dbFailing = false;
-  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly sender: OutboxSender<Claimed>;
 
   constructor(
     private readonly db: DataSource,
     private readonly gateway: SmsGateway,
-    private readonly sweepMs = SMS_SWEEP_MS,
-  ) {}
+    sweepMs = SMS_SWEEP_MS,
+  ) {
+    this.sender = new OutboxSender<Claimed>({
+      name: 'SMS outbox',
+      concurrency: CONCURRENCY,
+      sweepMs,
+      claim: async (limit) => (await this.db.query(CLAIM, [limit, SMS_GATEWAY_TIMEOUT_MS + LEASE_MARGIN_MS])) as Claimed[],
+      deliver: (row) => this.deliver(row),
+      // The lease ends and the text is claimed again: sent twice if the gateway had it, never lost.
+      failed: (row, err) => this.logger.error(`${row.device_id}: SMS ${row.stage} ack: outcome not recorded: ${String(err)}`),
+    });
+  }
 
   start(): void {
-    this.stopped = false;
-    this.wake();
+    this.sender.start();
   }
 
   /**
    * Stops claiming and waits for the posts in flight to be answered and recorded (each is bounded
    * by the gateway's deadline): a text the gateway took is not posted again by the next start.
    */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.claiming;
-    await Promise.all(this.inFlight.values());
+  stop(): Promise<void> {
+    return this.sender.stop({ abort: false });
   }
 
   /** Looks for due texts now rather than at the next sweep (a transaction queued some). */
   wake(): void {
-    this.schedule(0);
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    if (this.claiming) {
-      if (delayMs === 0) this.wokenWhileClaiming = true;
-      return;
-    }
-    if (this.timer) {
-      if (delayMs > 0) return;
-      clearTimeout(this.timer);
-    }
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.tick();
-    }, delayMs);
-  }
-
-  private async tick(): Promise<void> {
-    const room = CONCURRENCY - this.inFlight.size;
-    let claimed = 0;
-    if (room > 0 && !this.stopped) {
-      this.claiming = this.claim(room)
-        .then((rows) => {
-          claimed = rows.length;
-          for (const row of rows) this.launch(row);
-        })
-        .finally(() => (this.claiming = undefined));
-      await this.claiming;
-    }
-    const again = this.wokenWhileClaiming || (claimed === room && room > 0);
-    this.wokenWhileClaiming = false;
-    this.schedule(again ? 0 : this.sweepMs);
-  }
-
-  private async claim(limit: number): Promise<Claimed[]> {
-    try {
-      const rows = (await this.db.query(CLAIM, [limit, SMS_GATEWAY_TIMEOUT_MS + LEASE_MARGIN_MS])) as Claimed[];
-      if (this.dbFailing) this.logger.log('SMS outbox readable again');
-      this.dbFailing = false;
-      return rows;
-    } catch (err) {
-      // Once per outage, not once per sweep.
-      if (!this.dbFailing && !this.stopped) this.logger.error(`SMS outbox not readable, texts wait: ${String(err)}`);
-      this.dbFailing = true;
-      return [];
-    }
-  }
-
-  private launch(row: Claimed): void {
-    const done = this.deliver(row)
-      .catch((err: unknown) => {
-        // The lease ends and the text is claimed again: sent twice if the gateway had it, never lost.
-        this.logger.error(`${row.device_id}: SMS ${row.stage} ack: outcome not recorded: ${String(err)}`);
-      })
-      .finally(() => {
-        this.inFlight.delete(row.id);
-        this.wake();
-      });
-    this.inFlight.set(row.id, done);
+    this.sender.wake();
   }
 
   private async deliver(row: Claimed): Promise<void> {

@@ -22,4 +22,5 @@ export {
   type PgQueryConfig,
 } from './pglite/pglite-pg-driver.js';
 export { GroupCommit, inTransaction, preparedQuery, type Sql } from './group-commit.js';
+export { OutboxSender, type OutboxWork } from './outbox-sender.js';
 export { compileWasmForMemory } from './pglite/settings.js';

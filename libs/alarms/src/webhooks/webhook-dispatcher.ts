@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { OutboxSender } from '@amr/persistence';
 import { DATA_SOURCE, PlatformEvents } from '@amr/runtime';
 import { AlarmStages } from '../alarm-stages.js';
 import { afterFailure, WEBHOOK_OPTIONS, type RetryKind, type WebhookOptions } from './webhook-options.js';
@@ -77,12 +78,6 @@ type Outcome = { readonly ok: true } | { readonly ok: false; readonly error: str
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Webhooks');
-  private stopped = true;
-  private timer: NodeJS.Timeout | undefined;
-  private claiming: Promise<void> | undefined;
-  private wokenWhileClaiming = false;
-  private dbFailing = false;
-  private readonly inFlight = new Map<string, { readonly abort: AbortController; readonly done: Promise<void> }>();
 
   constructor(
     @Inject(DATA_SOURCE) private readonly db: DataSource,
@@ -95,86 +90,25 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   /** Every delivery resolves its host here: private addresses refused unless allowed (webhook-address.ts). */
   private readonly lookup = guardedLookup(this.options.allowPrivate);
 
+  private readonly sender = new OutboxSender<Claimed>({
+    name: 'Webhook outbox',
+    concurrency: this.options.concurrency,
+    sweepMs: this.options.pollIntervalMs,
+    claim: (limit) => this.db.query(CLAIM, [limit, this.options.timeoutMs + LEASE_MARGIN_MS]),
+    deliver: (row, shutdown) => this.deliver(row, shutdown),
+    failed: (row, err) => this.logger.error(`Webhook ${row.id}: outcome not recorded: ${String(err)}`),
+  });
+
   onApplicationBootstrap(): void {
-    this.stopped = false;
     // New events (written here or on another node) may have filled the outbox.
-    this.unsubscribe = this.events.onWritten(() => this.wake());
-    this.wake();
+    this.unsubscribe = this.events.onWritten(() => this.sender.wake());
+    this.sender.start();
   }
 
   /** Stops polling, aborts requests in flight (they are retried at once on the next start) and waits for them. */
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
     this.unsubscribe?.();
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.claiming;
-    for (const { abort } of this.inFlight.values()) abort.abort();
-    await Promise.all([...this.inFlight.values()].map((f) => f.done));
-  }
-
-  /** Looks for due deliveries now rather than at the next poll (a new row was written). */
-  wake(): void {
-    this.schedule(0);
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    if (this.claiming) {
-      if (delayMs === 0) this.wokenWhileClaiming = true;
-      return;
-    }
-    if (this.timer) {
-      if (delayMs > 0) return;
-      clearTimeout(this.timer);
-    }
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.tick();
-    }, delayMs);
-  }
-
-  private async tick(): Promise<void> {
-    const room = this.options.concurrency - this.inFlight.size;
-    let claimed = 0;
-    if (room > 0 && !this.stopped) {
-      this.claiming = this.claim(room)
-        .then((rows) => {
-          claimed = rows.length;
-          for (const row of rows) this.start(row);
-        })
-        .finally(() => (this.claiming = undefined));
-      await this.claiming;
-    }
-    // More may be due right away when this batch was full; otherwise wait for a poll or a wake.
-    const again = this.wokenWhileClaiming || (claimed === room && room > 0);
-    this.wokenWhileClaiming = false;
-    this.schedule(again ? 0 : this.options.pollIntervalMs);
-  }
-
-  private async claim(limit: number): Promise<Claimed[]> {
-    try {
-      const rows: Claimed[] = await this.db.query(CLAIM, [limit, this.options.timeoutMs + LEASE_MARGIN_MS]);
-      if (this.dbFailing) this.logger.log('Webhook outbox readable again');
-      this.dbFailing = false;
-      return rows;
-    } catch (err) {
-      // Once per outage, not once per poll.
-      if (!this.dbFailing && !this.stopped) this.logger.error(`Webhook outbox not readable, deliveries wait: ${String(err)}`);
-      this.dbFailing = true;
-      return [];
-    }
-  }
-
-  private start(row: Claimed): void {
-    const abort = new AbortController();
-    const done = this.deliver(row, abort.signal)
-      .catch((err: unknown) => this.logger.error(`Webhook ${row.id}: outcome not recorded: ${String(err)}`))
-      .finally(() => {
-        this.inFlight.delete(row.id);
-        this.wake();
-      });
-    this.inFlight.set(row.id, { abort, done });
+    await this.sender.stop({ abort: true });
   }
 
   private async deliver(row: Claimed, shutdown: AbortSignal): Promise<void> {
