@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { lines, PLATFORM_MAIN } from './platform-host.js';
+import { lines, nodeArgs, PLATFORM_MAIN } from './platform-host.js';
 
 export interface ClusterOptions {
   /** Number of nodes (node-1 … node-N). */
@@ -240,7 +240,3 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-/** Extra flags for the node processes (`AMR_NODE_ARGS`, e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
-function nodeArgs(): string[] {
-  return (process.env['AMR_NODE_ARGS'] ?? '').split(/\s+/).filter(Boolean);
-}

@@ -185,7 +185,7 @@ export async function startChildPlatform(options: HostOptions = {}): Promise<Pla
     }
     if (options.databaseUrl) env['DATABASE_URL'] = options.databaseUrl;
     else delete env['DATABASE_URL'];
-    const proc = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [...nodeArgs(), MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     const tail: string[] = [];
     const started = new Promise<typeof ports>((resolve, reject) => {
@@ -352,4 +352,9 @@ export function lines(stream: NodeJS.ReadableStream, onLine: (line: string) => v
 
 function num(value: string | undefined): number | undefined {
   return value === undefined ? undefined : Number(value);
+}
+
+/** Extra flags for the platform processes the simulator starts (`AMR_NODE_ARGS`, e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+export function nodeArgs(): string[] {
+  return (process.env['AMR_NODE_ARGS'] ?? '').split(/\s+/).filter(Boolean);
 }
