@@ -73,7 +73,7 @@ export interface FailoverSection {
   delivered: { confirmed: number; refused: number; firstError?: string };
   /** Accepts the operator made (2xx) and how many of those alarms' devices got `accepted`. */
   /** Of the accepts not seen, how many alarms' devices got `closed` (the final stage) instead. */
-  accepted: { sent: number; seenByDevices: number; closedWithoutAccepted: number };
+  accepted: { sent: number; seenByDevices: number; closedWithoutAccepted: number; unseen: { alarmId: string; deviceId?: string; connectedAtEnd?: boolean; acceptedAtMs: number }[] };
   closed: number;
   kills: KillRecord[];
   /** Every device reconnection after every kill. */
@@ -165,6 +165,10 @@ export function failoverTables(f: FailoverSection): Table[] {
       ['received, seen at the CIC', `${f.seenAtCic} of ${f.received}`],
       ['delivery confirmed', `${f.delivered.confirmed} (refused or failed: ${f.delivered.refused}${f.delivered.firstError ? `, e.g. ${f.delivered.firstError}` : ''})`],
       ['accepted: sent / seen by devices', `${f.accepted.sent} / ${f.accepted.seenByDevices}${f.accepted.sent > f.accepted.seenByDevices ? ` (of the others, ${f.accepted.closedWithoutAccepted} got "closed")` : ''}`],
+      ...f.accepted.unseen.slice(0, 5).map((u): [string, string] => [
+        '  accept no device heard',
+        `alarm ${u.alarmId}, accepted at ${(u.acceptedAtMs / 1000).toFixed(1)} s${u.deviceId ? `, device ${u.deviceId} (${u.connectedAtEnd ? 'connected' : 'not connected'} at the end)` : ''}`,
+      ]),
       ['closed by the operator', String(f.closed)],
       ['connections lost / set up again', `${f.connections.lost} / ${f.connections.reconnected}`],
       ['events replayed after reconnecting', String(f.replayedEvents)],

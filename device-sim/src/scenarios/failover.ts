@@ -470,6 +470,18 @@ export async function runFailover(input: Partial<FailoverOptions>, context: Part
         sent: acceptedIds.length,
         seenByDevices: acceptedIds.filter((id) => acceptedSeen.has(id)).length,
         closedWithoutAccepted: acceptedIds.filter((id) => !acceptedSeen.has(id) && closedSeen.has(id)).length,
+        // For tracing: each accept no device heard, with its device, when it was accepted, and whether the device was connected at the end.
+        unseen: acceptedIds
+          .filter((id) => !acceptedSeen.has(id))
+          .map((alarmId) => {
+            const deviceId = samples.find((s) => s.alarmId === alarmId)?.deviceId;
+            const device = devices.find((d) => d.options.deviceId === deviceId);
+            return {
+              alarmId,
+              ...(device ? { deviceId: device.options.deviceId, connectedAtEnd: device.connectedEndpoint !== undefined } : {}),
+              acceptedAtMs: Math.round(cic!.acceptedAt.get(alarmId)! - origin),
+            };
+          }),
       },
       closed: cic.stats.closed,
       kills: killRecords,
