@@ -195,6 +195,26 @@ describe('the ingest: every device on its own lane, presses committed together',
     }
   });
 
+  it('reminds a device that resumes its persistent session without subscribing again', async () => {
+    const { deviceId, secret } = await suite.platform.provision();
+    const first = await TestDevice.connect(suite.platform.mqttUrl, deviceId, secret, { clean: false });
+    await first.press({ seq: 1 });
+    const { alarm } = await first.stage('received', 1);
+    await suite.platform.api().post(`/alarms/${alarm}/accept`).expect(200);
+    await first.stage('accepted'); // heard live and acknowledged: nothing stays queued for the session
+    await first.close();
+
+    const back = await TestDevice.resume(suite.platform.mqttUrl, deviceId, secret);
+    try {
+      expect(back.sessionPresent).toBe(true);
+      // No SUBSCRIBE and an empty queue: only the reminder can tell it the stage again.
+      const told = await back.stage('accepted');
+      expect(told).toMatchObject({ alarm, seq: 1 });
+    } finally {
+      await back.close();
+    }
+  });
+
   it('counts a repeated press instead of growing the timeline, and keeps the alarm small', async () => {
     const { deviceId, secret } = await suite.platform.provision();
     const device = await TestDevice.connect(suite.platform.mqttUrl, deviceId, secret);

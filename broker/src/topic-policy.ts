@@ -9,6 +9,7 @@ import {
   deviceTopic,
   isUpChannel,
   isDownChannel,
+  DOWN_CHANNELS,
   type UpChannel,
   type DownChannel,
 } from '@amr/protocol';
@@ -147,6 +148,18 @@ export class TopicPolicy {
       .filter((t): t is NonNullable<typeof t> => t?.deviceId === principal.deviceId && isDownChannel(t.channel))
       .map((t) => t.channel as DownChannel);
     if (channels.length > 0) this.ingest.subscribed(principal.deviceId, channels);
+  };
+
+  /**
+   * aedes `connackSent`: a device whose persistent session was restored does not SUBSCRIBE again,
+   * and aedes replays only the messages its session store still holds (a message that reached the
+   * session while the device was between nodes can miss it). It is reminded as if it had
+   * subscribed: the database's current stage of its alarm and its unacknowledged commands.
+   */
+  readonly onSessionResumed = (connack: { sessionPresent?: boolean }, client: Client): void => {
+    if (!connack.sessionPresent) return;
+    const principal = this.auth.principalOf(client);
+    if (principal?.kind === 'device') this.ingest.subscribed(principal.deviceId, DOWN_CHANNELS);
   };
 }
 

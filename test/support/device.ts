@@ -9,6 +9,9 @@ export class Refused extends Error {
 }
 
 /** Connects a real mqtt.js client; rejects with Refused on a CONNACK error. Nagle off (on every reconnection too). */
+/** The Session Present flag of each client's last CONNACK. */
+const sessionPresent = new WeakMap<MqttClient, boolean>();
+
 export function connectClient(url: string, options: IClientOptions): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
     const client = connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000, ...options });
@@ -18,6 +21,7 @@ export function connectClient(url: string, options: IClientOptions): Promise<Mqt
     };
     client.once('error', refused);
     client.on('connect', () => (client.stream as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true));
+    client.on('connect', (connack: { sessionPresent?: boolean }) => sessionPresent.set(client, connack.sessionPresent === true));
     client.once('connect', () => {
       // Once connected, a lost connection is the test's business (reconnectPeriod), not a refusal.
       client.off('error', refused);
@@ -64,6 +68,20 @@ export class TestDevice {
     const device = new TestDevice(id, client);
     await client.subscribeAsync(deviceTopic(id, 'ack'), { qos: 1 });
     return device;
+  }
+
+  /**
+   * Connects again with a persistent session (Clean Session 0) and, as firmware does when the
+   * CONNACK says Session Present, does not subscribe again.
+   */
+  static async resume(url: string, id: string, secret: string): Promise<TestDevice> {
+    const client = await connectClient(url, { clientId: id, username: id, password: secret, clean: false });
+    return new TestDevice(id, client);
+  }
+
+  /** The Session Present flag of this connection's CONNACK. */
+  get sessionPresent(): boolean {
+    return sessionPresent.get(this.client) === true;
   }
 
   press(fields: Record<string, unknown>, encoding: Encoding = 'cbor'): Promise<unknown> {
