@@ -8,6 +8,7 @@ import { deviceTopic, parseAck, parseCmd, type AckMessage } from '@amr/protocol'
 import { openDatabase } from '@amr/persistence';
 import { BOOT_TIMEOUT_MS, closeDatabase, openTestDatabase, startTestPlatform, type TestPlatform } from './support/platform.js';
 import { MqttBroker } from '@amr/broker';
+import { ConnectionState } from '../broker/src/connection-state.js';
 import { TestDevice, connectClient } from './support/device.js';
 import { eventually } from './support/eventually.js';
 
@@ -232,8 +233,10 @@ const runs = Boolean(process.env.TEST_DATABASE_URL && redisUrl);
       const onB = await TestDevice.connect(b.mqttUrl, deviceId, secret);
       try {
         await closedOnA;
-        // Node A has written its late "disconnected" by the time both nodes' writes are flushed.
+        // Node A's late "disconnected" has been recorded (its disconnect event), then both nodes'
+        // connection writes are flushed: B's "connected" must stand, whichever landed last.
         await new Promise((resolve) => setTimeout(resolve, 200));
+        await Promise.all([a, b].map((node) => node.running.app.get(ConnectionState).flush()));
         expect(await health(a, deviceId)).toMatchObject({ connected: true });
         // The device is served on B: a press is answered there.
         await onB.press({ seq: 1 });
