@@ -5,7 +5,7 @@ export { AlarmStages } from './alarm-stages.js';
 export type { DispatchDetails, DeliveryChannel } from './alarm-stages.js';
 export { AlarmAnnouncer } from './alarm-announcer.js';
 export { DeviceAcks, ackPaths } from './device-acks.js';
-export { PersonalDataErasure, ERASED_PAYLOAD, returned } from './personal-data.js';
+export { PersonalDataErasure, ERASED_PAYLOAD } from './personal-data.js';
 export type { AlarmErasure, CaseErasure, ErasureReason } from './personal-data.js';
 export type { AckRoute } from './device-acks.js';
 export type { SmsDue } from './sms-outbox.js';

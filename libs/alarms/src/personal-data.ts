@@ -1,3 +1,4 @@
+import { returned } from '@amr/persistence';
 import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { DATA_SOURCE } from '@amr/runtime';
@@ -131,12 +132,6 @@ export class PersonalDataErasure {
 
 /** What an erased webhook copy holds instead of the alarm. */
 export const ERASED_PAYLOAD = `'{"personalDataErased": true}'::jsonb`;
-
-/** The rows an UPDATE or DELETE … RETURNING gave back (TypeORM answers those with `[rows, count]`). */
-export function returned<T>(result: unknown): T[] {
-  const pair = result as [T[], number];
-  return Array.isArray(result) && result.length === 2 && Array.isArray(pair[0]) && typeof pair[1] === 'number' ? pair[0] : (result as T[]);
-}
 
 function countBy(result: unknown): Map<string, number> {
   const counts = new Map<string, number>();

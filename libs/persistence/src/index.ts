@@ -23,4 +23,5 @@ export {
 } from './pglite/pglite-pg-driver.js';
 export { GroupCommit, inTransaction, preparedQuery, type Sql } from './group-commit.js';
 export { OutboxSender, type OutboxWork } from './outbox-sender.js';
+export { returned } from './returned.js';
 export { compileWasmForMemory } from './pglite/settings.js';

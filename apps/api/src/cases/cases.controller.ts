@@ -5,7 +5,8 @@ import { IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Lengt
 import type { DataSource } from 'typeorm';
 import { Cic, ProtectionCase } from '@amr/persistence';
 import { DATA_SOURCE } from '@amr/runtime';
-import { PersonalDataErasure, actorOf, caseView, returned, type CaseErasure, type CaseView, type Scope } from '@amr/alarms';
+import { returned } from '@amr/persistence';
+import { PersonalDataErasure, actorOf, caseView, type CaseErasure, type CaseView, type Scope } from '@amr/alarms';
 import { AdminOnly, CallerScope } from '../auth/auth.guard.js';
 import { DeviceSettings } from '../devices/device-settings.js';
 import { uuidParam } from '../common/uuid.pipe.js';

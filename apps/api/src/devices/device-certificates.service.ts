@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
-import type { DataSource, EntityManager } from 'typeorm';
-import { Device, DeviceEvent } from '@amr/persistence';
+import { BadRequestException, ConflictException, Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
 import { checkCsr, issueDeviceCertificate, loadDeviceCa, type DeviceCa } from '@amr/security';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DATA_SOURCE, DeviceLink } from '@amr/runtime';
-import { actorOf, type Scope } from '@amr/alarms';
+import type { Scope } from '@amr/alarms';
+import { findDevice, recordDeviceEvent } from './device-records.js';
+import { Device } from '@amr/persistence';
 
 /** A certificate as the API returns it at issue. */
 export interface CertificateIssued {
@@ -46,11 +47,11 @@ export class DeviceCertificatesService {
       throw new BadRequestException(`csr subject CN is not the device id: it must be exactly "${id}"`);
     }
     const { issued, replaced } = await this.db.transaction(async (tx) => {
-      const device = await find(tx, id);
+      const device = await findDevice(tx, id, true);
       if (!device.active) throw new ConflictException(`Device ${id} is deactivated: a certificate would not let it in; provision a new one`);
       const issued = issueDeviceCertificate(ca, id, checked.csr.publicKey, this.config.deviceCa!.validityDays);
       await tx.update(Device, { id }, { certFingerprint: issued.fingerprint, certSerial: issued.serial, certNotAfter: issued.notAfter });
-      await record(tx, id, scope, 'certificate-issued', {
+      await recordDeviceEvent(tx, id, scope, 'certificate-issued', {
         serial: issued.serial,
         fingerprint: issued.fingerprint,
         notAfter: issued.notAfter.toISOString(),
@@ -67,10 +68,10 @@ export class DeviceCertificatesService {
   /** No certificate admits the device any more (its secret still does); a live connection is cut. */
   async revoke(scope: Scope, id: string): Promise<{ deviceId: string; revoked: string | null }> {
     const serial = await this.db.transaction(async (tx) => {
-      const device = await find(tx, id);
+      const device = await findDevice(tx, id, true);
       if (!device.certFingerprint) return null;
       await tx.update(Device, { id }, { certFingerprint: null, certSerial: null, certNotAfter: null });
-      await record(tx, id, scope, 'certificate-revoked', { serial: device.certSerial });
+      await recordDeviceEvent(tx, id, scope, 'certificate-revoked', { serial: device.certSerial });
       return device.certSerial ?? '';
     });
     if (serial !== null) await this.link.kick(id);
@@ -82,14 +83,4 @@ export class DeviceCertificatesService {
     const missing = this.config.deviceCa ? 'TLS_DEVICE_CA_KEY (the device CA\'s private key)' : 'TLS_DEVICE_CA and TLS_DEVICE_CA_KEY (the device CA\'s certificate and key)';
     throw new ServiceUnavailableException(`Device certificates are not enabled on this platform: set ${missing} (docs/security.md, "Device certificates")`);
   }
-}
-
-async function find(tx: EntityManager, id: string): Promise<Device> {
-  const device = await tx.findOne(Device, { where: { id }, lock: { mode: 'pessimistic_write' } });
-  if (!device) throw new NotFoundException(`No device ${id}`);
-  return device;
-}
-
-function record(tx: EntityManager, deviceId: string, scope: Scope, type: string, details: Record<string, unknown>) {
-  return tx.insert(DeviceEvent, { deviceId, actor: actorOf(scope), type, details: details as never, at: new Date() });
 }

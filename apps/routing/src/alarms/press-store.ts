@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { Alarm, GroupCommit, asReal, inTransaction, type ProtectionCase, type Sql } from '@amr/persistence';
-import { makeAck, type AckMessage, type AckStage, type AlarmMessage, type DevicePath, type Encoding } from '@amr/protocol';
+import { makeAck, type AckMessage, type AlarmMessage, type DevicePath, type Encoding } from '@amr/protocol';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DATA_SOURCE, Metrics, PlatformEvents, eventRows, insertEventsSql, type PlatformEvent } from '@amr/runtime';
 import { DeviceAcks, alarmAudience, buildAlarmView, caseFromRow, chainEntries, type AckRoute, type AlarmView, type PositionView, type TimelineInput } from '@amr/alarms';
@@ -323,7 +323,7 @@ function smsAcks(outcome: PressOutcome | Busy): AckMessage[] {
     case 'retransmission': {
       const { alarm, seq } = outcome;
       const received = makeAck('received', { seq, alarm: alarm.id });
-      return alarm.stage === 'received' ? [received] : [received, makeAck(alarm.stage as AckStage, { seq: alarm.lastSeq, alarm: alarm.id })];
+      return alarm.stage === 'received' ? [received] : [received, makeAck(alarm.stage, { seq: alarm.lastSeq, alarm: alarm.id })];
     }
     case 'refused':
       return [makeAck('rejected', { seq: outcome.seq, reason: outcome.reason })];

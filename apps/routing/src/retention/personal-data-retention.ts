@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import type { DataSource } from 'typeorm';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DATA_SOURCE } from '@amr/runtime';
-import { ERASED_PAYLOAD, PersonalDataErasure, returned } from '@amr/alarms';
+import { ERASED_PAYLOAD, PersonalDataErasure } from '@amr/alarms';
+import { returned } from '@amr/persistence';
 import { Periodic } from '../periodic.js';
 
 /** Alarms erased per transaction: a sweep after a long stop works through its backlog in short steps. */

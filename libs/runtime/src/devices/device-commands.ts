@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { preparedQuery, type DeviceCommandState } from '@amr/persistence';
+import { preparedQuery, returned, type DeviceCommandState } from '@amr/persistence';
 import { withCommandId, type CmdMessage, type Encoding, type OutgoingCmd } from '@amr/protocol';
 import { DATA_SOURCE } from '../process/tokens.js';
 import { DeviceLink } from './device-link.js';
@@ -38,12 +38,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export async function markCommandDelivered(db: DataSource, deviceId: string, commandId: unknown): Promise<boolean> {
   if (typeof commandId !== 'string' || !UUID.test(commandId)) return false; // a platform command without a row (e.g. locEvery)
-  const result = (await db.query(
+  const result: unknown = await db.query(
     `UPDATE device_commands SET state = 'delivered', delivered_at = now()
       WHERE id = $1 AND device_id = $2 AND state <> 'delivered' RETURNING id`,
     [commandId, deviceId],
-  )) as unknown;
-  return Array.isArray(result) && Array.isArray(result[0]) && result[0].length > 0;
+  );
+  return returned(result).length > 0;
 }
 
 /**
@@ -72,13 +72,13 @@ export class DeviceCommands {
     const id = row!.id;
     try {
       await this.link.sendCommand(deviceId, encoding, withCommandId(cmd, id));
-      // The device may already have acknowledged it: never step back from `delivered`.
-      await this.db.query(`UPDATE device_commands SET state = 'sent', sent_at = now() WHERE id = $1 AND state = 'queued'`, [id]);
     } catch (err) {
       this.logger.error(`${deviceId}: command ${id} not handed to the broker: ${String(err)}`);
+      return { id, state: 'queued' };
     }
-    const [now] = (await this.db.query(`SELECT state FROM device_commands WHERE id = $1`, [id])) as { state: DeviceCommandState }[];
-    return { id, state: now?.state ?? 'queued' };
+    // The device may already have acknowledged it: never step back from `delivered`.
+    const result: unknown = await this.db.query(`UPDATE device_commands SET state = 'sent', sent_at = now() WHERE id = $1 AND state = 'queued' RETURNING id`, [id]);
+    return { id, state: returned(result).length > 0 ? 'sent' : 'delivered' };
   }
 
   /** A command that follows an alarm and is not stored; a failure is logged (the alarm goes on). */
