@@ -253,11 +253,22 @@ export class PressStore {
   }
 
   /**
-   * One statement: locks the presses' devices (in id order, so concurrent batches cannot deadlock;
-   * without `wait`, skipping those locked elsewhere) and reads each device's case, its open alarm
-   * and the earlier press with the same seq.
+   * Locks the presses' devices (in id order, so concurrent batches cannot deadlock; without `wait`,
+   * skipping those locked elsewhere) and reads each device's case, its open alarm and the earlier
+   * press with the same seq — in one statement when nothing had to be waited for.
+   *
+   * A press that waits takes its lock in a statement of its own first. In READ COMMITTED a
+   * statement that waited for a row lock re-reads only the locked row; the rows it joins stay as
+   * they were when it started, so it would miss a press of the same (device, seq) that the lock's
+   * holder (another node, which had the device's connection a moment ago) stored meanwhile, and
+   * store it a second time. The read after the lock sees everything committed before it. (Without
+   * `wait` a locked device is skipped, not waited for; what is left is a holder committing in the
+   * microseconds between the statement's start and its lock on that row.)
    */
   private async lockAndRead(sql: Sql, inputs: readonly PressInput[], wait: boolean): Promise<Map<number, LookupRow>> {
+    if (wait) {
+      await sql('press-lock-devices', `SELECT 1 FROM devices WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`, [inputs.map((i) => i.deviceId)]);
+    }
     const rows = (await sql(
       wait ? 'press-lookup-wait' : 'press-lookup',
       `SELECT x.ord::int AS ord, d.last_alarm_seq, d.case_id, CASE WHEN o.id IS NULL THEN to_jsonb(c) END AS case_row,
