@@ -25,6 +25,10 @@ function section(): BenchSection {
     baseline: { url: 'mqtt://127.0.0.1:1883', echoMs: summarize([0.1, 0.2, 0.3]), ratioP50: 5.5, ratioP99: 31.7, noDelay: true },
     flood: { deviceId: 'btn-flood', ms: 60_000, connects: 2, refusedConnects: 0, disconnects: 1, firstDisconnectMs: 812, publishes: 90_000, pubacks: 12, receivedSeqs: 10, receivedAcks: 11, rejectedAcks: 0, subscribes: 90_000, subacks: 3, lastSeq: 1_090_000 },
     storm: { devices: 10_000, atS: 20, reconnected: 10_000, perDeviceMs: latency, allConnectedMs: 8200, during: { presses: 8000, received: 8000, lost: 0, receivedMs: latency } },
+    kill: {
+      atS: 10, downMs: 4250, devices: 10_000, reconnected: 10_000, perDeviceMs: latency, allConnectedMs: 7300,
+      during: { presses: 1460, received: 1458, rejected: 0, lost: 2, receivedMs: latency }, run: { presses: 60_000, lost: 2, duplicated: 1 },
+    },
     idle: {
       keepaliveS: 300,
       openFiles: { simulator: { soft: 20_000, hard: 20_000 } },
@@ -41,7 +45,7 @@ describe('bench tables', () => {
   const tables = benchTables(section());
 
   it('gives every part of a run its table, the targets last', () => {
-    expect(tables.map((t) => t.title)).toEqual(['Run', 'Load', 'Rejected presses', 'Latency', 'Flooding device btn-flood', 'Reconnect storm', 'Idle memory per connected device (keepalive 300 s)', 'Targets of one node']);
+    expect(tables.map((t) => t.title)).toEqual(['Run', 'Load', 'Rejected presses', 'Latency', 'Flooding device btn-flood', 'Reconnect storm', 'Platform killed (SIGKILL) and restarted', 'Idle memory per connected device (keepalive 300 s)', 'Targets of one node']);
     expect(tables.find((t) => t.title === 'Rejected presses')!.rows[0]).toEqual(['quiet', 'platform unavailable: press again', '2']);
     for (const t of tables) for (const row of t.rows) expect(row).toHaveLength(t.head.length);
   });
@@ -57,6 +61,19 @@ describe('bench tables', () => {
     const idle = tables.find((t) => t.title.startsWith('Idle'))!;
     expect(idle.rows[0]).toEqual(['10,000', '10,000', '390.6 MiB → 585.9 MiB', '20.0', '9.0', '10,000', '4.9 MiB → 11.7 MiB', '0.7', '×28.6']);
     expect(idle.rows[1]![1]).toBe('not measured: ulimit -n');
+  });
+
+  it('shows the kill: when, the platform and the devices back, the presses meanwhile, lost and duplicated', () => {
+    const rows = Object.fromEntries(tables.find((t) => t.title.startsWith('Platform killed'))!.rows.map(([k, v]) => [k, v]));
+    expect(rows['killed']).toBe('at 10.0 s into the load, 10,000 devices connected');
+    expect(rows['platform back (listening again)']).toBe('after 4.25 s, on the same database and ports');
+    expect(rows['devices connected again (CONNACK + SUBACK)']).toBe('10,000 of 10,000; all after 7.30 s');
+    expect(rows['presses sent from the kill until all were back']).toMatch(/^1,460 presses, 1,458 received, 0 rejected, 2 lost: press → received p50 /);
+    expect(rows['the whole run']).toBe('60,000 presses, 2 lost, 1 duplicated');
+    const down = benchTables({ ...section(), kill: { ...section().kill!, downMs: null, error: 'the platform exited during start-up', reconnected: 0, allConnectedMs: null } });
+    const failed = down.find((t) => t.title.startsWith('Platform killed'))!.rows;
+    expect(failed[1]).toEqual(['platform back (listening again)', 'not back: the platform exited during start-up']);
+    expect(failed[2]).toEqual(['devices connected again (CONNACK + SUBACK)', '0 of 10,000; not all within the wait']);
   });
 
   it('prints as aligned columns on the terminal; facts without a header', () => {

@@ -48,6 +48,30 @@ export interface StormSection {
   during: { presses: number; received: number; lost: number; receivedMs: LatencySummary };
 }
 
+/**
+ * The platform killed with SIGKILL during the load and started again on the same database
+ * (--restart-at), while the devices kept pressing.
+ */
+export interface KillSection {
+  /** Seconds into the load phase when the platform was killed. */
+  atS: number;
+  /** Kill → the platform listening again, ms (null: it did not come back). */
+  downMs: number | null;
+  /** Why it did not come back. */
+  error?: string;
+  /** Devices connected at the kill (every one of them loses its connection). */
+  devices: number;
+  reconnected: number;
+  /** Per device: the kill → connected again (CONNACK and SUBACK), ms. */
+  perDeviceMs: LatencySummary;
+  /** The kill → the last device connected again, ms (null: not all came back within the wait). */
+  allConnectedMs: number | null;
+  /** Presses sent from the kill until every device was back (or the wait ended). */
+  during: { presses: number; received: number; rejected: number; lost: number; receivedMs: LatencySummary };
+  /** The whole load phase around the kill: what the kill -9 target counts. */
+  run: { presses: number; lost: number; duplicated: number };
+}
+
 export interface MemoryFigure {
   connected: number;
   rssBeforeKiB: number;
@@ -99,6 +123,7 @@ export interface BenchSection {
   baseline?: { url: string; echoMs: LatencySummary; withoutNoDelayMs?: LatencySummary; ratioP50: number | null; ratioP99: number | null; noDelay: boolean };
   flood?: FloodSection;
   storm?: StormSection;
+  kill?: KillSection;
   idle?: IdleSection;
   targets: TargetRow[];
 }
@@ -199,6 +224,7 @@ export function benchTables(b: BenchSection): BenchTable[] {
       ],
     });
   }
+  if (b.kill) tables.push(killTable(b.kill));
   if (b.idle) {
     const fig = (m: MemoryFigure | undefined, skipped: string | undefined): string[] =>
       // a skipped count shows the reason's first clause here; the whole of it is in the run's lines and notes
@@ -217,4 +243,23 @@ export function benchTables(b: BenchSection): BenchTable[] {
   }
   tables.push({ title: 'Targets of one node', head: ['target', 'measured', 'verdict'], rows: b.targets.map((t) => [t.target, t.measured, t.verdict]) });
   return tables;
+}
+
+function killTable(k: KillSection): BenchTable {
+  const d = k.during;
+  return {
+    title: 'Platform killed (SIGKILL) and restarted',
+    head: ['', ''],
+    rows: [
+      ['killed', `at ${k.atS.toFixed(1)} s into the load, ${n0(k.devices)} devices connected`],
+      ['platform back (listening again)', k.downMs === null ? `not back${k.error ? `: ${k.error}` : ''}` : `after ${fmtMs(k.downMs)}, on the same database and ports`],
+      ['devices connected again (CONNACK + SUBACK)', `${n0(k.reconnected)} of ${n0(k.devices)}; ${k.allConnectedMs === null ? 'not all within the wait' : `all after ${fmtMs(k.allConnectedMs)}`}`],
+      ['per device, kill → connected', `p50 ${fmtMs(k.perDeviceMs.p50)}, p99 ${fmtMs(k.perDeviceMs.p99)}, max ${fmtMs(k.perDeviceMs.max)}`],
+      [
+        'presses sent from the kill until all were back',
+        `${n0(d.presses)} presses, ${n0(d.received)} received, ${n0(d.rejected)} rejected, ${n0(d.lost)} lost: press → received p50 ${fmtMs(d.receivedMs.p50)}, p99 ${fmtMs(d.receivedMs.p99)}, max ${fmtMs(d.receivedMs.max)}`,
+      ],
+      ['the whole run', `${n0(k.run.presses)} presses, ${n0(k.run.lost)} lost, ${n0(k.run.duplicated)} duplicated`],
+    ],
+  };
 }

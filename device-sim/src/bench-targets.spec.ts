@@ -77,7 +77,22 @@ describe('evaluateTargets', () => {
     expect(idle([18, null])[0]!.measured).toBe('10000: 18.0 KiB, 20000: not measured');
   });
 
-  it('always lists the kill -9 target, as not measured by the bench', () => {
-    expect(verdict(evaluateTargets({ devices: 1 }), 'kill -9')).toBe('not measured');
+  it('lists the kill -9 target as not measured in a run without a kill, pointing at --restart-at', () => {
+    const row = evaluateTargets({ devices: 1 }).find((r) => r.target.startsWith('kill -9'))!;
+    expect(row.verdict).toBe('not measured');
+    expect(row.measured).toMatch(/--restart-at/);
+    expect(verdict(evaluateTargets(full), 'kill -9')).toBe('not measured');
+  });
+
+  it('judges the kill -9 target from a run with a kill: met with the platform back and nothing lost or duplicated', () => {
+    const killed = (kill: TargetInputs['kill']) => evaluateTargets({ ...full, rate: 300, devices: 2000, kill }).find((r) => r.target.startsWith('kill -9'))!;
+    const met = killed({ atS: 10, downMs: 4250, lost: 0, duplicated: 0 });
+    expect(met.verdict).toBe('met');
+    expect(met.measured).toBe('killed at 10.0 s of 300 presses/s, 2000 devices: back after 4.25 s; 0 lost, 0 duplicated');
+    expect(killed({ atS: 10, downMs: 4250, lost: 3, duplicated: 0 }).verdict).toBe('missed');
+    expect(killed({ atS: 10, downMs: 4250, lost: 0, duplicated: 1 }).verdict).toBe('missed');
+    const notBack = killed({ atS: 10, downMs: null, lost: 0, duplicated: 0 });
+    expect(notBack.verdict).toBe('missed');
+    expect(notBack.measured).toMatch(/did not come back/);
   });
 });

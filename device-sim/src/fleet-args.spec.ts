@@ -92,6 +92,12 @@ describe('parseCli: fleet scenarios', () => {
     expect(fleet(['fleet']).connectConcurrency).toBe(64);
   });
 
+  it('kills the platform during the bench only with --restart-at', () => {
+    expect(fleet(['bench']).restartAtS).toBeUndefined();
+    expect(fleet(['bench', '--seconds', '30', '--restart-at', '10'])).toMatchObject({ seconds: 30, restartAtS: 10 });
+    expect(fleet(['restart', '--restart-at', '5']).restartAtS).toBe(5);
+  });
+
   it('takes --baseline for the bench', () => {
     expect(fleet(['bench', '--devices', '10000', '--baseline', 'mqtt://127.0.0.1:1883']).baseline).toBe('mqtt://127.0.0.1:1883');
   });
@@ -103,6 +109,12 @@ describe('parseCli: fleet scenarios', () => {
     [['fleet', '--baseline', 'mqtt://h:1883'], /--baseline is a bench option/],
     [['bench', '--baseline', 'http://h'], /--baseline|--mqtt/],
     [['restart', '--api', 'http://h:3000', '--token', 't'], /restart kills the platform/],
+    [['fleet', '--restart-at', '5'], /--restart-at is a restart and bench option/],
+    [['bench', '--api', 'http://h:3000', '--token', 't', '--restart-at', '5'], /must be the one bench starts/],
+    [['bench', '--storm', '--restart-at', '5'], /not with --idle, --flood or --storm/],
+    [['bench', '--flood', '--restart-at', '5'], /not with --idle, --flood or --storm/],
+    [['bench', '--idle', '100', '--restart-at', '5'], /not with --idle, --flood or --storm/],
+    [['bench', '--seconds', '30', '--restart-at', '30'], /less than --seconds/],
     [['bench', '--profile', 'poor'], /bench measures the platform/],
     [['fleet', '--mqtt', 'mqtt://h:1883'], /--mqtt needs --api/],
     [['fleet', '--api', 'http://h:3000'], /--api needs --token/],

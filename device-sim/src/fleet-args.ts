@@ -56,8 +56,11 @@ export interface FleetOptions {
   pressesPerDay: number;
   /** Energy model: self-tests (a short uplink), per day. */
   selfTestsPerDay: number;
-  /** restart: when the platform is killed, s into the load phase. */
-  restartAtS: number;
+  /**
+   * restart: when the platform is killed, s into the load phase (default half-way). bench: the
+   * same, only when --restart-at is given (undefined: no kill).
+   */
+  restartAtS?: number;
   /** coverage: length of the forced coverage gap each device goes through, s. */
   gapS: number;
   /** bench: loopback source addresses to spread connections over (0: one per 1,000 devices). */
@@ -127,7 +130,9 @@ export const FLEET_USAGE = `Options of press (without --device), fleet, burst, c
   --no-operator                nobody works the alarms (they stay open)
   --timeout S                  a press without "received" after S is lost (default 60; coverage/restart 90)
   --retransmit-ms MS           resend a press until "received" (default 5000)
-  --restart-at S               restart: kill -9 the platform S into the run (default: half-way)
+  --restart-at S               restart: kill -9 the platform S into the run (default: half-way);
+                               bench: kill -9 it S into the load phase and start it again on the same
+                               database while the devices keep pressing (default: no kill)
   --gap S                      coverage: each device loses coverage once for S (default 10)
   --rate R                     bench, failover: presses per second over the fleet (default 10, failover 50;
                                up to 5,000 and more)
@@ -171,8 +176,8 @@ every press is sent.
 
 Objectives (exit code 1 when one is missed): no lost, duplicated or rejected press; every
 received press seen at the CIC; "received" within 10 s for ≥ 95 % of presses (good,
-urban-indoor; poor: within 30 s for ≥ 90 %). bench: no lost press. failover: no lost or
-duplicated press.
+urban-indoor; poor: within 30 s for ≥ 90 %). bench: no lost press (with --restart-at also: the
+platform started again and every device connected again). failover: no lost or duplicated press.
 `;
 
 export const FLEET_OPTIONS = {
@@ -290,9 +295,14 @@ export function fleetOptions(scenario: FleetScenario, v: FleetValues, env: NodeJ
   if (v.sms && !['fleet', 'burst', 'coverage'].includes(scenario)) c.fail('--sms is a fleet, burst and coverage option');
   if (v.sms && api) c.fail('--sms needs the platform the simulator starts (it points the platform at its simulated SMS gateway): not with --api');
   if (v['sms-after'] !== undefined && !v.sms) c.fail('--sms-after needs --sms');
-  if (v['restart-at'] !== undefined && scenario !== 'restart') c.fail('--restart-at is a restart option');
+  if (v['restart-at'] !== undefined && scenario !== 'restart' && scenario !== 'bench') c.fail('--restart-at is a restart and bench option');
   if (v.gap !== undefined && scenario !== 'coverage') c.fail('--gap is a coverage option');
   if (scenario === 'restart' && api) c.fail('restart kills the platform: it must be the one the simulator starts (no --api)');
+  if (scenario === 'bench' && v['restart-at'] !== undefined) {
+    if (api) c.fail('--restart-at kills the platform: it must be the one bench starts (no --api)');
+    // one load phase: a kill in the quiet phase would spoil the flood comparison, and a storm is a drop of its own
+    if (v.idle !== undefined || v.flood || v.storm) c.fail('--restart-at: a kill during the plain load phase (not with --idle, --flood or --storm)');
+  }
   if (scenario === 'bench' && v.profile !== undefined) c.fail('bench measures the platform: devices connect directly (no --profile)');
   if (v['database-url'] !== undefined && !/^postgres(ql)?:\/\//.test(v['database-url'])) c.fail('--database-url: must be a postgres:// URL');
   const baseline = v.baseline === undefined ? undefined : c.mqttUrl(v.baseline);
@@ -350,7 +360,8 @@ export function fleetOptions(scenario: FleetScenario, v: FleetValues, env: NodeJ
     batteryMah: c.number('--battery-mah', v['battery-mah'], 1000, 1, 1_000_000),
     pressesPerDay: c.number('--presses-per-day', v['presses-per-day'], 1 / 7, 0, 1000),
     selfTestsPerDay: c.number('--self-tests-per-day', v['self-tests-per-day'], 1, 0, 1000),
-    restartAtS: c.number('--restart-at', v['restart-at'], seconds / 2, 0, seconds),
+    // bench kills the platform only when asked (its figures are those of an undisturbed node otherwise)
+    ...(scenario !== 'bench' || v['restart-at'] !== undefined ? { restartAtS: benchKillAt(scenario, c.number('--restart-at', v['restart-at'], seconds / 2, 0, seconds), seconds, c.fail) } : {}),
     gapS: c.number('--gap', v.gap, 10, 0, 3600),
     addresses: c.integer('--addresses', v.addresses, 0, 0, 250),
     connectConcurrency: c.integer('--connect-concurrency', v['connect-concurrency'], scenario === 'bench' ? 256 : 64, 1, 10_000),
@@ -367,6 +378,12 @@ export function fleetOptions(scenario: FleetScenario, v: FleetValues, env: NodeJ
     sms: v.sms ?? false,
     smsAfterS: c.number('--sms-after', v['sms-after'], 8, 0, 3600),
   };
+}
+
+/** The bench's kill must fall inside the load phase (a kill at its very end would measure nothing). */
+function benchKillAt(scenario: FleetScenario, atS: number, seconds: number, fail: (m: string) => never): number {
+  if (scenario === 'bench' && atS >= seconds) fail(`--restart-at: S must be less than --seconds (${seconds}) for bench: the kill falls inside the load phase`);
+  return atS;
 }
 
 /** `10000,50000,100000` (also `10k,50k,100k`): increasing whole numbers of devices, 1 to 1,000,000. */

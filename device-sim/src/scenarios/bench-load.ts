@@ -1,19 +1,19 @@
 /**
  * The load phases of the bench: presses at the asked rate over the connected devices (a paced
  * generator, a press tracker, one sweep timer for retransmissions and timeouts), optionally a
- * flooding device in a second phase and a reconnect storm a third into the load; then what each
- * phase measured: rates, press → `received` and press → CIC percentiles, lost and duplicated
- * presses.
+ * flooding device in a second phase, a reconnect storm a third into the load, or the platform
+ * killed (SIGKILL) and started again S into the load; then what each phase measured: rates,
+ * press → `received` and press → CIC percentiles, lost and duplicated presses.
  */
 import { performance } from 'node:perf_hooks';
-import type { BenchPhase, FloodSection, StormSection } from '../bench-report.js';
+import type { BenchPhase, FloodSection, KillSection, StormSection } from '../bench-report.js';
 import type { SimulatedCic } from '../cic.js';
 import type { SimDevice } from '../device.js';
 import { startFlood, type FloodHandle, type FloodOptions } from '../flood.js';
 import type { FleetOptions } from '../fleet-args.js';
 import { markExtraAlarms, samplesOf, type PressSample } from '../measure.js';
 import type { Random } from '../network.js';
-import type { Reporter } from '../output.js';
+import { ms, type Reporter } from '../output.js';
 import { runPaced, type PacingResult } from '../pacing.js';
 import { metricValue, scrapeMetrics, type PlatformHandle } from '../platform-host.js';
 import { DeviceRotation, PressTracker, shuffled, type TrackedPress } from '../press-tracker.js';
@@ -44,6 +44,8 @@ export interface LoadResult {
   samples: PressSample[];
   storm?: StormSection;
   flood?: FloodSection;
+  /** The platform killed and started again during the load (--restart-at). */
+  kill?: KillSection;
   rssPeakBytes: number;
   /** The measuring devices' connections over the load: lost (by either side), set up again, undecodable acks. */
   connections: { lost: number; reconnected: number; invalidMessages: number };
@@ -52,8 +54,8 @@ export interface LoadResult {
   extraAlarms: number;
 }
 
-/** How long after the load phase a storm's stragglers are still waited for. */
-const STORM_GRACE_MS = 60_000;
+/** How long after the load phase the stragglers of a storm or a kill are still waited for. */
+const RECONNECT_GRACE_MS = 60_000;
 
 export async function runLoad(setup: LoadSetup): Promise<LoadResult> {
   const { options, devices, cic, platform, progress, signal } = setup;
@@ -74,6 +76,8 @@ export async function runLoad(setup: LoadSetup): Promise<LoadResult> {
 
   // ---- the reconnect storm: every connection dropped at once, a third into the (first) phase ----
   const storm = options.storm ? new Storm(devices) : undefined;
+  // ---- the platform killed (SIGKILL) S into the load and started again on the same database ----
+  const kill = options.restartAtS !== undefined ? new Kill(devices, platform, (line) => setup.reporter.error(line)) : undefined;
 
   const names = options.flood ? ['quiet', 'flood'] : ['load'];
   const pacing = new Map<string, PacingResult>();
@@ -89,6 +93,7 @@ export async function runLoad(setup: LoadSetup): Promise<LoadResult> {
         setup.reporter.error(`flood     ${setup.flood.deviceId} floods alarms and SUBSCRIBEs while the others press`);
       }
       const stormTimer = storm && name === names[0] ? setTimeout(() => storm.drop(), (options.seconds * 1000) / 3) : undefined;
+      const killTimer = kill && name === names[0] ? setTimeout(() => kill.fire(origin), options.restartAtS! * 1000) : undefined;
       const cpuBefore = { at: performance.now(), own: process.cpuUsage(), platform: await platformCpuSeconds(platform) };
       let lastDraw = 0;
       const result = await runPaced({
@@ -113,17 +118,18 @@ export async function runLoad(setup: LoadSetup): Promise<LoadResult> {
           lastDraw = elapsed;
           const answered = tracker.presses.length - tracker.pending;
           const f = flood?.stats;
-          progress.update(name, elapsed / (options.seconds * 1000), `${(elapsed / 1000).toFixed(0)}/${options.seconds} s  sent ${pacer.sent}/${pacer.total}  answered ${answered}  in flight ${tracker.pending}${storm ? `  ${storm.status()}` : ''}${f ? `  flood ${f.publishes} sent, ${f.pubacks} acked, ${f.disconnects} disconnects` : ''}`);
+          progress.update(name, elapsed / (options.seconds * 1000), `${(elapsed / 1000).toFixed(0)}/${options.seconds} s  sent ${pacer.sent}/${pacer.total}  answered ${answered}  in flight ${tracker.pending}${storm ? `  ${storm.status()}` : ''}${kill ? `  ${kill.status()}` : ''}${f ? `  flood ${f.publishes} sent, ${f.pubacks} acked, ${f.disconnects} disconnects` : ''}`);
         },
       });
       clearTimeout(stormTimer);
+      clearTimeout(killTimer); // fired by now (--restart-at is within the phase) unless interrupted
       pacing.set(name, result);
       const wallS = (performance.now() - cpuBefore.at) / 1000;
       const own = process.cpuUsage(cpuBefore.own);
-      const platformAfter = await platformCpuSeconds(platform);
+      const platformUsed = platformCpuOver(cpuBefore.platform, await platformCpuSeconds(platform), kill);
       cpu.set(name, {
         simulatorPct: ((own.user + own.system) / 1e6 / wallS) * 100,
-        ...(platformAfter !== undefined && cpuBefore.platform !== undefined ? { platformPct: ((platformAfter - cpuBefore.platform) / wallS) * 100 } : {}),
+        ...(platformUsed !== undefined ? { platformPct: (platformUsed / wallS) * 100 } : {}),
       });
       if (flood) {
         const stats = await flood.stop();
@@ -133,9 +139,12 @@ export async function runLoad(setup: LoadSetup): Promise<LoadResult> {
       progress.done();
     }
     // presses still in flight finish or time out (the sweeper declares them lost)
-    await waitFor(() => tracker.pending === 0 && (!storm || storm.settled()), Math.max(options.timeoutS * 1000 + 1000, storm ? STORM_GRACE_MS : 0), signal);
+    // (after a kill: also until the platform is back and every device with it)
+    const settled = () => tracker.pending === 0 && (!storm || storm.settled()) && (!kill || kill.settled());
+    await waitFor(settled, Math.max(options.timeoutS * 1000 + 1000, storm || kill ? RECONNECT_GRACE_MS : 0), signal);
   } finally {
     await flood?.stop();
+    await kill?.done; // a restart still starting up is not left behind (close() stops what it started)
     clearInterval(sweeper);
     clearInterval(rssTimer);
   }
@@ -153,6 +162,7 @@ export async function runLoad(setup: LoadSetup): Promise<LoadResult> {
     samples,
     ...(storm ? { storm: storm.section(presses, samples, origin) } : {}),
     ...(floodStats ? { flood: floodStats } : {}),
+    ...(kill?.fired ? { kill: kill.section(presses, samples, origin) } : {}),
     rssPeakBytes,
     connections: (({ lost, reconnected, invalidMessages }) => ({ lost: lost - countsBefore.lost, reconnected: reconnected - countsBefore.reconnected, invalidMessages: invalidMessages - countsBefore.invalidMessages }))(counted()),
     maxSeq,
@@ -165,6 +175,17 @@ async function platformCpuSeconds(platform: PlatformHandle): Promise<number | un
   if (platform.pid !== undefined) return procCpuSeconds(platform.pid);
   if (platform.kind !== 'external') return undefined;
   return metricValue(await scrapeMetrics(platform.apiUrl, platform.token).catch(() => ''), 'amr_process_cpu_seconds_total');
+}
+
+/**
+ * CPU seconds the platform used between two reads. After a kill the second read is the new
+ * process's (since its start, so its start-up counts): the killed one's share up to the SIGKILL
+ * is added. Undefined when a read is missing.
+ */
+function platformCpuOver(before: number | undefined, after: number | undefined, kill: Kill | undefined): number | undefined {
+  if (before === undefined || after === undefined) return undefined;
+  if (!kill?.fired) return after - before;
+  return kill.cpuAtKill === undefined ? undefined : kill.cpuAtKill - before + after;
 }
 
 function phaseOf(name: string, options: FleetOptions, pacing: PacingResult, presses: readonly TrackedPress[], samples: readonly PressSample[]): Omit<BenchPhase, 'cpu'> {
@@ -263,6 +284,117 @@ class Storm {
         receivedMs: summarize(during.flatMap((s) => (s.receivedMs === undefined ? [] : [s.receivedMs]))),
       },
     };
+  }
+}
+
+/**
+ * The platform killed with SIGKILL during the load and started again on the same database and
+ * ports (platform.restart()). Nothing is done to the devices: each notices its lost connection
+ * and reconnects with its usual back-off (1 s, 2 s, 4 s … with jitter) while the platform is
+ * down; the presses it holds wait in its client and the sweep keeps retransmitting them (same seq
+ * and device time), as a button does. When each device is back, and what the presses sent
+ * meanwhile measured.
+ */
+class Kill {
+  /** The kill and the restart once fired; never rejects. */
+  done: Promise<void> = Promise.resolve();
+  /** The killed process's CPU seconds, read just before the SIGKILL (its phase adds them to the new process's). */
+  cpuAtKill: number | undefined;
+  private killedAt: number | undefined;
+  private upAt: number | undefined;
+  private error: string | undefined;
+  private atS = 0;
+  private readonly dropped: boolean[] = [];
+  private readonly backAt: Array<number | undefined> = [];
+  private count = 0;
+  private back = 0;
+
+  constructor(
+    private readonly devices: readonly SimDevice[],
+    private readonly platform: PlatformHandle,
+    private readonly log: (line: string) => void,
+  ) {
+    devices.forEach((d, i) =>
+      d.button.on('connect', ({ reconnect }) => {
+        if (reconnect && this.dropped[i] && this.backAt[i] === undefined) {
+          this.backAt[i] = performance.now();
+          this.back += 1;
+        }
+      }),
+    );
+  }
+
+  get fired(): boolean {
+    return this.killedAt !== undefined;
+  }
+
+  fire(origin: number): void {
+    this.done = this.killAndRestart(origin);
+  }
+
+  /** The platform is back (or could not be started again) and so is every device it had. */
+  settled(): boolean {
+    return this.fired && (this.error !== undefined || (this.upAt !== undefined && this.back >= this.count));
+  }
+
+  status(): string {
+    if (!this.fired) return 'kill to come';
+    if (this.error !== undefined) return 'platform not back';
+    return `${this.upAt === undefined ? 'platform down' : 'platform back'}, ${this.back}/${this.count} devices back`;
+  }
+
+  section(presses: readonly TrackedPress[], samples: readonly PressSample[], origin: number): KillSection {
+    const killedAt = this.killedAt ?? origin;
+    const per: number[] = [];
+    let lastBack = killedAt;
+    this.backAt.forEach((back) => {
+      if (back === undefined) return;
+      per.push(back - killedAt);
+      lastBack = Math.max(lastBack, back);
+    });
+    const all = this.upAt !== undefined && this.back >= this.count;
+    const until = all ? lastBack : Infinity;
+    const during = samples.filter((_, i) => presses[i]!.sentAt >= killedAt && presses[i]!.sentAt <= until);
+    return {
+      atS: this.atS,
+      downMs: this.upAt === undefined ? null : Math.round(this.upAt - killedAt),
+      ...(this.error !== undefined ? { error: this.error } : {}),
+      devices: this.count,
+      reconnected: this.back,
+      perDeviceMs: summarize(per),
+      allConnectedMs: all ? Math.round(lastBack - killedAt) : null,
+      during: {
+        presses: during.length,
+        received: during.filter((s) => s.outcome === 'received').length,
+        rejected: during.filter((s) => s.outcome === 'rejected').length,
+        lost: during.filter((s) => s.outcome === 'lost').length,
+        receivedMs: summarize(during.flatMap((s) => (s.receivedMs === undefined ? [] : [s.receivedMs]))),
+      },
+      run: { presses: samples.length, lost: samples.filter((s) => s.outcome === 'lost').length, duplicated: samples.filter((s) => s.duplicated).length },
+    };
+  }
+
+  private async killAndRestart(origin: number): Promise<void> {
+    this.cpuAtKill = await platformCpuSeconds(this.platform);
+    this.killedAt = performance.now();
+    this.atS = (this.killedAt - origin) / 1000;
+    // the devices connected now are the ones the kill drops
+    this.devices.forEach((d, i) => {
+      if (!d.button.connected) return;
+      this.dropped[i] = true;
+      this.count += 1;
+    });
+    const pid = this.platform.pid;
+    try {
+      await this.platform.kill();
+      this.log(`\nkill      platform (pid ${pid}) killed (SIGKILL) at ${this.atS.toFixed(1)} s with ${this.count} devices connected; starting it again on the same database`);
+      await this.platform.restart();
+      this.upAt = performance.now();
+      this.log(`kill      platform back after ${ms(this.upAt - this.killedAt)} (pid ${this.platform.pid}); devices reconnecting`);
+    } catch (error) {
+      this.error = (error as Error).message;
+      this.log(`kill      the platform could not be started again: ${this.error}`);
+    }
   }
 }
 

@@ -4,7 +4,8 @@
  * loopback source addresses, heartbeat at the chosen interval and press at the chosen rate —
  * up to thousands of presses per second from this one process (pacing.ts, press-tracker.ts).
  * With --flood a second phase repeats the load while one more device floods; with --storm every
- * connection drops a third into the load; with --idle N[,N…] no device presses and the memory
+ * connection drops a third into the load; with --restart-at S the platform is killed (SIGKILL) S
+ * into the load and started again on the same database; with --idle N[,N…] no device presses and the memory
  * per idle connection is measured instead (bench-idle.ts). With --baseline the same client
  * set-up measures a plain broker: its QoS 1 echo, or its memory per idle connection.
  *
@@ -26,7 +27,7 @@ import { ApiClient, ApiError } from '../api.js';
 import type { BenchSection, IdleSection } from '../bench-report.js';
 import { benchTables } from '../bench-report.js';
 import { evaluateTargets } from '../bench-targets.js';
-import { SimulatedCic } from '../cic.js';
+import { SimulatedCic, type CicStats } from '../cic.js';
 import { SimDevice } from '../device.js';
 import type { FleetOptions } from '../fleet-args.js';
 import { evaluateObjectives, summarizeByProfile, type Objective, type PressSample } from '../measure.js';
@@ -177,7 +178,7 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
     const seqBase = seqBaseFrom(store.nextSeq);
     store.nextSeq = seqBase + SEQ_RESERVE;
     await saveStore(storeFile, store);
-    const before = histogram(await scrapeMetrics(platform.apiUrl, platform.token).catch(() => ''), 'amr_press_to_received_seconds');
+    const before = await pressHistogram(options, platform);
     const floodCreds = options.flood ? store.devices[options.devices]! : undefined;
     const load = await runLoad({
       options,
@@ -195,7 +196,7 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
     });
     store.nextSeq = load.maxSeq + 1;
     await saveStore(storeFile, store);
-    const after = histogram(await scrapeMetrics(platform.apiUrl, platform.token).catch(() => ''), 'amr_press_to_received_seconds');
+    const after = await pressHistogram(options, platform);
 
     // ---- baseline ----------------------------------------------------------------------------------
     const main = load.phases[0];
@@ -215,12 +216,7 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
       await cic.stop(15_000);
     }
 
-    const server = {
-      count: after.count - before.count,
-      ...ms3('p50', histogramPercentile(before, after, 50)),
-      ...ms3('p90', histogramPercentile(before, after, 90)),
-      ...ms3('p99', histogramPercentile(before, after, 99)),
-    };
+    const server = before && after ? serverFigures(before, after) : undefined;
     const bench: BenchSection = {
       devices: connect.connected,
       addresses: addresses.length,
@@ -229,7 +225,7 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
       connections: load.connections,
       heartbeatS: options.heartbeatS,
       phases: load.phases,
-      server: { pressToReceivedMs: server },
+      ...(server ? { server: { pressToReceivedMs: server } } : {}),
       rssMiB: {
         ...(rssIdle !== undefined ? { platformIdle: mib(rssIdle) } : {}),
         ...(load.rssPeakBytes ? { platformPeak: mib(load.rssPeakBytes) } : {}),
@@ -238,6 +234,7 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
       ...(baseline ? { baseline } : {}),
       ...(load.flood ? { flood: load.flood } : {}),
       ...(load.storm ? { storm: load.storm } : {}),
+      ...(load.kill ? { kill: load.kill } : {}),
       targets: evaluateTargets({
         devices: connect.connected,
         rate: options.rate,
@@ -248,11 +245,14 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
           ? { flood: { quietP99: load.phases[0]!.receivedMs.p99, floodP99: load.phases[1]!.receivedMs.p99, flooded: load.flood.publishes > 0 } }
           : {}),
         ...(load.storm ? { storm: { devices: load.storm.devices, allConnectedMs: load.storm.allConnectedMs, reconnected: load.storm.reconnected } } : {}),
+        ...(load.kill ? { kill: { atS: load.kill.atS, downMs: load.kill.downMs, lost: load.kill.run.lost, duplicated: load.kill.run.duplicated } } : {}),
       }),
     };
     const objectives = evaluateObjectives(load.samples, { cicWatched: true, minPresses: 1 });
     if (connect.failed > 0) objectives.push({ name: 'devices connected', target: String(options.devices), actual: String(connect.connected), ok: false });
-    return await finish(options, context, platform, { bench, samples: load.samples, objectives, notes: loadNotes(options, load, notes), startedAt });
+    objectives.push(...killObjectives(load));
+    if (options.restartAtS !== undefined && !load.kill) notes.push('--restart-at: the run ended before the kill (interrupted): the platform was not killed.');
+    return await finish(options, context, platform, { bench, samples: load.samples, objectives, notes: loadNotes(options, load, notes, cic.stats), startedAt, ...(load.kill ? { restart: restartOf(load.kill) } : {}) });
   } finally {
     await cic?.stop(0);
     await mapBounded(devices, 256, (d) => d.stop());
@@ -265,7 +265,7 @@ async function finish(
   options: FleetOptions,
   context: ScenarioContext,
   platform: PlatformHandle,
-  run: { bench: BenchSection; samples: PressSample[]; objectives: Objective[]; notes: string[]; startedAt: Date },
+  run: { bench: BenchSection; samples: PressSample[]; objectives: Objective[]; notes: string[]; startedAt: Date; restart?: RunReport['restart'] },
 ): Promise<ScenarioOutcome> {
   const { reporter, signal } = context;
   const { bench, samples, objectives } = run;
@@ -275,7 +275,7 @@ async function finish(
     startedAt: run.startedAt.toISOString(),
     settings: {
       devices: options.devices, seconds: options.seconds, rate: options.rate, heartbeatS: options.heartbeatS, operator: options.operator, flood: options.flood,
-      storm: options.storm, idle: options.idle, devicesPerCase: options.devicesPerCase, platform: platform.kind,
+      storm: options.storm, ...(options.restartAtS !== undefined ? { restartAtS: options.restartAtS } : {}), idle: options.idle, devicesPerCase: options.devicesPerCase, platform: platform.kind,
       database: options.api ? 'the given platform\'s' : options.databaseUrl ? 'PostgreSQL' : 'embedded (PGlite)', encoding: options.encoding, cores: cpus().length,
     },
     profiles: {},
@@ -283,6 +283,7 @@ async function finish(
     samples: reportSamples(samples, REPORT_SAMPLES),
     objectives,
     ok: objectives.every((o) => o.ok),
+    ...(run.restart ? { restart: run.restart } : {}),
     bench,
     notes: run.notes,
   };
@@ -442,13 +443,18 @@ export function reportSamples(samples: readonly PressSample[], max: number): Pre
     });
 }
 
-function loadNotes(options: FleetOptions, load: LoadResult, notes: string[]): string[] {
+function loadNotes(options: FleetOptions, load: LoadResult, notes: string[], cicStats: CicStats): string[] {
   notes.push('Devices connect directly over loopback (no network model): the figures are the platform\'s, not LTE-M\'s.');
   notes.push('Latencies run from the publish of the press to the arrival of its ack (or of its alarm on the CIC\'s event stream), on one clock in one process; the generator\'s own lag (how late a press went out against its schedule) is reported apart and not counted.');
   notes.push('A press goes to the next device in a shuffled order that has no press waiting for its answer; a press is lost without "received" within the timeout, duplicated when its acks carried two alarm ids or the CIC got an alarm none of its device\'s presses was acked with.');
   if (load.samples.length > REPORT_SAMPLES) notes.push(`The report keeps ${REPORT_SAMPLES} of the ${load.samples.length} presses (evenly spread, plus every one not received); the summaries cover all of them.`);
   if (load.extraAlarms) notes.push(`${load.extraAlarms} alarm(s) reached the CIC that no press was acked with.`);
   if (options.flood) notes.push('--flood: the quiet phase and the flood phase press at the same rate on the same devices; during the second, one more device publishes alarms (a new seq each, QoS 1, no wait for acks) and SUBSCRIBEs to its ack topic, in turn, as fast as its socket takes them, from its own thread; when dropped it reconnects after 1 s.');
+  if (load.kill) {
+    notes.push(`--restart-at ${options.restartAtS}: ${load.kill.atS.toFixed(1)} s into the load the platform's process was killed with SIGKILL (no shutdown) and started again at once on the same database and ports; the devices were left alone: each noticed its lost connection and reconnected with its own back-off (1 s, 2 s, 4 s … 30 s, ±25 % jitter), as a button does. Presses kept coming at the asked rate; a device holds its press until answered (presses wait when every device holds one: held back), its client sends what it holds on reconnect and the sweep resends it every --retransmit-ms (same seq and device time). "Connected again" is the device's SUBACK; lost and duplicated count the whole load phase.`);
+    notes.push(`The CIC's event stream broke with the kill: it reconnected ${cicStats.reconnects} time(s) (resuming from Last-Event-ID) and found ${cicStats.swept} alarm(s) only in its sweep of the open alarms after reconnecting (press → CIC of those is the sweep's time).`);
+    notes.push('The platform\'s own press → received histogram is not shown for a run with a kill: its counters started again from zero with the new process, so the difference of the two scrapes would mean nothing. Its CPU over the phase is the killed process\'s up to the kill plus the new one\'s since its start (start-up included).');
+  }
   if (options.storm) notes.push('--storm: a third into the load phase every device\'s socket is destroyed at once (as a lost network does) and each reconnects at once (clean session 0), then resubscribes; "connected again" is its SUBACK. Presses keep coming; those to a device still offline wait in its client and go out on reconnect.');
   notes.push('The platform runs as its own process; its RSS is read from /proc/<pid>/status (VmRSS).');
   if (options.baseline) notes.push('Baseline: one mqtt.js client with TCP_NODELAY on its socket publishes QoS 1 to a topic it subscribes to (QoS 1), one message in flight; the broker\'s own socket options are its own.');
@@ -488,6 +494,40 @@ function idleNotes(options: FleetOptions, idle: IdleSection): string[] {
       ? [`Baseline: the broker at ${options.baseline} (pid ${idle.baselinePid ?? 'not found'}), ${idle.baselineClientsBefore ?? 'an unknown number of'} client(s) connected before the run by its $SYS report; the same number of anonymous clients with the same session and subscriptions, its RSS from /proc/<pid>/status; their sessions are removed afterwards (a clean-session connect of each id).`]
       : []),
   ];
+}
+
+/**
+ * The platform's press → received histogram, scraped before and after the load — not in a run
+ * that kills the platform (the new process's counters start from zero: the difference would be
+ * meaningless, even negative).
+ */
+async function pressHistogram(options: FleetOptions, platform: PlatformHandle): Promise<ReturnType<typeof histogram> | undefined> {
+  if (options.restartAtS !== undefined) return undefined;
+  return histogram(await scrapeMetrics(platform.apiUrl, platform.token).catch(() => ''), 'amr_press_to_received_seconds');
+}
+
+function serverFigures(before: ReturnType<typeof histogram>, after: ReturnType<typeof histogram>): NonNullable<BenchSection['server']>['pressToReceivedMs'] {
+  return {
+    count: after.count - before.count,
+    ...ms3('p50', histogramPercentile(before, after, 50)),
+    ...ms3('p90', histogramPercentile(before, after, 90)),
+    ...ms3('p99', histogramPercentile(before, after, 99)),
+  };
+}
+
+/** A kill that the platform did not come back from, or that not every device came back from, fails the run. */
+function killObjectives(load: LoadResult): Objective[] {
+  const k = load.kill;
+  if (!k) return [];
+  return [
+    { name: 'platform started again after the kill', target: 'yes', actual: k.downMs === null ? (k.error ?? 'no') : `after ${ms(k.downMs)}`, ok: k.downMs !== null },
+    { name: 'devices connected again after the kill', target: String(k.devices), actual: String(k.reconnected), ok: k.allConnectedMs !== null },
+  ];
+}
+
+/** The run's restart as every scenario reports it (RunReport.restart). */
+function restartOf(k: NonNullable<LoadResult['kill']>): NonNullable<RunReport['restart']> {
+  return { atS: k.atS, downMs: k.downMs ?? 0, ...(k.error !== undefined ? { error: k.error } : {}) };
 }
 
 function ms3(key: string, seconds: number | undefined): Record<string, number> {

@@ -218,7 +218,7 @@ async function runFleetOnce(options: FleetOptions, context: ScenarioContext, bas
             restart!.error = error.message;
             reporter.error(`restart   failed: ${error.message}`);
           });
-        }, options.restartAtS * 1000),
+        }, (options.restartAtS ?? options.seconds / 2) * 1000),
       );
     }
     const ticker = setInterval(() => {
