@@ -11,6 +11,7 @@ import { AuditTrail1796200000000 } from './migrations/1796200000000-AuditTrail.j
 import { PersonalDataRetention1796300000000 } from './migrations/1796300000000-PersonalDataRetention.js';
 import { DeviceCertificates1796400000000 } from './migrations/1796400000000-DeviceCertificates.js';
 import { SmsOutbox1796500000000 } from './migrations/1796500000000-SmsOutbox.js';
+import { PressesByAlarm1796600000000 } from './migrations/1796600000000-PressesByAlarm.js';
 
 export { ENTITIES };
 
@@ -28,4 +29,5 @@ export const MIGRATIONS = [
   PersonalDataRetention1796300000000,
   DeviceCertificates1796400000000,
   SmsOutbox1796500000000,
+  PressesByAlarm1796600000000,
 ];

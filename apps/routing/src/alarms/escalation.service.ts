@@ -11,6 +11,9 @@ type Step =
 import { Periodic } from '../periodic.js';
 import { escalationStep, handsOver } from './escalation-step.js';
 
+/** Steps one sweep takes at most; the rest wait for the next sweep (AMR_ESCALATION_SWEEP_MS). */
+const STEPS_PER_SWEEP = 20;
+
 /**
  * An alarm never sits unseen. Each open alarm carries a deadline (`next_escalation_at`): delivery
  * to an integration of its CIC within AMR_DELIVERY_TIMEOUT_S, then acceptance by an operator within
@@ -41,28 +44,36 @@ export class EscalationService implements OnApplicationBootstrap, OnApplicationS
     return this.periodic.stop();
   }
 
-  /** Takes every escalation step that is due; returns how many were taken. */
+  /**
+   * Takes the escalation steps that are due (up to STEPS_PER_SWEEP); returns how many were taken.
+   * Each step is a transaction of its own, holding one alarm: a wave of escalations (a CIC whose
+   * integration is down) must not hold many alarms' locks — which presses of those alarms wait for —
+   * nor keep a transaction open for seconds, which holds back every event stream (the event log is
+   * read only up to the oldest running transaction).
+   */
   async sweep(now = new Date()): Promise<number> {
-    const steps = await this.db.transaction(async (tx) => {
-      const due = await tx
-        .createQueryBuilder(Alarm, 'a')
-        .setLock('pessimistic_write')
-        .setOnLocked('skip_locked')
-        .where(`a.stage <> 'closed'`)
-        .andWhere('a.nextEscalationAt <= :now', { now })
-        .orderBy('a.nextEscalationAt', 'ASC')
-        .limit(20)
-        .getMany();
-      const taken: Step[] = [];
-      for (const alarm of due) {
+    let taken = 0;
+    while (taken < STEPS_PER_SWEEP) {
+      const step = await this.db.transaction(async (tx) => {
+        const [alarm] = await tx
+          .createQueryBuilder(Alarm, 'a')
+          .setLock('pessimistic_write')
+          .setOnLocked('skip_locked')
+          .where(`a.stage <> 'closed'`)
+          .andWhere('a.nextEscalationAt <= :now', { now })
+          .orderBy('a.nextEscalationAt', 'ASC')
+          .limit(1)
+          .getMany();
+        if (!alarm) return null;
         const step = await this.escalate(tx, alarm, now);
         await PlatformEvents.append((text, values) => tx.query(text, values), await this.announcements(tx, step));
-        taken.push(step);
-      }
-      return taken;
-    });
-    if (steps.length > 0) this.events.committed();
-    return steps.length;
+        return step;
+      });
+      if (!step) break;
+      taken += 1;
+      this.events.committed();
+    }
+    return taken;
   }
 
   private async escalate(tx: EntityManager, alarm: Alarm, now: Date): Promise<Step> {

@@ -5,7 +5,7 @@ import { Alarm } from './alarm.entity.js';
 /** Every alarm message received from a device, as decoded, including repeats (dedupe evidence). */
 @Entity({ name: 'alarm_presses' })
 @Index('alarm_presses_device_id_seq_received_at_idx', ['deviceId', 'seq', 'receivedAt']) // received_at DESC in SQL
-@Index('alarm_presses_alarm_id_idx', ['alarmId'])
+@Index('alarm_presses_alarm_id_id_idx', ['alarmId', 'id'])
 export class AlarmPress {
   @PrimaryColumn({
     name: 'id',
