@@ -31,6 +31,13 @@ export const COVERAGE_LEVELS: Readonly<Record<CoverageLevelName, CoverageLevel>>
 /** The coupling loss each level's battery figures and live profile are computed at, dB. */
 export const REPRESENTATIVE_DB: Readonly<Record<CoverageLevelName, number>> = Object.freeze({ normal: 134, 'ce-a': 150, 'ce-b': 160 });
 
+/**
+ * The paging cycle per level (TS 36.304 DRX cycles; their assignment to levels is an assumption): a
+ * downlink to an idle device waits for its next paging occasion, uniform 0…cycle, ms. The live
+ * profiles, the press model and the SMS model all read it here.
+ */
+export const PAGING_CYCLE_MS: Readonly<Record<CoverageLevelName, number>> = Object.freeze({ normal: 2560, 'ce-a': 5120, 'ce-b': 10_240 });
+
 /** Edge of normal coverage and the LTE-M maximum coupling loss, dB. */
 export const NORMAL_EDGE_DB = 144;
 export const MCL_DB = 164;

@@ -6,7 +6,9 @@
  * the vibration of every ack. With the SMS path its modem sends and receives texts over the same
  * radio (NAS: no TCP or TLS) through the simulated SMS centre.
  */
+import { appendFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { smsKey, type Encoding, type Vibration } from '@amr/protocol';
 import { Button, type PressResult } from './button.js';
@@ -79,6 +81,8 @@ export class SimDevice {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private locTimer: NodeJS.Timeout | undefined;
   private lastPressAt = -Infinity;
+  /** Presses still waiting for `received` (or `rejected`): no heartbeat goes out meanwhile. */
+  private unanswered = 0;
   private stopped = false;
   /** The next reconnection goes out at once instead of after the back-off (drop()). */
   private reconnectAtOnce = false;
@@ -115,6 +119,7 @@ export class SimDevice {
         return netConnect({ host: '127.0.0.1', port: this.linkPort, noDelay: true });
       },
     });
+    if (process.env.AMR_SIM_TRACE && this.link) this.traceTo(process.env.AMR_SIM_TRACE, this.link);
     if (options.sms) options.sms.centre.register(options.sms.msisdn, (text) => this.receiveSms(text));
     this.button.on('vibrate', ({ pattern, stage, alarm }) => {
       this.counters.vibrations[pattern] = (this.counters.vibrations[pattern] ?? 0) + 1;
@@ -155,6 +160,21 @@ export class SimDevice {
     });
   }
 
+  /**
+   * AMR_SIM_TRACE=DIR: DIR/<device id>.jsonl, one JSON object a line, `t` = performance.now() in ms
+   * (one clock for the whole run): the link's chunks and gaps (NetworkLink.trace), the gap schedule,
+   * and the button's presses, sends, acks and connections. For small runs: every chunk is a write.
+   */
+  private traceTo(dir: string, link: NetworkLink): void {
+    const file = join(dir, `${this.options.deviceId}.jsonl`);
+    const write = (event: Record<string, unknown>) => appendFileSync(file, `${JSON.stringify({ t: performance.now(), ...event })}\n`);
+    link.trace = write;
+    this.button.on('sent', (e) => write({ ev: 'sent', ...e }));
+    this.button.on('ack', (e) => write({ ev: 'ack', stage: e.ack.stage, seq: e.ack.seq, repeat: e.repeat, path: e.path }));
+    this.button.on('offline', () => write({ ev: 'offline' }));
+    this.button.on('connect', (e) => write({ ev: 'connect', ...e }));
+  }
+
   get profileName(): string {
     return this.options.profile?.name ?? 'direct';
   }
@@ -173,25 +193,36 @@ export class SimDevice {
 
   /** Coverage gaps of the profile over the run (from `origin`), and any forced blackout. */
   scheduleGaps(durationMs: number, origin: number): void {
-    if (this.link && this.options.profile) this.link.scheduleGaps(gapSchedule(this.options.profile, durationMs, this.options.random), origin);
+    if (this.link && this.options.profile) {
+      const gaps = gapSchedule(this.options.profile, durationMs, this.options.random);
+      this.link.trace?.({ ev: 'gaps', origin, gaps });
+      this.link.scheduleGaps(gaps, origin);
+    }
   }
 
   /** A press: woken from sleep, publish, retransmit until "received". */
   press(params: { timeoutMs: number; retransmitMs: number; signal?: AbortSignal; smsAfterMs?: number }): Promise<PressResult> {
     const pressedAt = performance.now();
+    this.link?.trace?.({ ev: 'press' });
     // asleep unless a press of its own woke it within the RRC inactivity time (see NetworkLink.sleep)
     if (this.link && pressedAt - this.lastPressAt > this.link.profile.rrcInactivityMs) this.link.sleep();
     this.lastPressAt = pressedAt;
-    return this.button.press({
-      kind: 'panic',
-      loc: { lat: 51.2194 + this.options.random() * 0.05, lon: 4.4025 + this.options.random() * 0.05, acc: 25, ts: Math.floor(Date.now() / 1000), src: 'gnss' },
-      bat: 87,
-      pressedAt,
-      timeoutMs: params.timeoutMs,
-      retransmitMs: params.retransmitMs,
-      ...(params.signal ? { signal: params.signal } : {}),
-      ...(this.options.sms && params.smsAfterMs !== undefined ? { smsAfterMs: params.smsAfterMs, smsRetryMs: this.smsParams.retryMs } : {}),
-    });
+    this.unanswered += 1;
+    const answered = () => {
+      this.unanswered -= 1;
+    };
+    return this.button
+      .press({
+        kind: 'panic',
+        loc: { lat: 51.2194 + this.options.random() * 0.05, lon: 4.4025 + this.options.random() * 0.05, acc: 25, ts: Math.floor(Date.now() / 1000), src: 'gnss' },
+        bat: 87,
+        pressedAt,
+        timeoutMs: params.timeoutMs,
+        retransmitMs: params.retransmitMs,
+        ...(params.signal ? { signal: params.signal } : {}),
+        ...(this.options.sms && params.smsAfterMs !== undefined ? { smsAfterMs: params.smsAfterMs, smsRetryMs: this.smsParams.retryMs } : {}),
+      })
+      .finally(answered);
   }
 
   private get smsParams(): SmsParams {
@@ -270,7 +301,10 @@ export class SimDevice {
   private scheduleHeartbeat(delayMs: number): void {
     if (this.stopped) return;
     this.heartbeatTimer = setTimeout(() => {
-      if (this.openAlarm === undefined && this.button.connected) {
+      // A heartbeat an hour (compressed here to seconds) almost never falls into the seconds a press
+      // waits for `received`; one that did would wake the radio and carry the press's answer along
+      // with it, a help real firmware does not get.
+      if (this.openAlarm === undefined && this.unanswered === 0 && this.button.connected) {
         this.hbSeq += 1;
         const rsrp = this.options.profile ? rsrpAt(this.options.profile.couplingLossDb) : -90;
         this.button.publishUp('status', { seq: this.hbSeq, ts: Math.floor(Date.now() / 1000), bat: 87, rsrp, fw: 'sim-2.0' });

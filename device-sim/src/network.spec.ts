@@ -85,4 +85,23 @@ describe('network model', () => {
     expect(gapAt(a, a[0]!.startMs)).toBe(a[0]);
     expect(gapAt(a, a[0]!.endMs)).not.toBe(a[0]);
   });
+
+  it('starts a run at a random moment of the device\'s life: in a gap as often as later on', () => {
+    // 8 ± 4 s out of coverage every ~60 s: 8 / 68 ≈ 12 % of the time, at the start of a run too
+    // (a schedule that began covered at 0 would never find a press at 0 in a gap)
+    const runs = 4000;
+    let atStart = 0;
+    let later = 0;
+    for (let seed = 1; seed <= runs; seed++) {
+      const gaps = gapSchedule(PROFILES.poor, 120_000, seededRandom(seed));
+      if (gapAt(gaps, 0)) atStart += 1;
+      if (gapAt(gaps, 100_000)) later += 1;
+      for (const gap of gaps) expect(gap.endMs).toBeGreaterThan(0);
+    }
+    const share = 8000 / 68_000;
+    expect(atStart / runs).toBeGreaterThan(share - 0.025);
+    expect(atStart / runs).toBeLessThan(share + 0.025);
+    expect(later / runs).toBeGreaterThan(share - 0.025);
+    expect(later / runs).toBeLessThan(share + 0.025);
+  });
 });

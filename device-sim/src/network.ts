@@ -6,7 +6,7 @@
  * Every figure is real time (milliseconds): the simulator does not compress the network, it
  * compresses the scenario (fewer devices, shorter runs, shorter heartbeat intervals).
  */
-import { RADIO_DEFAULTS, REPRESENTATIVE_DB, airtimeMs, levelOf, radioAt, type CoverageLevelName, type RadioParams } from './coverage.js';
+import { PAGING_CYCLE_MS, RADIO_DEFAULTS, REPRESENTATIVE_DB, airtimeMs, levelOf, radioAt, type CoverageLevelName, type RadioParams } from './coverage.js';
 
 /** A coverage profile. Sources of the figures: docs/lte-m-model.md; derivation: profileAt. */
 export interface NetworkProfile {
@@ -88,11 +88,11 @@ export function profileAt(
 const TIMERS = { rrcInactivityMs: 10_000, longOutageMs: 900_000 };
 
 export const PROFILES: Readonly<Record<ProfileName, NetworkProfile>> = Object.freeze({
-  good: profileAt('good', 'normal coverage: outdoors or near a window, coupling loss 134 dB', REPRESENTATIVE_DB.normal, { ...TIMERS, pagingMs: 2560, gaps: null }),
-  'urban-indoor': profileAt('urban-indoor', 'CE mode A: inside a city building, coupling loss 150 dB', REPRESENTATIVE_DB['ce-a'], { ...TIMERS, pagingMs: 5120, gaps: null }),
+  good: profileAt('good', 'normal coverage: outdoors or near a window, coupling loss 134 dB', REPRESENTATIVE_DB.normal, { ...TIMERS, pagingMs: PAGING_CYCLE_MS.normal, gaps: null }),
+  'urban-indoor': profileAt('urban-indoor', 'CE mode A: inside a city building, coupling loss 150 dB', REPRESENTATIVE_DB['ce-a'], { ...TIMERS, pagingMs: PAGING_CYCLE_MS['ce-a'], gaps: null }),
   poor: profileAt('poor', 'CE mode B: deep indoor (basement, stairwell), coupling loss 160 dB, with short coverage gaps', REPRESENTATIVE_DB['ce-b'], {
     ...TIMERS,
-    pagingMs: 10_240,
+    pagingMs: PAGING_CYCLE_MS['ce-b'],
     gaps: { everyMs: 60_000, durationMs: { mean: 8000, spread: 4000 } },
   }),
 });
@@ -169,20 +169,26 @@ export interface Gap {
 
 /**
  * The coverage gaps of one device over `durationMs` (exponential inter-arrival, mean `everyMs`).
- * Empty for a profile without gaps.
+ * Empty for a profile without gaps. The schedule is drawn from well before the start (a few
+ * cycles of gap and coverage), so that the run begins at a random moment of the device's life:
+ * a press at the start finds a gap as often as one later does (the share of time out of coverage,
+ * as the press model assumes), and a gap may already be under way at 0 (its `startMs` < 0).
  */
 export function gapSchedule(profile: NetworkProfile, durationMs: number, random: Random): Gap[] {
   if (!profile.gaps) return [];
   const gaps: Gap[] = [];
-  let t = 0;
+  let t = -GAP_WARM_UP_CYCLES * (profile.gaps.everyMs + profile.gaps.durationMs.mean);
   for (;;) {
     t += -Math.log(1 - random()) * profile.gaps.everyMs;
     if (t >= durationMs) return gaps;
     const length = spreadSample(profile.gaps.durationMs, random);
-    gaps.push({ startMs: t, endMs: t + length });
+    if (t + length > 0) gaps.push({ startMs: t, endMs: t + length });
     t += length;
   }
 }
+
+/** Cycles of coverage and gap drawn before a run starts (gapSchedule): enough to forget the start. */
+const GAP_WARM_UP_CYCLES = 5;
 
 /** Time to re-acquire the cell after a short outage, ms. */
 export function reacquireDelay(profile: NetworkProfile, random: Random): number {

@@ -32,6 +32,18 @@ describe('SMS path model', () => {
     expect(path.sentMs).toBe(12_000);
   });
 
+  it('holds the text while a coverage gap the MQTT press met lasts, then wakes the radio again', () => {
+    const db = 160;
+    const r = radioAt(db);
+    const sms = { ...SMS_DEFAULTS, firstAttemptFailure: 0 };
+    const covered = { coveredMs: 0, awakeMs: 3000, receivedMs: 30_000 };
+    const free = smsPath(db, 'ce-b', covered, PRESS_DEFAULTS, sms, fixed(0.5))!;
+    // a gap from 7 s on, coverage back and the cell re-acquired at 16 s: the text due at 8 s waits
+    const held = smsPath(db, 'ce-b', { ...covered, outages: [{ fromMs: 7000, backMs: 16_000 }] }, PRESS_DEFAULTS, sms, fixed(0.5))!;
+    expect(held.sentMs).toBe(8000);
+    expect(held.ackedMs).toBeCloseTo(free.ackedMs + (16_000 - 8000) + r.wakeMs, 6);
+  });
+
   it('resends a CP-DATA lost on the radio after TC1*, 40 s longer in CE mode A and B (TS 24.011 §10)', () => {
     const kept = smsRadioMs(160, 'ce-b', 'up', PRESS_DEFAULTS, SMS_DEFAULTS, fixed(0.5));
     const lost = smsRadioMs(160, 'ce-b', 'up', PRESS_DEFAULTS, SMS_DEFAULTS, fixed(0));

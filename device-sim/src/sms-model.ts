@@ -14,7 +14,7 @@
  *
  * Sources and assumptions: docs/lte-m-model.md ("The SMS path").
  */
-import { COVERAGE_LEVELS, COVERAGE_LEVEL_NAMES, REPRESENTATIVE_DB, airtimeMs, radioAt, type CoverageLevelName } from './coverage.js';
+import { COVERAGE_LEVELS, COVERAGE_LEVEL_NAMES, PAGING_CYCLE_MS, REPRESENTATIVE_DB, airtimeMs, radioAt, type CoverageLevelName } from './coverage.js';
 import { ENERGY_DEFAULTS, energyBudget, uplinkCharge, type EnergyParams } from './energy.js';
 import { seededRandom, type Random } from './network.js';
 import { PRESS_DEFAULTS, exchangeMs, pressTimeline, sessionSetupMs, trafficAt, type PressParams, type PressTimeline } from './press-model.js';
@@ -63,7 +63,7 @@ export const SMS_DEFAULTS: Readonly<SmsParams> = Object.freeze({
   firstAttemptFailure: 0.02,
   smscRetryMs: 30_000,
   tc1Ms: { normal: 20_000, 'ce-a': 60_000, 'ce-b': 60_000 },
-  pagingMs: { normal: 2560, 'ce-a': 5120, 'ce-b': 10_240 },
+  pagingMs: PAGING_CYCLE_MS,
   rrcInactivityMs: 10_000,
 }) as SmsParams;
 
@@ -103,7 +103,9 @@ export function smsRadioMs(db: number, level: CoverageLevelName, direction: 'up'
  * within the fallback wait (no SMS is sent); else when the text left the button and when the
  * platform's `received` came back by SMS, ms from the press. The MQTT path woke the radio and
  * keeps it connected, so the SMS uplink pays no wake-up of its own; the answer pays paging and a
- * wake-up only when the radio went idle meanwhile.
+ * wake-up only when the radio went idle meanwhile. A coverage gap the MQTT press met (`tl.outages`)
+ * holds the text and the answer too, and costs the radio a wake-up after it. (Gaps after the MQTT
+ * `received` are not drawn: an SMS answer slower than MQTT is counted without them.)
  */
 export function smsPath(
   db: number,
@@ -115,11 +117,19 @@ export function smsPath(
 ): { sentMs: number; ackedMs: number } | undefined {
   if (tl.receivedMs <= sms.afterMs) return undefined;
   const r = radioAt(db, press.radio);
+  const wake = () => r.wakeMs * (0.7 + 0.6 * random());
+  // a coverage gap the MQTT press met holds the text as well: it goes once coverage is back and
+  // the radio, whose RRC connection went with the gap, is woken again (the button sends the press
+  // again then too); the same for the answer that reaches the radio during one
+  const outage = (t: number) => tl.outages?.find((o) => o.fromMs <= t && t < o.backMs);
   const sentMs = Math.max(sms.afterMs, tl.coveredMs, tl.awakeMs);
-  let t = sentMs + smsRadioMs(db, level, 'up', press, sms, random);
+  const heldUp = outage(sentMs);
+  let t = (heldUp ? heldUp.backMs + wake() : sentMs) + smsRadioMs(db, level, 'up', press, sms, random);
   const lastRadio = t;
   t += smsNetworkMs(sms, random) + press.platformMs + smsNetworkMs(sms, random);
-  if (t - lastRadio >= sms.rrcInactivityMs) t += random() * sms.pagingMs[level] + r.wakeMs * (0.7 + 0.6 * random());
+  const heldDown = outage(t);
+  if (heldDown) t = heldDown.backMs + wake();
+  else if (t - lastRadio >= sms.rrcInactivityMs) t += random() * sms.pagingMs[level] + wake();
   t += smsRadioMs(db, level, 'down', press, sms, random);
   return { sentMs, ackedMs: t };
 }
