@@ -3,18 +3,9 @@ import pg from 'pg';
 import { deviceTopic, encodePayload } from '@amr/protocol';
 import { BOOT_TIMEOUT_MS, usePlatform } from './support/platform.js';
 import { TestDevice } from './support/device.js';
+import { eventually } from './support/eventually.js';
 
 const postgresUrl = process.env.TEST_DATABASE_URL || undefined;
-
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /**
  * A press whose device is locked elsewhere waits for the lock (PressStore.storeAlone). If, meanwhile,
@@ -47,12 +38,12 @@ async function until<T>(probe: () => Promise<T | undefined>, what: string, timeo
       await sql.query('BEGIN');
       await sql.query('SELECT 1 FROM devices WHERE id = $1 FOR UPDATE', [deviceId]);
       device.client.publish(deviceTopic(deviceId, 'alarm'), encodePayload({ seq: 2, ts: 1_790_000_010 }, 'cbor'), { qos: 1 });
-      await until(async () => {
-        const { rows } = await sql.query(
-          `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database() AND pid <> pg_backend_pid()`,
-        );
-        return rows.length > 0 ? true : undefined;
-      }, 'the press to wait for its device');
+      // The press's statement waits for the device's lock.
+      await eventually(
+        async () => (await sql.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database() AND pid <> pg_backend_pid()`)).rows.length,
+        (waiting) => waiting > 0,
+        10_000,
+      );
       await sql.query(
         `INSERT INTO alarm_presses (alarm_id, device_id, seq, device_ts, message) VALUES ($1, $2, 2, 1790000010, '{"seq":2}')`,
         [first.alarm, deviceId],

@@ -16,6 +16,23 @@ export interface AlarmEventData {
   kind?: AlarmKind;
   stage?: string;
   pressCount?: number;
+  /** When the platform opened the alarm (ISO 8601): its first press. */
+  receivedAt?: string;
+}
+
+/** The first sight of an alarm at the CIC. */
+export interface CicReceived {
+  /** performance.now() of its arrival. */
+  at: number;
+  deviceId: string;
+  kind?: string;
+  /** When the platform opened it (Unix ms), when the event said. */
+  openedAt?: number;
+}
+
+function received(alarm: AlarmEventData, at: number): CicReceived {
+  const openedAt = alarm.receivedAt ? Date.parse(alarm.receivedAt) : NaN;
+  return { at, deviceId: alarm.deviceId, ...(alarm.kind ? { kind: alarm.kind } : {}), ...(Number.isFinite(openedAt) ? { openedAt } : {}) };
 }
 
 /** One `alarm.received` / `alarm.pressed` event at the CIC. */
@@ -69,7 +86,7 @@ export interface CicOptions {
  */
 export class SimulatedCic {
   /** alarm id → first `alarm.received` seen. */
-  readonly receivedAt = new Map<string, { at: number; deviceId: string; kind?: string }>();
+  readonly receivedAt = new Map<string, CicReceived>();
   /** alarm id → every `alarm.received` / `alarm.pressed` arrival (a press joining an open alarm). */
   readonly pressEvents = new Map<string, number[]>();
   /** The same arrivals with the alarm's press count each event carried (which press it shows). */
@@ -111,7 +128,7 @@ export class SimulatedCic {
     for (const alarm of open?.body ?? []) {
       if (typeof alarm?.id !== 'string') continue;
       if (!this.receivedAt.has(alarm.id)) {
-        this.receivedAt.set(alarm.id, { at, deviceId: alarm.deviceId, ...(alarm.kind ? { kind: alarm.kind } : {}) });
+        this.receivedAt.set(alarm.id, received(alarm, at));
         this.recordPress(alarm, at, true);
         this.stats.swept += 1;
       }
@@ -190,7 +207,7 @@ export class SimulatedCic {
     }
     if (typeof alarm?.id !== 'string') return;
     if (event.event === 'alarm.received' && !this.receivedAt.has(alarm.id)) {
-      this.receivedAt.set(alarm.id, { at, deviceId: alarm.deviceId, ...(alarm.kind ? { kind: alarm.kind } : {}) });
+      this.receivedAt.set(alarm.id, received(alarm, at));
     } else if (event.event === 'alarm.received') {
       this.stats.repeatedReceived += 1;
     }

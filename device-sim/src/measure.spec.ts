@@ -85,6 +85,18 @@ describe('presses at the CIC', () => {
     expect(markExtraAlarms(samples, received, new Set(['d1', 'd2']))).toBe(1);
     expect(samples.map((s) => s.duplicated)).toEqual([true, false, false]);
   });
+
+  it('does not count an alarm opened before the run (left open by an earlier one, or handed over to another CIC during this one)', () => {
+    const samples: PressSample[] = [{ ...base, deviceId: 'd1', alarmId: 'a' }, { ...base, deviceId: 'd2', alarmId: 'b' }];
+    const since = Date.parse('2026-11-30T23:50:00Z');
+    const received = new Map([
+      ['a', { deviceId: 'd1', openedAt: since + 10 }],
+      ['old', { deviceId: 'd1', openedAt: since - 60_000 }],
+      ['new', { deviceId: 'd2', openedAt: since + 500 }],
+    ]);
+    expect(markExtraAlarms(samples, received, new Set(['d1', 'd2']), since)).toBe(1);
+    expect(samples.map((s) => s.duplicated)).toEqual([false, true]);
+  });
 });
 
 describe('the SMS path', () => {

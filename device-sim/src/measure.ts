@@ -136,16 +136,22 @@ export function pct(share: number): string {
  * A second alarm where one was expected: an alarm the CIC received for one of `devices` that none
  * of that device's presses was acked with. Each marks one press of the device duplicated (the
  * first not yet marked). Returns how many there were.
+ *
+ * An alarm the platform opened before `since` (Unix ms; the run's first press) is not one: no press
+ * of the run made it. A run on a database earlier runs left alarms open in sees those too — when it
+ * fetches the open alarms, or when one is handed over to another CIC and arrives there anew.
  */
 export function markExtraAlarms(
   samples: PressSample[],
-  received: ReadonlyMap<string, { deviceId: string }>,
+  received: ReadonlyMap<string, { deviceId: string; openedAt?: number }>,
   devices: ReadonlySet<string>,
+  since = -Infinity,
 ): number {
   const acked = new Set(samples.flatMap((s) => (s.alarmId ? [s.alarmId] : [])));
   let extra = 0;
   for (const [id, e] of received) {
     if (!devices.has(e.deviceId) || acked.has(id)) continue;
+    if (e.openedAt !== undefined && e.openedAt < since) continue;
     extra += 1;
     const victim = samples.find((s) => s.deviceId === e.deviceId && !s.duplicated);
     if (victim) victim.duplicated = true;

@@ -83,6 +83,7 @@ export async function runLoad(setup: LoadSetup): Promise<LoadResult> {
   const pacing = new Map<string, PacingResult>();
   const cpu = new Map<string, BenchPhase['cpu']>();
   const origin = performance.now();
+  const originWall = Date.now();
   let flood: FloodHandle | undefined;
   let floodStats: FloodSection | undefined;
   try {
@@ -154,7 +155,7 @@ export async function runLoad(setup: LoadSetup): Promise<LoadResult> {
   // ---- what was measured -----------------------------------------------------------------------
   const presses = tracker.presses;
   const samples = samplesOf(presses, cic.arrivals, origin, (d) => ({ deviceId: devices[d]!.options.deviceId, profile: 'direct' as const }));
-  const extraAlarms = markExtraAlarms(samples, cic.receivedAt, new Set(devices.map((d) => d.options.deviceId)));
+  const extraAlarms = markExtraAlarms(samples, cic.receivedAt, new Set(devices.map((d) => d.options.deviceId)), originWall);
   const phases = names.filter((n) => pacing.has(n)).map((name) => ({ ...phaseOf(name, options, pacing.get(name)!, presses, samples), cpu: cpu.get(name)! }));
   const maxSeq = nextSeq.reduce((m, s) => Math.max(m, s - 1), Math.max(setup.seqBase - 1, floodStats?.lastSeq ?? 0));
   return {

@@ -157,6 +157,7 @@ export async function runFailover(input: Partial<FailoverOptions>, context: Part
   let cluster: Cluster | undefined;
   const unexpectedExits: FailoverSection['unexpectedExits'] = [];
   let origin = performance.now(); // the load phase's start, set below
+  let originWall = Date.now();
   const restarting = new Set<Promise<void>>();
   /**
    * Starts a node again until it is up, once a second, as a supervisor (systemd, Kubernetes)
@@ -303,6 +304,7 @@ export async function runFailover(input: Partial<FailoverOptions>, context: Part
     const sweeper = setInterval(() => tracker.sweep(performance.now(), (p) => devices[p.device]!.sendPress(p.seq, p.ts)), 50);
     const plannedMs = (options.presses / options.rate) * 1000;
     origin = performance.now();
+    originWall = Date.now();
     let sendingDone = false;
 
     const kills: Array<KillRecord & { at: number; on: number[] }> = [];
@@ -412,7 +414,7 @@ export async function runFailover(input: Partial<FailoverOptions>, context: Part
     // ---- figures ----------------------------------------------------------------------------------
     const presses = tracker.presses;
     const samples = samplesOf(presses, cic.arrivals, origin, (d) => ({ deviceId: devices[d]!.options.deviceId, profile: devices[d]!.profileName as ProfileName | 'direct' }));
-    const extraAlarms = markExtraAlarms(samples, cic.receivedAt, new Set(devices.map((d) => d.options.deviceId)));
+    const extraAlarms = markExtraAlarms(samples, cic.receivedAt, new Set(devices.map((d) => d.options.deviceId)), originWall);
     const windowPresses = samples.map((s, i) => ({ sentAt: presses[i]!.sentAt, outcome: s.outcome, ...(presses[i]!.answeredAt !== undefined ? { answeredAt: presses[i]!.answeredAt } : {}), ...(s.receivedMs !== undefined ? { receivedMs: s.receivedMs } : {}) }));
 
     const allReconnects: number[] = [];

@@ -169,6 +169,7 @@ async function runFleetOnce(options: FleetOptions, context: ScenarioContext, bas
     // ---- load phase --------------------------------------------------------------------------------
     const schedule = pressSchedule(options, random);
     const origin = performance.now();
+    const originWall = Date.now();
     const runMs = options.seconds * 1000;
     for (const d of devices) d.scheduleGaps(runMs + options.timeoutS * 1000, origin);
     if (options.scenario === 'coverage' && options.gapS > 0) {
@@ -284,7 +285,7 @@ async function runFleetOnce(options: FleetOptions, context: ScenarioContext, bas
       return sample;
     });
     const deviceIds = new Set(devices.map((d) => d.options.deviceId));
-    const extraAlarms = markExtraAlarms(samples, cic.receivedAt, deviceIds);
+    const extraAlarms = markExtraAlarms(samples, cic.receivedAt, deviceIds, originWall);
     // the platform's own count: one alarm per press, whichever paths it took
     let alarmCheck: AlarmCheck | null = null;
     // an interrupted run has no samples for the presses in flight: nothing to compare with
