@@ -6,7 +6,7 @@ import { COVERAGE_LEVELS, COVERAGE_LEVEL_NAMES, type CoverageLevelName } from '.
 import { SESSION_STRATEGIES } from './energy.js';
 import { fmtMs } from './output.js';
 import { COLORS, barChart, escapeHtml, fmtDuration, lineChart, table } from './report.js';
-import { ASSUMPTIONS, ranked, type Metrics, type SensitivityResult } from './sensitivity.js';
+import { ASSUMPTIONS, DEPTH_TARGETS, ranked, type Metrics, type SensitivityResult } from './sensitivity.js';
 
 interface HeadlineMetric {
   id: string;
@@ -47,7 +47,16 @@ export function sensitivityLines(result: SensitivityResult): string[] {
     const top = ranked(result, metric.value).slice(0, 3);
     lines.push(`  moves "${metric.title}" (base ${metric.format(metric.value(result.baseMetrics))}): ${top.map((r) => `${r.variation.assumption.label} ${metric.format(r.low)} … ${metric.format(r.high)}`).join('; ') || 'nothing'}`);
   }
+  lines.push(`  ${depthSentence(result)}`);
   return lines;
+}
+
+/** The depth sweep's answer in one sentence. */
+export function depthSentence(result: SensitivityResult): string {
+  const { deepestMet, deepestMetByRadio } = result.depth;
+  const targets = `≥ ${pct(DEPTH_TARGETS.within10s)} within 10 s and ≥ ${pct(DEPTH_TARGETS.within15s)} within 15 s`;
+  const at = (db: number | null) => (db === null ? 'at no coupling loss from the edge of normal coverage on' : `down to ${db} dB`);
+  return `targets (${targets}) hold ${at(deepestMet)} as modelled, ${at(deepestMetByRadio)} by the radio alone (no outages)`;
 }
 
 export function renderSensitivityHtml(result: SensitivityResult, startedAt: string): string {
@@ -78,6 +87,20 @@ ${table(['heartbeat', ...COVERAGE_LEVEL_NAMES.map((l) => `${l}: base (lowest …
   sections.push(`<h2>What moves the answers</h2>
 <p>Each assumption at the low and the high end of its range, the others at their base value (session kept alive). Bars: the answer at the low end (light) and the high end (dark) against the base (line); only the assumptions that move it.</p>
 <div class="grid">${headlineMetrics(result).map((m) => tornadoChart(result, m)).join('')}</div>`);
+
+  const depth = result.depth;
+  sections.push(`<h2>How deep the targets hold</h2>
+<p>${escapeHtml(depthSentence(result))} Presses at each coupling loss (session kept alive), with the level's outages and without them — the radio alone; the outages are an assumption of their own.</p>
+${lineChart(
+  [
+    { label: 'within 10 s', points: depth.rows.map((r) => [r.couplingLossDb, r.within10s * 100] as [number, number]) },
+    { label: 'within 15 s', points: depth.rows.map((r) => [r.couplingLossDb, r.within15s * 100] as [number, number]) },
+    { label: 'within 10 s, radio alone', points: depth.rows.map((r) => [r.couplingLossDb, r.radioWithin10s * 100] as [number, number]) },
+    { label: 'within 15 s, radio alone', points: depth.rows.map((r) => [r.couplingLossDb, r.radioWithin15s * 100] as [number, number]) },
+  ],
+  { xLabel: 'coupling loss (dB)', yLabel: 'presses answered (%)', xFormat: (v) => `${v}` },
+)}
+${table(['coupling loss', 'level', 'within 10 s', 'within 15 s', 'radio alone: within 10 s', 'within 15 s'], depth.rows.map((r) => [`${r.couplingLossDb} dB`, COVERAGE_LEVELS[r.level].label, pct(r.within10s), pct(r.within15s), pct(r.radioWithin10s), pct(r.radioWithin15s)].map(escapeHtml)))}`);
 
   const metrics = headlineMetrics(result);
   const assumptionRows = ASSUMPTIONS.map((a) => {

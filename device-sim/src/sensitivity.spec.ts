@@ -3,7 +3,7 @@ import { seededRandom } from './network.js';
 import { PRESS_DEFAULTS, levelLatencies, sessionSetupMs, trafficAt } from './press-model.js';
 import { radioAt } from './coverage.js';
 import { renderSensitivityHtml } from './sensitivity-report.js';
-import { ASSUMPTIONS, runSensitivity, ranked } from './sensitivity.js';
+import { ASSUMPTIONS, DEPTH_TARGETS, depthSweep, runSensitivity, ranked } from './sensitivity.js';
 
 describe('press model', () => {
   it('acks a press in normal coverage within a second, and deep CE mode B more slowly', () => {
@@ -50,5 +50,32 @@ describe('sensitivity analysis', () => {
     expect(html).toContain('data-chart="tornado-life-normal"');
     expect(html).toContain('data-chart="line"');
     expect(html).not.toMatch(/https?:\/\/|<script|<link|<img/i);
+  });
+});
+
+describe('how deep the targets hold', () => {
+  const depth = depthSweep(PRESS_DEFAULTS, 2000, 3);
+
+  it('sweeps every whole dB from the edge of normal coverage to the MCL', () => {
+    expect(depth.rows.map((r) => r.couplingLossDb)).toEqual(Array.from({ length: 21 }, (_, i) => 144 + i));
+    expect(depth.rows.find((r) => r.couplingLossDb === 150)!.level).toBe('ce-a');
+    expect(depth.rows.find((r) => r.couplingLossDb === 160)!.level).toBe('ce-b');
+  });
+
+  it('finds the targets met in CE mode A and missed at the MCL, deeper by the radio alone than with the outages', () => {
+    expect(depth.deepestMet).not.toBeNull();
+    expect(depth.deepestMet!).toBeGreaterThanOrEqual(150);
+    expect(depth.deepestMet!).toBeLessThan(164);
+    expect(depth.deepestMetByRadio!).toBeGreaterThanOrEqual(depth.deepestMet!);
+    const mcl = depth.rows.at(-1)!;
+    expect(mcl.within10s).toBeLessThan(DEPTH_TARGETS.within10s);
+    // the outages only take presses away
+    for (const r of depth.rows) expect(r.within15s).toBeLessThanOrEqual(r.radioWithin15s + 0.02);
+  });
+
+  it('says it in the report', () => {
+    const html = renderSensitivityHtml({ ...runSensitivity(100, 7), depth }, '2026-11-30T00:00:00Z');
+    expect(html).toContain('How deep the targets hold');
+    expect(html).toContain(`down to ${depth.deepestMet} dB as modelled`);
   });
 });

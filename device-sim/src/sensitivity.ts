@@ -5,10 +5,10 @@
  * and the battery life per heartbeat interval. Pure and seeded: the same seed gives the same
  * figures.
  */
-import { COVERAGE_LEVEL_NAMES, type CoverageLevelName, type RadioParams } from './coverage.js';
+import { COVERAGE_LEVEL_NAMES, MCL_DB, NORMAL_EDGE_DB, levelOf, type CoverageLevelName, type RadioParams } from './coverage.js';
 import { ENERGY_DEFAULTS, HEARTBEAT_AXIS_S, lifeCurve, type EnergyParams, type LifePoint, type SessionStrategy } from './energy.js';
 import { seededRandom } from './network.js';
-import { PRESS_DEFAULTS, levelLatencies, trafficAt, type LevelLatency, type PressParams } from './press-model.js';
+import { PRESS_DEFAULTS, levelLatencies, pressLatency, trafficAt, type LevelLatency, type PressParams } from './press-model.js';
 
 export interface ModelConfig {
   press: PressParams;
@@ -118,6 +118,7 @@ export interface SensitivityResult {
   base: Record<SessionStrategy, Headline>;
   baseMetrics: Metrics;
   variations: Variation[];
+  depth: Depth;
 }
 
 /** The base model (both session strategies) and every assumption at each end of its range. */
@@ -128,7 +129,68 @@ export function runSensitivity(samples: number, seed: number, config: ModelConfi
     const high = headline(apply(config, assumption.high), samples, seed);
     return { assumption, low: metricsOf(low), high: metricsOf(high), lifeLow: low.life, lifeHigh: high.life };
   });
-  return { samples, seed, headlineHeartbeatS: HEADLINE_HEARTBEAT_S, usage: config.usage, base, baseMetrics: metricsOf(base[config.press.session]), variations };
+  return {
+    samples, seed, headlineHeartbeatS: HEADLINE_HEARTBEAT_S, usage: config.usage, base, baseMetrics: metricsOf(base[config.press.session]), variations,
+    depth: depthSweep(config.press, samples, seed),
+  };
+}
+
+/** The service targets the depth sweep checks: share of presses with `received` within 10 s and 15 s. */
+export const DEPTH_TARGETS = Object.freeze({ within10s: 0.95, within15s: 0.99 });
+
+export interface DepthRow {
+  couplingLossDb: number;
+  level: CoverageLevelName;
+  /** Shares of presses answered within 10 s and 15 s, as modelled … */
+  within10s: number;
+  within15s: number;
+  /** … and by the radio alone: the same level without its outages. */
+  radioWithin10s: number;
+  radioWithin15s: number;
+}
+
+export interface Depth {
+  rows: DepthRow[];
+  /** The deepest coupling loss at which both targets hold (and every shallower one), or null. */
+  deepestMet: number | null;
+  deepestMetByRadio: number | null;
+}
+
+/**
+ * How deep the targets hold: presses at each whole dB from the edge of normal coverage to the MCL,
+ * with the level's outages and without them (what the radio alone gives; the outages are an
+ * assumption of their own, docs/lte-m-model.md).
+ */
+export function depthSweep(press: PressParams, samples: number, seed: number): Depth {
+  const random = seededRandom(seed);
+  const shares = (db: number, p: PressParams): [number, number] => {
+    const level = levelOf(db);
+    let w10 = 0;
+    let w15 = 0;
+    for (let i = 0; i < samples; i++) {
+      const ms = pressLatency(db, p, level, random);
+      if (ms <= 10_000) w10 += 1;
+      if (ms <= 15_000) w15 += 1;
+    }
+    return [w10 / samples, w15 / samples];
+  };
+  const rows: DepthRow[] = [];
+  for (let db = NORMAL_EDGE_DB; db <= MCL_DB; db += 1) {
+    const level = levelOf(db);
+    const withoutOutages = { ...press, outage: { ...press.outage, [level]: { ...press.outage[level], share: 0 } } };
+    const [within10s, within15s] = shares(db, press);
+    const [radioWithin10s, radioWithin15s] = shares(db, withoutOutages);
+    rows.push({ couplingLossDb: db, level, within10s, within15s, radioWithin10s, radioWithin15s });
+  }
+  const deepest = (met: (r: DepthRow) => boolean): number | null => {
+    const first = rows.findIndex((r) => !met(r));
+    return first === 0 ? null : rows[(first === -1 ? rows.length : first) - 1]!.couplingLossDb;
+  };
+  return {
+    rows,
+    deepestMet: deepest((r) => r.within10s >= DEPTH_TARGETS.within10s && r.within15s >= DEPTH_TARGETS.within15s),
+    deepestMetByRadio: deepest((r) => r.radioWithin10s >= DEPTH_TARGETS.within10s && r.radioWithin15s >= DEPTH_TARGETS.within15s),
+  };
 }
 
 /** The variations that move a metric, largest swing first. */
