@@ -24,7 +24,9 @@ export class RedisProbe implements OnApplicationShutdown {
     const url = this.config.redisUrl;
     if (!url) return 'not configured';
     this.client ??= this.connect(url);
-    if (this.client.status !== 'ready') return 'down';
+    // Its connection is opened at the first question (a process just started, or Redis just back):
+    // the answer waits for it as long as it would wait for a PING, rather than saying "down" at once.
+    if (!(await ready(this.client, PING_TIMEOUT_MS))) return 'down';
     const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), PING_TIMEOUT_MS).unref());
     return Promise.race([this.client.ping(), timeout]).then(() => 'up' as const, () => 'down' as const);
   }
@@ -45,4 +47,20 @@ export class RedisProbe implements OnApplicationShutdown {
     });
     return client;
   }
+}
+
+/** Whether the client is, or within `ms` becomes, ready for commands. */
+function ready(client: Redis, ms: number): Promise<boolean> {
+  if (client.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (value: boolean) => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      resolve(value);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), ms);
+    timer.unref();
+    client.once('ready', onReady);
+  });
 }
