@@ -82,7 +82,7 @@ describe('presses at the CIC', () => {
       { ...base, deviceId: 'd2', alarmId: 'b' },
     ];
     const received = new Map([['a', { deviceId: 'd1' }], ['b', { deviceId: 'd2' }], ['x', { deviceId: 'd1' }], ['y', { deviceId: 'flooder' }]]);
-    expect(markExtraAlarms(samples, received, new Set(['d1', 'd2']))).toBe(1);
+    expect(markExtraAlarms(samples, received, new Set(['d1', 'd2']), -Infinity)).toBe(1);
     expect(samples.map((s) => s.duplicated)).toEqual([true, false, false]);
   });
 

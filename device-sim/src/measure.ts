@@ -145,7 +145,7 @@ export function markExtraAlarms(
   samples: PressSample[],
   received: ReadonlyMap<string, { deviceId: string; openedAt?: number }>,
   devices: ReadonlySet<string>,
-  since = -Infinity,
+  since: number,
 ): number {
   const acked = new Set(samples.flatMap((s) => (s.alarmId ? [s.alarmId] : [])));
   let extra = 0;

@@ -163,8 +163,7 @@ export interface Depth {
  */
 export function depthSweep(press: PressParams, samples: number, seed: number): Depth {
   const random = seededRandom(seed);
-  const shares = (db: number, p: PressParams): [number, number] => {
-    const level = levelOf(db);
+  const shares = (db: number, level: CoverageLevelName, p: PressParams): [number, number] => {
     let w10 = 0;
     let w15 = 0;
     for (let i = 0; i < samples; i++) {
@@ -178,8 +177,8 @@ export function depthSweep(press: PressParams, samples: number, seed: number): D
   for (let db = NORMAL_EDGE_DB; db <= MCL_DB; db += 1) {
     const level = levelOf(db);
     const withoutOutages = { ...press, outage: { ...press.outage, [level]: { ...press.outage[level], share: 0 } } };
-    const [within10s, within15s] = shares(db, press);
-    const [radioWithin10s, radioWithin15s] = shares(db, withoutOutages);
+    const [within10s, within15s] = shares(db, level, press);
+    const [radioWithin10s, radioWithin15s] = shares(db, level, withoutOutages);
     rows.push({ couplingLossDb: db, level, within10s, within15s, radioWithin10s, radioWithin15s });
   }
   const deepest = (met: (r: DepthRow) => boolean): number | null => {

@@ -225,57 +225,34 @@ export function countReasons(samples: readonly PressSample[]): Array<{ reason: s
 
 /** Every connected device drops its connection at once and reconnects; when each is back. */
 class Storm {
-  private droppedAt: Array<number | undefined> = [];
-  private backAt: Array<number | undefined> = [];
+  private readonly drops: Reconnections;
   private firstDrop: number | undefined;
-  private dropped = 0;
-  private back = 0;
 
-  constructor(private readonly devices: readonly SimDevice[]) {
-    devices.forEach((d, i) =>
-      d.button.on('connect', ({ reconnect }) => {
-        if (reconnect && this.droppedAt[i] !== undefined && this.backAt[i] === undefined) {
-          this.backAt[i] = performance.now();
-          this.back += 1;
-        }
-      }),
-    );
+  constructor(devices: readonly SimDevice[]) {
+    this.drops = new Reconnections(devices);
   }
 
   drop(): void {
     this.firstDrop = performance.now();
-    this.devices.forEach((d, i) => {
-      if (!d.button.connected) return;
-      this.droppedAt[i] = performance.now();
-      this.dropped += 1;
-      d.drop();
-    });
+    this.drops.drop((d) => d.drop());
   }
 
   settled(): boolean {
-    return this.firstDrop !== undefined && this.back >= this.dropped;
+    return this.firstDrop !== undefined && this.drops.allBack;
   }
 
   status(): string {
-    return this.firstDrop === undefined ? 'storm to come' : `storm: ${this.back}/${this.dropped} back`;
+    return this.firstDrop === undefined ? 'storm to come' : `storm: ${this.drops.back}/${this.drops.count} back`;
   }
 
   section(presses: readonly TrackedPress[], samples: readonly PressSample[], origin: number): StormSection {
-    const per: number[] = [];
-    let lastBack = -Infinity;
-    this.droppedAt.forEach((at, i) => {
-      const back = this.backAt[i];
-      if (at === undefined || back === undefined) return;
-      per.push(back - at);
-      lastBack = Math.max(lastBack, back);
-    });
-    const all = this.firstDrop !== undefined && this.back >= this.dropped && this.dropped > 0;
-    const until = all ? lastBack : Infinity;
-    const during = samples.filter((_, i) => this.firstDrop !== undefined && presses[i]!.sentAt >= this.firstDrop && presses[i]!.sentAt <= until);
+    const { per, lastBack } = this.drops.times(-Infinity);
+    const all = this.firstDrop !== undefined && this.drops.allBack && this.drops.count > 0;
+    const during = this.firstDrop === undefined ? [] : pressesBetween(presses, samples, this.firstDrop, all ? lastBack : Infinity);
     return {
-      devices: this.dropped,
+      devices: this.drops.count,
       atS: this.firstDrop === undefined ? 0 : (this.firstDrop - origin) / 1000,
-      reconnected: this.back,
+      reconnected: this.drops.back,
       perDeviceMs: summarize(per),
       allConnectedMs: all ? lastBack - this.firstDrop! : null,
       during: {
@@ -301,28 +278,18 @@ class Kill {
   done: Promise<void> = Promise.resolve();
   /** The killed process's CPU seconds, read just before the SIGKILL (its phase adds them to the new process's). */
   cpuAtKill: number | undefined;
+  private readonly drops: Reconnections;
   private killedAt: number | undefined;
   private upAt: number | undefined;
   private error: string | undefined;
   private atS = 0;
-  private readonly dropped: boolean[] = [];
-  private readonly backAt: Array<number | undefined> = [];
-  private count = 0;
-  private back = 0;
 
   constructor(
-    private readonly devices: readonly SimDevice[],
+    devices: readonly SimDevice[],
     private readonly platform: PlatformHandle,
     private readonly log: (line: string) => void,
   ) {
-    devices.forEach((d, i) =>
-      d.button.on('connect', ({ reconnect }) => {
-        if (reconnect && this.dropped[i] && this.backAt[i] === undefined) {
-          this.backAt[i] = performance.now();
-          this.back += 1;
-        }
-      }),
-    );
+    this.drops = new Reconnections(devices);
   }
 
   get fired(): boolean {
@@ -335,33 +302,26 @@ class Kill {
 
   /** The platform is back (or could not be started again) and so is every device it had. */
   settled(): boolean {
-    return this.fired && (this.error !== undefined || (this.upAt !== undefined && this.back >= this.count));
+    return this.fired && (this.error !== undefined || (this.upAt !== undefined && this.drops.allBack));
   }
 
   status(): string {
     if (!this.fired) return 'kill to come';
     if (this.error !== undefined) return 'platform not back';
-    return `${this.upAt === undefined ? 'platform down' : 'platform back'}, ${this.back}/${this.count} devices back`;
+    return `${this.upAt === undefined ? 'platform down' : 'platform back'}, ${this.drops.back}/${this.drops.count} devices back`;
   }
 
   section(presses: readonly TrackedPress[], samples: readonly PressSample[], origin: number): KillSection {
     const killedAt = this.killedAt ?? origin;
-    const per: number[] = [];
-    let lastBack = killedAt;
-    this.backAt.forEach((back) => {
-      if (back === undefined) return;
-      per.push(back - killedAt);
-      lastBack = Math.max(lastBack, back);
-    });
-    const all = this.upAt !== undefined && this.back >= this.count;
-    const until = all ? lastBack : Infinity;
-    const during = samples.filter((_, i) => presses[i]!.sentAt >= killedAt && presses[i]!.sentAt <= until);
+    const { per, lastBack } = this.drops.times(killedAt);
+    const all = this.upAt !== undefined && this.drops.allBack;
+    const during = pressesBetween(presses, samples, killedAt, all ? lastBack : Infinity);
     return {
       atS: this.atS,
       downMs: this.upAt === undefined ? null : Math.round(this.upAt - killedAt),
       ...(this.error !== undefined ? { error: this.error } : {}),
-      devices: this.count,
-      reconnected: this.back,
+      devices: this.drops.count,
+      reconnected: this.drops.back,
       perDeviceMs: summarize(per),
       allConnectedMs: all ? Math.round(lastBack - killedAt) : null,
       during: {
@@ -379,16 +339,11 @@ class Kill {
     this.cpuAtKill = await platformCpuSeconds(this.platform);
     this.killedAt = performance.now();
     this.atS = (this.killedAt - origin) / 1000;
-    // the devices connected now are the ones the kill drops
-    this.devices.forEach((d, i) => {
-      if (!d.button.connected) return;
-      this.dropped[i] = true;
-      this.count += 1;
-    });
+    this.drops.drop(); // the devices connected now are the ones the kill drops
     const pid = this.platform.pid;
     try {
       await this.platform.kill();
-      this.log(`\nkill      platform (pid ${pid}) killed (SIGKILL) at ${this.atS.toFixed(1)} s with ${this.count} devices connected; starting it again on the same database`);
+      this.log(`\nkill      platform (pid ${pid}) killed (SIGKILL) at ${this.atS.toFixed(1)} s with ${this.drops.count} devices connected; starting it again on the same database`);
       await this.platform.restart();
       this.upAt = performance.now();
       this.log(`kill      platform back after ${ms(this.upAt - this.killedAt)} (pid ${this.platform.pid}); devices reconnecting`);
@@ -397,6 +352,57 @@ class Kill {
       this.log(`kill      the platform could not be started again: ${this.error}`);
     }
   }
+}
+
+/** Which devices a drop took (a storm, a kill) and when each was connected again. */
+class Reconnections {
+  private readonly droppedAt: Array<number | undefined> = [];
+  private readonly backAt: Array<number | undefined> = [];
+  count = 0;
+  back = 0;
+
+  constructor(private readonly devices: readonly SimDevice[]) {
+    devices.forEach((d, i) =>
+      d.button.on('connect', ({ reconnect }) => {
+        if (reconnect && this.droppedAt[i] !== undefined && this.backAt[i] === undefined) {
+          this.backAt[i] = performance.now();
+          this.back += 1;
+        }
+      }),
+    );
+  }
+
+  /** The devices connected now are the ones dropped; `each` drops one (nothing: the platform drops them). */
+  drop(each: (device: SimDevice) => void = () => undefined): void {
+    this.devices.forEach((d, i) => {
+      if (!d.button.connected) return;
+      this.droppedAt[i] = performance.now();
+      this.count += 1;
+      each(d);
+    });
+  }
+
+  get allBack(): boolean {
+    return this.back >= this.count;
+  }
+
+  /** Each device's time back, from `from` (or from its own drop), and the last device's return (`from` if none). */
+  times(from: number): { per: number[]; lastBack: number } {
+    const per: number[] = [];
+    let lastBack = from;
+    this.droppedAt.forEach((at, i) => {
+      const back = this.backAt[i];
+      if (at === undefined || back === undefined) return;
+      per.push(back - (from === -Infinity ? at : from));
+      lastBack = Math.max(lastBack, back);
+    });
+    return { per, lastBack };
+  }
+}
+
+/** The samples of the presses sent between `from` and `until` (performance.now()). */
+function pressesBetween(presses: readonly TrackedPress[], samples: readonly PressSample[], from: number, until: number): PressSample[] {
+  return samples.filter((_, i) => presses[i]!.sentAt >= from && presses[i]!.sentAt <= until);
 }
 
 /** Waits until `count()` has not moved for `stillMs` (at most `maxMs`). */

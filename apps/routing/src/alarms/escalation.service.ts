@@ -5,11 +5,12 @@ import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DATA_SOURCE, PlatformEvents, type PlatformEvent } from '@amr/runtime';
 import { alarmAudience, appendEvent, loadAlarmView } from '@amr/alarms';
 
+import { Periodic } from '../periodic.js';
+import { escalationStep, handsOver } from './escalation-step.js';
+
 type Step =
   | { kind: 're-notify'; alarm: Alarm; reason: string }
   | { kind: 'hand-over'; alarm: Alarm; reason: string; from: string };
-import { Periodic } from '../periodic.js';
-import { escalationStep, handsOver } from './escalation-step.js';
 
 /** Steps one sweep takes at most; the rest wait for the next sweep (AMR_ESCALATION_SWEEP_MS). */
 const STEPS_PER_SWEEP = 20;
