@@ -17,6 +17,16 @@ async function histogramCount(suite: ReturnType<typeof usePlatform>, name: strin
   return { count: value('count'), sum: value('sum') };
 }
 
+/** Observations of amr_press_step_seconds per step. */
+async function stepCounts(suite: ReturnType<typeof usePlatform>): Promise<Map<string, number>> {
+  const metric = await suite.platform.running.metrics.registry.getSingleMetric('amr_press_step_seconds')?.get();
+  const counts = new Map<string, number>();
+  for (const v of metric?.values ?? []) {
+    if ((v as { metricName?: string }).metricName === 'amr_press_step_seconds_count') counts.set(String(v.labels.step), v.value);
+  }
+  return counts;
+}
+
 describe('the ingest: every device on its own lane, presses committed together', () => {
   const suite = usePlatform();
 
@@ -36,6 +46,29 @@ describe('the ingest: every device on its own lane, presses committed together',
       expect(after.sum - before.sum).toBe(40);
       // fewer transactions than presses: some were committed together
       expect(after.count - before.count).toBeLessThan(40);
+    } finally {
+      await Promise.all(devices.map((d) => d.close()));
+    }
+  });
+
+  it('times every step of the press transactions (amr_press_step_seconds): a wait per press, each statement once per batch', async () => {
+    const devices = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const { deviceId, secret } = await suite.platform.provision();
+        return TestDevice.connect(suite.platform.mqttUrl, deviceId, secret);
+      }),
+    );
+    try {
+      const steps = await stepCounts(suite);
+      const batches = await histogramCount(suite, 'amr_press_batch_size');
+      await Promise.all(devices.map((d) => d.press({ seq: 1 })));
+      await Promise.all(devices.map((d) => d.stage('received', 1)));
+      const after = await stepCounts(suite);
+      const delta = (step: string) => (after.get(step) ?? 0) - (steps.get(step) ?? 0);
+      const transactions = (await histogramCount(suite, 'amr_press_batch_size')).count - batches.count;
+      expect(transactions).toBeGreaterThan(0);
+      expect(delta('queued')).toBe(12);
+      for (const step of ['connection', 'begin', 'press-lookup', 'press-write', 'commit']) expect([step, delta(step)]).toEqual([step, transactions]);
     } finally {
       await Promise.all(devices.map((d) => d.close()));
     }

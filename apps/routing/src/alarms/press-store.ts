@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { Alarm, GroupCommit, asReal, inTransaction, type ProtectionCase, type Sql } from '@amr/persistence';
+import { Alarm, GroupCommit, asReal, inTransaction, stepTimer, type ProtectionCase, type Sql, type StepTimer } from '@amr/persistence';
 import { makeAck, type AckMessage, type AlarmMessage, type DevicePath, type Encoding } from '@amr/protocol';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DATA_SOURCE, Metrics, PlatformEvents, eventRows, insertEventsSql, type PlatformEvent } from '@amr/runtime';
@@ -48,6 +48,8 @@ const MAX_BATCH = 500;
 
 interface Pending {
   readonly input: PressInput;
+  /** process.hrtime.bigint() when it was handed over: its wait for a batch is a step of its own. */
+  readonly queuedAt: bigint;
   readonly resolve: (outcome: PressOutcome) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -66,6 +68,8 @@ interface Pending {
 export class PressStore {
   private readonly logger = new Logger('PressStore');
   private readonly batches: GroupCommit<Pending>;
+  /** Every step of a press transaction, timed (amr_press_step_seconds): where a press's time goes. */
+  private readonly timed: StepTimer;
 
   constructor(
     @Inject(AMR_CONFIG) private readonly config: AmrConfig,
@@ -76,20 +80,23 @@ export class PressStore {
     private readonly acks: DeviceAcks,
   ) {
     // two transactions at a time on PostgreSQL; the embedded database has one connection
+    this.timed = stepTimer((step, seconds) => metrics.pressStep.observe({ step }, seconds));
     this.batches = new GroupCommit((batch) => this.runBatch(batch), { maxBatch: MAX_BATCH, maxInFlight: config.database.url ? 2 : 1 });
   }
 
   /** Resolves after the commit (or rejects: nothing of this press was stored). */
   store(input: PressInput): Promise<PressOutcome> {
-    return new Promise((resolve, reject) => this.batches.add({ input, resolve, reject }));
+    return new Promise((resolve, reject) => this.batches.add({ input, queuedAt: process.hrtime.bigint(), resolve, reject }));
   }
 
   private async runBatch(batch: Pending[]): Promise<void> {
     this.metrics.pressBatch.observe(batch.length);
+    const started = process.hrtime.bigint();
+    for (const p of batch) this.metrics.pressStep.observe({ step: 'queued' }, Number(started - p.queuedAt) / 1e9);
     try {
       const areas = await this.router.coverage(this.db.manager);
       const inputs = batch.map((p) => p.input);
-      const outcomes = await inTransaction(this.db, (sql) => this.write(sql, areas, inputs, false));
+      const outcomes = await inTransaction(this.db, (sql) => this.write(sql, areas, inputs, false), this.timed);
       this.announced(outcomes, inputs);
       batch.forEach((p, i) => {
         const outcome = outcomes[i]!;
@@ -109,7 +116,7 @@ export class PressStore {
   private async storeAlone(p: Pending): Promise<void> {
     try {
       const areas = await this.router.coverage(this.db.manager);
-      const [outcome] = await inTransaction(this.db, (sql) => this.write(sql, areas, [p.input], true));
+      const [outcome] = await inTransaction(this.db, (sql) => this.write(sql, areas, [p.input], true), this.timed);
       this.announced([outcome!], [p.input]);
       p.resolve(outcome as PressOutcome);
     } catch (err) {

@@ -98,6 +98,13 @@ export class Metrics {
     buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
     registers: [this.registry],
   });
+  readonly pressStep = new Histogram({
+    name: 'amr_press_step_seconds',
+    help: 'Where a press batch spends its time: waiting to start (queued, per press), taking a connection, BEGIN, each statement by name, COMMIT (per batch)',
+    labelNames: ['step'] as const,
+    buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
   readonly smsReceived = new Counter({
     name: 'amr_sms_received_total',
     help: 'SMS texts posted by the SMS gateway to /api/v1/sms/inbound, by outcome (pressed or refused)',

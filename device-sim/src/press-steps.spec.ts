@@ -1,0 +1,38 @@
+import { describe, expect, it } from '@jest/globals';
+import { labelledHistograms, pressSteps } from './press-steps.js';
+
+/** Prometheus text of amr_press_step_seconds with the given observations (seconds) per step. */
+function scrape(observations: Record<string, number[]>): string {
+  const bounds = [0.001, 0.01, 0.1, Infinity];
+  const lines: string[] = [];
+  for (const [step, values] of Object.entries(observations)) {
+    for (const le of bounds) {
+      lines.push(`amr_press_step_seconds_bucket{le="${le === Infinity ? '+Inf' : le}",step="${step}"} ${values.filter((v) => v <= le).length}`);
+    }
+    lines.push(`amr_press_step_seconds_sum{step="${step}"} ${values.reduce((a, b) => a + b, 0)}`);
+    lines.push(`amr_press_step_seconds_count{step="${step}"} ${values.length}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+describe('the press path profile from amr_press_step_seconds', () => {
+  it('reads a labelled histogram per label value', () => {
+    const h = labelledHistograms(scrape({ commit: [0.0005, 0.002], begin: [0.0002] }), 'amr_press_step_seconds', 'step');
+    expect([...h.keys()].sort()).toEqual(['begin', 'commit']);
+    expect(h.get('commit')).toEqual({ buckets: [[0.001, 1], [0.01, 2], [0.1, 2], [Infinity, 2]], count: 2, sum: 0.0025 });
+  });
+
+  it('gives what happened between two scrapes, in transaction order, leaving out steps not seen', () => {
+    const before = scrape({ 'press-write': [0.05], commit: [0.0005], begin: [0.0005] });
+    const after = scrape({ 'press-write': [0.05, 0.005, 0.005], commit: [0.0005, 0.0005, 0.05], begin: [0.0005], queued: [0.0001, 0.0001, 0.0001, 0.02] });
+    const steps = pressSteps(before, after);
+    expect(steps.map((s) => s.step)).toEqual(['queued', 'press-write', 'commit']);
+    const write = steps.find((s) => s.step === 'press-write')!;
+    expect(write.count).toBe(2);
+    expect(write.meanMs).toBeCloseTo(5);
+    expect(write.p50Ms).toBe(10);
+    expect(write.totalS).toBeCloseTo(0.01);
+    const queued = steps[0]!;
+    expect([queued.count, queued.p50Ms, queued.p99Ms]).toEqual([4, 1, 100]);
+  });
+});
