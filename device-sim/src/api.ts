@@ -102,6 +102,32 @@ export class ApiClient {
   }
 }
 
+/**
+ * POST that outlasts a platform restarting or a node going away: tried again every 500 ms while no
+ * answer comes or the answer is a 5xx, up to 20 times, until `stopped()`. True once answered 2xx;
+ * false on a refusal (a 4xx) or after the last try, whose message is added to `errors` — not when
+ * it was stopped.
+ */
+export async function postPatiently(api: ApiClient, path: string, body: unknown, errors: string[], stopped: () => boolean): Promise<boolean> {
+  let last: ApiError | undefined;
+  for (let attempt = 0; attempt < 20 && !stopped(); attempt++) {
+    try {
+      await api.post(path, body);
+      return true;
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      if (error.status !== null && error.status < 500) {
+        errors.push(error.message);
+        return false;
+      }
+      last = error;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  if (last && !stopped()) errors.push(`${last.message} (gave up after 20 tries)`);
+  return false;
+}
+
 /** NestJS errors are `{statusCode, message, error}`; `message` may be a list (validation). */
 export function serverMessage(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined;

@@ -37,6 +37,8 @@ function section(): BenchSection {
         { devices: 50_000, platformSkipped: 'not measured: ulimit -n', baselineSkipped: 'not measured: ulimit -n' },
       ],
     },
+    cic: { integrations: 11, delivered: 9_998, refused: 2, firstError: 'POST /api/v1/alarms/a1/delivered: HTTP 403: handed over' },
+    cleanup: { before: { closed: 0, refused: 0, ms: 45 }, after: { closed: 10_000, refused: 0, ms: 21_300 } },
     targets: evaluateTargets({ devices: 10_000, rate: 1000, receivedMs: latency, echoMs: summarize([0.1, 0.2, 0.3]), flood: { quietP99: 9.5, floodP99: 9.5, flooded: true } }),
   };
 }
@@ -74,6 +76,13 @@ describe('bench tables', () => {
     const failed = down.find((t) => t.title.startsWith('Platform killed'))!.rows;
     expect(failed[1]).toEqual(['platform back (listening again)', 'not back: the platform exited during start-up']);
     expect(failed[2]).toEqual(['devices connected again (CONNACK + SUBACK)', '0 of 10,000; not all within the wait']);
+  });
+
+  it('counts the CIC\'s delivery confirmations and the alarms the bench closed, apart from the latencies', () => {
+    const rows = Object.fromEntries(tables.find((t) => t.title === 'Run')!.rows.map(([k, v]) => [k, v]));
+    expect(rows['delivery confirmed by the CIC']).toBe('9,998 alarms, by 11 integrations (one per CIC); 2 refused or failed, e.g. POST /api/v1/alarms/a1/delivered: HTTP 403: handed over');
+    expect(rows['closed before the load']).toBe('0 alarms left open by earlier runs in 45.0 ms; 0 refused');
+    expect(rows['closed after the measurement']).toBe('10,000 alarms of this run in 21.30 s; 0 refused');
   });
 
   it('prints as aligned columns on the terminal; facts without a header', () => {

@@ -3,6 +3,7 @@
  * the same tables on the terminal (output.ts textTable) and in report.html. Pure.
  */
 import type { TargetRow } from './bench-targets.js';
+import type { CleanupFigure } from './cic-cleanup.js';
 import type { FloodStats } from './flood.js';
 import { fmtMs } from './output.js';
 import type { LatencySummary } from './stats.js';
@@ -125,6 +126,10 @@ export interface BenchSection {
   storm?: StormSection;
   kill?: KillSection;
   idle?: IdleSection;
+  /** The simulated CIC's delivery confirmations, by one integration per CIC (absent for --idle). */
+  cic?: { integrations: number; delivered: number; refused: number; firstError?: string };
+  /** Alarms the bench closed: left open by earlier runs (before the load), and its own (after it, without an operator). */
+  cleanup?: { before?: CleanupFigure; after?: CleanupFigure };
   targets: TargetRow[];
 }
 
@@ -161,6 +166,11 @@ export function benchTables(b: BenchSection): BenchTable[] {
         ? [['platform RSS', `${b.rssMiB.platformIdle ?? '—'} MiB connected and idle, ${b.rssMiB.platformPeak ?? '—'} MiB peak under load`]]
         : []),
       ['simulator RSS', `${b.rssMiB.simulator} MiB`],
+      ...(b.cic
+        ? [['delivery confirmed by the CIC', `${n0(b.cic.delivered)} alarms, by ${b.cic.integrations} integrations (one per CIC); ${n0(b.cic.refused)} refused or failed${b.cic.firstError ? `, e.g. ${b.cic.firstError}` : ''}`]]
+        : []),
+      ...(b.cleanup?.before ? [['closed before the load', cleanupText(b.cleanup.before, 'left open by earlier runs')]] : []),
+      ...(b.cleanup?.after ? [['closed after the measurement', cleanupText(b.cleanup.after, 'of this run')]] : []),
     ],
   });
   if (b.phases.length) {
@@ -243,6 +253,10 @@ export function benchTables(b: BenchSection): BenchTable[] {
   }
   tables.push({ title: 'Targets of one node', head: ['target', 'measured', 'verdict'], rows: b.targets.map((t) => [t.target, t.measured, t.verdict]) });
   return tables;
+}
+
+function cleanupText(c: CleanupFigure, whose: string): string {
+  return `${n0(c.closed)} alarms ${whose} in ${fmtMs(c.ms)}; ${n0(c.refused)} refused${c.firstError ? `, e.g. ${c.firstError}` : ''}`;
 }
 
 function killTable(k: KillSection): BenchTable {

@@ -2,17 +2,21 @@
  * The simulated CIC: an SSE client of `GET /api/v1/events` (CONTRACT §4) that timestamps when
  * each alarm becomes visible at the centre ("delivery at the CIC" = the `alarm.received` event
  * arriving here), and an automatic operator that accepts, dispatches and closes each alarm
- * after configurable delays through the real HTTP API. Node 20 has no EventSource: the stream
- * is read with fetch and parsed with eventsource-parser.
+ * after configurable delays through the real HTTP API; optionally it confirms delivery of every
+ * alarm as an integration of the alarm's CIC (cic-delivery.ts). Node 20 has no EventSource: the
+ * stream is read with fetch and parsed with eventsource-parser.
  */
 import { performance } from 'node:perf_hooks';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { AlarmKind } from '@amr/protocol';
-import { ApiError, type ApiClient } from './api.js';
+import { postPatiently, type ApiClient } from './api.js';
+import { DeliveryConfirmations, type CicClients } from './cic-delivery.js';
 
 export interface AlarmEventData {
   id: string;
   deviceId: string;
+  /** The CIC the alarm is routed to (another one after a hand-over). */
+  cicId?: string;
   kind?: AlarmKind;
   stage?: string;
   pressCount?: number;
@@ -72,17 +76,19 @@ export interface CicStats {
 
 export interface CicOptions {
   /**
-   * Confirm delivery of every alarm first (`POST /api/v1/alarms/{id}/delivered`, CONTRACT §4; an
-   * integration token's call), before the operator works it. A refusal is counted, not fatal.
+   * Confirm delivery of every alarm that arrives (`alarm.received`, or found by the sweep) with
+   * `POST /api/v1/alarms/{id}/delivered` (CONTRACT §4), through the client this gives for the
+   * alarm's CIC: an integration of that CIC, whatever token the stream is read with (the admin's
+   * sees every CIC). Apart from the operator, bounded in concurrency; a refusal is counted, not fatal.
    */
-  confirmDelivery?: boolean;
+  confirmDelivery?: CicClients;
   /** Dispatch between accept and close (default true; test alarms never are). */
   dispatch?: boolean;
 }
 
 /**
- * Watches the event stream and (optionally) operates every alarm it sees. Times are
- * performance.now(), comparable with the buttons' in this process.
+ * Watches the event stream and (optionally) confirms the delivery of and operates every alarm it
+ * sees. Times are performance.now(), comparable with the buttons' in this process.
  */
 export class SimulatedCic {
   /** alarm id → first `alarm.received` seen. */
@@ -99,6 +105,7 @@ export class SimulatedCic {
   private readonly operated = new Set<string>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly confirmations: DeliveryConfirmations | undefined;
   private abort = new AbortController();
   private stopped = false;
   private connectedOnce: Promise<void> | undefined;
@@ -108,7 +115,9 @@ export class SimulatedCic {
     private readonly token: string,
     private readonly operator: OperatorDelays | null,
     private readonly options: CicOptions = {},
-  ) {}
+  ) {
+    this.confirmations = options.confirmDelivery ? new DeliveryConfirmations(options.confirmDelivery, this.stats) : undefined;
+  }
 
   /** Opens the stream; resolves once the server has answered with 200. Reconnects on its own until stop(). */
   start(): Promise<void> {
@@ -120,7 +129,7 @@ export class SimulatedCic {
    * After the stream was re-opened: it resumes from Last-Event-ID, and the open alarms are also
    * fetched (`GET /api/v1/alarms?state=open`), as a CIC console does, for what the stream cannot
    * replay (no event seen before the break, or one older than the event log keeps). An alarm this
-   * sweep sees first counts as delivered then, and is operated like the others.
+   * sweep sees first counts as delivered then, and is confirmed and operated like the others.
    */
   async sweepOpen(): Promise<void> {
     const open = await this.api.get<AlarmEventData[]>('/api/v1/alarms?state=open').catch(() => undefined);
@@ -132,20 +141,22 @@ export class SimulatedCic {
         this.recordPress(alarm, at, true);
         this.stats.swept += 1;
       }
+      this.confirmations?.confirm(alarm);
       this.operate(alarm);
     }
   }
 
-  /** Waits for scheduled operator actions to finish (bounded), then closes the stream. */
+  /** Waits for scheduled operator actions and queued confirmations to finish (bounded), then closes the stream. */
   async stop(graceMs = 0): Promise<void> {
     const deadline = performance.now() + graceMs;
-    while ((this.timers.size > 0 || this.pending.size > 0) && performance.now() < deadline) {
+    const busy = () => this.timers.size > 0 || this.pending.size > 0 || this.confirmations?.idle === false;
+    while (busy() && performance.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
     }
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.abort.abort();
-    await Promise.allSettled([...this.pending]);
+    await Promise.allSettled([...this.pending, this.confirmations?.stop()]);
   }
 
   private async loop(resolve: () => void, reject: (e: Error) => void): Promise<void> {
@@ -211,6 +222,8 @@ export class SimulatedCic {
     } else if (event.event === 'alarm.received') {
       this.stats.repeatedReceived += 1;
     }
+    // a repeated `alarm.received` may be a hand-over: the alarm is then its new CIC's to confirm
+    if (event.event === 'alarm.received') this.confirmations?.confirm(alarm);
     this.recordPress(alarm, at, event.event === 'alarm.received');
     this.operate(alarm);
   }
@@ -230,9 +243,7 @@ export class SimulatedCic {
     if (!delays || this.operated.has(alarm.id) || this.stopped) return;
     this.operated.add(alarm.id);
     const id = encodeURIComponent(alarm.id);
-    const steps: Array<[number, string, unknown]> = [];
-    if (this.options.confirmDelivery) steps.push([0, 'delivered', {}]);
-    steps.push([delays.acceptMs, 'accept', {}]);
+    const steps: Array<[number, string, unknown]> = [[delays.acceptMs, 'accept', {}]];
     if (alarm.kind !== 'test' && this.options.dispatch !== false) steps.push([delays.dispatchMs, 'dispatch', { unit: 'SIM-1', etaMin: 5 }]);
     steps.push([delays.closeMs, 'close', { outcome: 'simulated' }]);
     const run = (i: number): void => {
@@ -241,37 +252,16 @@ export class SimulatedCic {
       const [delay, action, body] = step;
       const timer = setTimeout(() => {
         this.timers.delete(timer);
-        const errors = action === 'delivered' ? this.stats.deliveryErrors : this.stats.operatorErrors;
-        const call = this.post(`/api/v1/alarms/${id}/${action}`, body, errors).then((ok) => {
+        const call = postPatiently(this.api, `/api/v1/alarms/${id}/${action}`, body, this.stats.operatorErrors, () => this.stopped).then((ok) => {
           if (ok && action === 'close') this.stats.closed += 1;
           if (ok && action === 'accept') this.acceptedAt.set(alarm.id, performance.now());
-          if (ok && action === 'delivered') this.stats.delivered += 1;
-          // a refused delivery confirmation is counted; the operator still works the alarm
-          if (ok || action === 'delivered') run(i + 1);
+          if (ok) run(i + 1);
         });
         this.track(call);
       }, delay);
       this.timers.add(timer);
     };
     run(0);
-  }
-
-  /** POST with retries while the platform is unreachable (restart scenario); false on a refusal. */
-  private async post(path: string, body: unknown, errors: string[]): Promise<boolean> {
-    for (let attempt = 0; attempt < 20 && !this.stopped; attempt++) {
-      try {
-        await this.api.post(path, body);
-        return true;
-      } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-        if (error.status !== null && error.status < 500) {
-          errors.push(error.message);
-          return false;
-        }
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-    return false;
   }
 
   private track(p: Promise<unknown>): void {

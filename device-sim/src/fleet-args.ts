@@ -127,7 +127,7 @@ export const FLEET_USAGE = `Options of press (without --device), fleet, burst, c
   --accept-after S             simulated operator: accept S after the CIC saw the alarm (default 2)
   --dispatch-after S           … dispatch S after accepting (default 2)
   --close-after S              … close S after dispatching (default 2)
-  --no-operator                nobody works the alarms (they stay open)
+  --no-operator                nobody works the alarms (they stay open; bench closes them once measured)
   --timeout S                  a press without "received" after S is lost (default 60; coverage/restart 90)
   --retransmit-ms MS           resend a press until "received" (default 5000)
   --restart-at S               restart: kill -9 the platform S into the run (default: half-way);

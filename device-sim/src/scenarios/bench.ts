@@ -13,6 +13,11 @@
  * request per device on a platform without it), several per protection case (--devices-per-case).
  * Their ids and secrets are kept in the state directory with the platform's data, so a second
  * run on the same data provisions nothing.
+ *
+ * The simulated CIC reads the admin's event stream (it sees every CIC) and confirms each alarm's
+ * delivery as an integration of the alarm's CIC, one created per CIC for the run: unconfirmed, an
+ * alarm would be escalated beneath the figures. For the same reason no run leaves an alarm open:
+ * each closes what earlier ones left before its load, and without an operator its own once measured.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -28,11 +33,14 @@ import type { BenchSection, IdleSection } from '../bench-report.js';
 import { benchTables } from '../bench-report.js';
 import { evaluateTargets } from '../bench-targets.js';
 import { SimulatedCic, type CicStats } from '../cic.js';
+import { CLOSE_CONCURRENCY, closeOpenAlarms, type CleanupFigure, type OpenAlarm } from '../cic-cleanup.js';
+import { DELIVERY_CONCURRENCY } from '../cic-delivery.js';
+import { CicIntegrations } from '../cic-integrations.js';
 import { SimDevice } from '../device.js';
 import type { FleetOptions } from '../fleet-args.js';
 import { evaluateObjectives, summarizeByProfile, type Objective, type PressSample } from '../measure.js';
 import { seededRandom } from '../network.js';
-import { ms, textTable, type Reporter } from '../output.js';
+import { fmtMs, ms, textTable, type Reporter } from '../output.js';
 import { brokerFor, brokerList, externalPlatform, histogram, histogramPercentile, scrapeMetrics, startChildPlatform, type PlatformHandle } from '../platform-host.js';
 import { Progress } from '../progress.js';
 import { createCases, mapBounded, provisionForCases, type ProvisionedDevice } from '../provision.js';
@@ -116,6 +124,7 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
   const api = new ApiClient(platform.apiUrl, platform.token, { timeoutMs: 120_000 });
   const devices: SimDevice[] = [];
   let cic: SimulatedCic | undefined;
+  let integrations: CicIntegrations | undefined;
   try {
     const addresses = sourceAddresses(options.idle.length ? options.devices : options.devices + (options.flood ? 1 : 0), options.addresses);
     // idle: only as many devices as the platform can hold connected (its open-files limit)
@@ -138,15 +147,24 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
       reporter.line(`provision ${missing} devices in ${ms(fresh.ms)} (${((missing / fresh.ms) * 1000).toFixed(0)} devices/s${fresh.batch ? '' : '; the platform has no batch endpoint: one request per device'}); secrets kept in ${storeFile}`);
     }
 
+    // ---- no alarm left open: an earlier run's (a crashed one's) would escalate beneath the figures --
+    const closeOpen = (outcome: string, stop?: AbortSignal) => closeOpenAlarms(api, { outcome, ...(stop ? { signal: stop } : {}), ...ownedAlarms(options, store) });
+    const leftOver = await closeOpen('device-sim bench: left open by an earlier run', signal);
+    reporter.line(cleanupLine(leftOver, 'left open by earlier runs'));
+    const cleanup: NonNullable<BenchSection['cleanup']> = { before: leftOver };
+
     if (options.idle.length) {
       const idle = await runIdle({ options, platform, creds: store.devices.slice(0, wanted), addresses, progress, log: (l) => reporter.line(l), signal });
-      return await finish(options, context, platform, { bench: idleBench(options, idle, addresses.length, provisioning), samples: [], objectives: idleObjectives(idle), notes: idleNotes(options, idle), startedAt });
+      return await finish(options, context, platform, { bench: idleBench(options, idle, addresses.length, provisioning, cleanup), samples: [], objectives: idleObjectives(idle), notes: idleNotes(options, idle), startedAt });
     }
 
     // ---- the CIC and the devices -----------------------------------------------------------------
     const broker = brokerFor(platform, options.tls);
-    cic = new SimulatedCic(api, platform.token, options.operator);
+    // the admin's stream sees every CIC's alarms; each is confirmed delivered by its own CIC's integration
+    integrations = await CicIntegrations.create(api, `device-sim bench ${startedAt.toISOString()}`, { timeoutMs: 30_000 });
+    cic = new SimulatedCic(api, platform.token, options.operator, { confirmDelivery: integrations.clientFor });
     await cic.start();
+    reporter.line(`cic       the admin's event stream; delivery confirmed by ${integrations.count} integrations, one per CIC`);
     const creds = store.devices.slice(0, options.devices);
     for (const [i, c] of creds.entries()) {
       devices.push(
@@ -210,10 +228,19 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
       baseline = { url: options.baseline, echoMs: echo, withoutNoDelayMs: nagle, noDelay: true, ratioP50: ratio(main?.receivedMs.p50, echo.p50), ratioP99: ratio(main?.receivedMs.p99, echo.p99) };
     }
 
-    // ---- close the alarms the bench opened (so that the next run presses into closed ones) ------
-    if (options.operator) {
-      await cic.sweepOpen();
-      await cic.stop(15_000);
+    // ---- the CIC's last confirmations; no alarm of this run left open (the figures are taken) -----
+    // the operator closes the alarms it works; without one they are closed here, as a CIC would
+    if (options.operator) await cic.sweepOpen();
+    await cic.stop(15_000);
+    if (!options.operator) {
+      try {
+        // after Ctrl-C too: "finishing up" includes it (a second Ctrl-C quits at once; the next run closes them then)
+        cleanup.after = await closeOpen('device-sim bench: closed after the measurement');
+        reporter.line(cleanupLine(cleanup.after, 'of this run'));
+      } catch (error) {
+        reporter.error(`cleanup   failed: ${(error as Error).message}`);
+        notes.push(`The alarms of this run could not all be closed after the measurement (${(error as Error).message}): the next run closes them before its load.`);
+      }
     }
 
     const server = before && after ? serverFigures(before, after) : undefined;
@@ -235,6 +262,13 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
       ...(load.flood ? { flood: load.flood } : {}),
       ...(load.storm ? { storm: load.storm } : {}),
       ...(load.kill ? { kill: load.kill } : {}),
+      cic: {
+        integrations: integrations.count,
+        delivered: cic.stats.delivered,
+        refused: cic.stats.deliveryErrors.length,
+        ...(cic.stats.deliveryErrors[0] ? { firstError: cic.stats.deliveryErrors[0] } : {}),
+      },
+      cleanup,
       targets: evaluateTargets({
         devices: connect.connected,
         rate: options.rate,
@@ -252,12 +286,28 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
     if (connect.failed > 0) objectives.push({ name: 'devices connected', target: String(options.devices), actual: String(connect.connected), ok: false });
     objectives.push(...killObjectives(load));
     if (options.restartAtS !== undefined && !load.kill) notes.push('--restart-at: the run ended before the kill (interrupted): the platform was not killed.');
-    return await finish(options, context, platform, { bench, samples: load.samples, objectives, notes: loadNotes(options, load, notes, cic.stats), startedAt, ...(load.kill ? { restart: restartOf(load.kill) } : {}) });
+    return await finish(options, context, platform, { bench, samples: load.samples, objectives, notes: loadNotes(options, load, notes, cic.stats, cleanup), startedAt, ...(load.kill ? { restart: restartOf(load.kill) } : {}) });
   } finally {
     await cic?.stop(0);
+    await integrations?.revoke();
     await mapBounded(devices, 256, (d) => d.stop());
     await platform.close();
   }
+}
+
+/**
+ * Which open alarms the bench closes: on a platform it started, every one (its database is the
+ * bench's); on a given one (--api), only those of the devices it provisioned there.
+ */
+function ownedAlarms(options: FleetOptions, store: DeviceStore): { owned?: (alarm: OpenAlarm) => boolean } {
+  if (!options.api) return {};
+  const mine = new Set(store.devices.map((d) => d.deviceId));
+  return { owned: (alarm) => alarm.deviceId !== undefined && mine.has(alarm.deviceId) };
+}
+
+/** The "cleanup" line of the run's output (the closes are in no latency figure). */
+function cleanupLine(c: CleanupFigure, whose: string): string {
+  return `cleanup   ${c.closed} alarm(s) ${whose} closed in ${fmtMs(c.ms)} (${CLOSE_CONCURRENCY} in flight)${c.refused ? `; ${c.refused} refused, e.g. ${c.firstError}` : ''}`;
 }
 
 /** Prints the tables and the objectives, writes the report. */
@@ -443,8 +493,11 @@ export function reportSamples(samples: readonly PressSample[], max: number): Pre
     });
 }
 
-function loadNotes(options: FleetOptions, load: LoadResult, notes: string[], cicStats: CicStats): string[] {
+function loadNotes(options: FleetOptions, load: LoadResult, notes: string[], cicStats: CicStats, cleanup: NonNullable<BenchSection['cleanup']>): string[] {
   notes.push('Devices connect directly over loopback (no network model): the figures are the platform\'s, not LTE-M\'s.');
+  notes.push(`The CIC reads the admin's event stream (one stream that sees every CIC's alarms) and confirms the delivery of every alarm that arrives (POST …/delivered; again at its new CIC after a hand-over) with the token of an integration of the alarm's CIC, one created per CIC for the run and revoked at its end: ${cicStats.delivered} confirmed, ${cicStats.deliveryErrors.length} refused or failed${cicStats.deliveryErrors[0] ? ` (e.g. ${cicStats.deliveryErrors[0]})` : ''}. The confirmations go out beside the measurement, at most ${DELIVERY_CONCURRENCY} at a time; a delivered alarm then waits for an operator's accept, and only one left open past the accept timeout (AMR_ACCEPT_TIMEOUT_S, 120 s by default) is escalated.`);
+  const closed = (c: CleanupFigure | undefined) => (c ? `${c.closed} in ${(c.ms / 1000).toFixed(1)} s${c.refused ? `, ${c.refused} refused` : ''}` : 'none');
+  notes.push(`No alarm is left open to escalate beneath the figures: before the load the bench closed those earlier runs had left open (${closed(cleanup.before)}), and ${options.operator ? 'the simulated operator closed this run\'s' : `after the measurement, this run's (${closed(cleanup.after)})`}; these closes are in no figure.`);
   notes.push('Latencies run from the publish of the press to the arrival of its ack (or of its alarm on the CIC\'s event stream), on one clock in one process; the generator\'s own lag (how late a press went out against its schedule) is reported apart and not counted.');
   notes.push('A press goes to the next device in a shuffled order that has no press waiting for its answer; a press is lost without "received" within the timeout, duplicated when its acks carried two alarm ids or the CIC got an alarm none of its device\'s presses was acked with.');
   if (load.samples.length > REPORT_SAMPLES) notes.push(`The report keeps ${REPORT_SAMPLES} of the ${load.samples.length} presses (evenly spread, plus every one not received); the summaries cover all of them.`);
@@ -461,7 +514,7 @@ function loadNotes(options: FleetOptions, load: LoadResult, notes: string[], cic
   return notes;
 }
 
-function idleBench(options: FleetOptions, idle: IdleSection, addresses: number, provisioning: BenchSection['provisioning']): BenchSection {
+function idleBench(options: FleetOptions, idle: IdleSection, addresses: number, provisioning: BenchSection['provisioning'], cleanup: BenchSection['cleanup']): BenchSection {
   return {
     devices: Math.max(0, ...idle.steps.map((s) => s.platform?.connected ?? 0)),
     addresses,
@@ -469,6 +522,7 @@ function idleBench(options: FleetOptions, idle: IdleSection, addresses: number, 
     phases: [],
     rssMiB: { simulator: mib(process.memoryUsage().rss) },
     idle,
+    ...(cleanup ? { cleanup } : {}),
     targets: evaluateTargets({ devices: options.devices, idle: idle.steps.map((s) => ({ devices: s.devices, kibPerDevice: s.platform?.kibPerDevice ?? null })) }),
   };
 }

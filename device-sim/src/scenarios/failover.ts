@@ -227,7 +227,8 @@ export async function runFailover(input: Partial<FailoverOptions>, context: Part
     reporter.line(`provision ${options.devices} devices (${caseIds.length} cases) in ${ms(performance.now() - tp)}`);
 
     // the CIC starts on the last node, the devices' first choice is spread over all of them
-    cic = new SimulatedCic(new ApiClient([...apiUrls.slice(1), apiUrls[0]!], cicToken, { timeoutMs: 30_000 }), cicToken, options.operator ? { acceptMs: options.operator.acceptMs, dispatchMs: 0, closeMs: options.operator.closeMs } : null, { confirmDelivery: true, dispatch: false });
+    const cicApi = new ApiClient([...apiUrls.slice(1), apiUrls[0]!], cicToken, { timeoutMs: 30_000 });
+    cic = new SimulatedCic(cicApi, cicToken, options.operator ? { acceptMs: options.operator.acceptMs, dispatchMs: 0, closeMs: options.operator.closeMs } : null, { confirmDelivery: () => cicApi, dispatch: false });
     await cic.start();
 
     const targets = nodes.map((n) => (({ host, port }) => ({ host, port }))(brokerAddress(n.mqtt)));
