@@ -5,6 +5,7 @@
 import type { TargetRow } from './bench-targets.js';
 import type { CleanupFigure } from './cic-cleanup.js';
 import type { FloodStats } from './flood.js';
+import type { PressStep } from './press-steps.js';
 import { fmtMs } from './output.js';
 import type { LatencySummary } from './stats.js';
 
@@ -119,7 +120,11 @@ export interface BenchSection {
   connections?: { lost: number; reconnected: number; invalidMessages: number };
   heartbeatS?: number;
   phases: BenchPhase[];
-  server?: { pressToReceivedMs: { p50?: number; p90?: number; p99?: number; count: number } };
+  server?: {
+    pressToReceivedMs: { p50?: number; p90?: number; p99?: number; count: number };
+    /** Where the platform's press path spent the run (amr_press_step_seconds); absent from older results. */
+    steps?: PressStep[];
+  };
   rssMiB: { platformIdle?: number; platformPeak?: number; simulator: number };
   baseline?: { url: string; echoMs: LatencySummary; withoutNoDelayMs?: LatencySummary; ratioP50: number | null; ratioP99: number | null; noDelay: boolean };
   flood?: FloodSection;
@@ -202,6 +207,19 @@ export function benchTables(b: BenchSection): BenchTable[] {
       rows.push([b.phases[0]!.name, 'ratio press → received / echo', '', `×${b.baseline.ratioP50?.toFixed(1) ?? '—'}`, '', `×${b.baseline.ratioP99?.toFixed(1) ?? '—'}`, '', '']);
     }
     tables.push({ title: 'Latency', head: ['phase', 'from the press to', 'n', 'p50', 'p90', 'p99', 'p99.9', 'max'], rows });
+  }
+  if (b.server?.steps?.length) {
+    const presses = b.server.steps.find((st) => st.step === 'queued')?.count ?? 0;
+    const bound = (v: number | undefined) => (v === undefined ? '—' : `≤ ${fmtMs(v)}`);
+    tables.push({
+      title: 'Where the press path spends its time (the platform\'s own timing, amr_press_step_seconds)',
+      head: ['step', 'n', 'mean', 'p50', 'p99', 'total', 'per press'],
+      rows: b.server.steps.map((st) => [
+        st.step === 'queued' ? 'queued (waiting for a batch, per press)' : st.step,
+        n0(st.count), fmtMs(st.meanMs), bound(st.p50Ms), bound(st.p99Ms), `${st.totalS.toFixed(2)} s`,
+        presses > 0 && st.step !== 'queued' ? fmtMs((st.totalS * 1000) / presses) : '—',
+      ]),
+    });
   }
   if (b.flood) {
     const f = b.flood;

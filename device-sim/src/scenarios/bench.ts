@@ -42,6 +42,7 @@ import { evaluateObjectives, summarizeByProfile, type Objective, type PressSampl
 import { seededRandom } from '../network.js';
 import { fmtMs, ms, textTable, type Reporter } from '../output.js';
 import { brokerFor, brokerList, externalPlatform, histogram, histogramPercentile, scrapeMetrics, startChildPlatform, type PlatformHandle } from '../platform-host.js';
+import { pressSteps } from '../press-steps.js';
 import { Progress } from '../progress.js';
 import { createCases, mapBounded, provisionForCases, type ProvisionedDevice } from '../provision.js';
 import { writeReport, type RunReport } from '../report.js';
@@ -196,7 +197,7 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
     const seqBase = seqBaseFrom(store.nextSeq);
     store.nextSeq = seqBase + SEQ_RESERVE;
     await saveStore(storeFile, store);
-    const before = await pressHistogram(options, platform);
+    const before = await pressMetrics(options, platform);
     const floodCreds = options.flood ? store.devices[options.devices]! : undefined;
     const load = await runLoad({
       options,
@@ -214,7 +215,7 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
     });
     store.nextSeq = load.maxSeq + 1;
     await saveStore(storeFile, store);
-    const after = await pressHistogram(options, platform);
+    const after = await pressMetrics(options, platform);
 
     // ---- baseline ----------------------------------------------------------------------------------
     const main = load.phases[0];
@@ -252,7 +253,7 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
       connections: load.connections,
       heartbeatS: options.heartbeatS,
       phases: load.phases,
-      ...(server ? { server: { pressToReceivedMs: server } } : {}),
+      ...(server ? { server } : {}),
       rssMiB: {
         ...(rssIdle !== undefined ? { platformIdle: mib(rssIdle) } : {}),
         ...(load.rssPeakBytes ? { platformPeak: mib(load.rssPeakBytes) } : {}),
@@ -551,21 +552,26 @@ function idleNotes(options: FleetOptions, idle: IdleSection): string[] {
 }
 
 /**
- * The platform's press → received histogram, scraped before and after the load — not in a run
- * that kills the platform (the new process's counters start from zero: the difference would be
+ * The platform's metrics, scraped before and after the load for its own press → received histogram
+ * and its press path's step timings — not in a run that kills the platform (the new process's counters start from zero: the difference would be
  * meaningless, even negative).
  */
-async function pressHistogram(options: FleetOptions, platform: PlatformHandle): Promise<ReturnType<typeof histogram> | undefined> {
+async function pressMetrics(options: FleetOptions, platform: PlatformHandle): Promise<string | undefined> {
   if (options.restartAtS !== undefined) return undefined;
-  return histogram(await scrapeMetrics(platform.apiUrl, platform.token).catch(() => ''), 'amr_press_to_received_seconds');
+  return scrapeMetrics(platform.apiUrl, platform.token).catch(() => undefined);
 }
 
-function serverFigures(before: ReturnType<typeof histogram>, after: ReturnType<typeof histogram>): NonNullable<BenchSection['server']>['pressToReceivedMs'] {
+/** The platform's own figures between two scrapes: press → `received` as it timed it, and where that time went. */
+function serverFigures(before: string, after: string): NonNullable<BenchSection['server']> {
+  const [was, now] = [before, after].map((text) => histogram(text, 'amr_press_to_received_seconds')) as [ReturnType<typeof histogram>, ReturnType<typeof histogram>];
   return {
-    count: after.count - before.count,
-    ...ms3('p50', histogramPercentile(before, after, 50)),
-    ...ms3('p90', histogramPercentile(before, after, 90)),
-    ...ms3('p99', histogramPercentile(before, after, 99)),
+    pressToReceivedMs: {
+      count: now.count - was.count,
+      ...ms3('p50', histogramPercentile(was, now, 50)),
+      ...ms3('p90', histogramPercentile(was, now, 90)),
+      ...ms3('p99', histogramPercentile(was, now, 99)),
+    },
+    steps: pressSteps(before, after),
   };
 }
 
