@@ -4,6 +4,7 @@ import pg from 'pg';
 import { QueryFailedError, type DataSource } from 'typeorm';
 import { BELGIAN_CICS } from './belgian-cics.js';
 import { closeDatabase, DatabaseUnavailableError, openDatabase, resetDatabase } from './database.js';
+import { inTransaction, stepTimer } from './group-commit.js';
 import { MIGRATIONS } from './schema.js';
 import {
   Alarm,
@@ -273,6 +274,44 @@ describe.each(engines)('openDatabase on $name', (engine) => {
       body: { cmd: 'config', heartbeatS: 600 },
       sentAt: null,
     });
+  });
+
+  it('sends BEGIN with the first statement and COMMIT with the final one, its values as literals', async () => {
+    const { deviceId } = await newDevice();
+    const tricky = ["it's", 'a"b', 'c\\d', 'é ✓', "x'); DROP TABLE cics; --"];
+    const steps: string[] = [];
+    const timed = stepTimer((step) => steps.push(step));
+    const echoed = await inTransaction(
+      ds,
+      async (sql) => {
+        const rows = await sql('spec-echo', `SELECT x AS v, $2::jsonb AS doc FROM unnest($1::text[]) WITH ORDINALITY AS u(x, n) ORDER BY n`, [tricky, JSON.stringify({ say: "l'a\\b" })]);
+        await sql('spec-middle', `SELECT 1 FROM devices WHERE id = $1 FOR UPDATE`, [deviceId]);
+        await sql('spec-battery', `UPDATE devices SET battery = $2 WHERE id = $1`, [deviceId, 42], true);
+        return rows;
+      },
+      { timed, fewerRoundTrips: true },
+    );
+    expect(echoed.map((r) => r.v)).toEqual(tricky);
+    expect(echoed[0]!.doc).toEqual({ say: "l'a\\b" });
+    expect(steps).toEqual(['connection', 'begin + spec-echo', 'spec-middle', 'spec-battery + commit']);
+    expect((await ds.query(`SELECT battery FROM devices WHERE id = $1`, [deviceId]))[0].battery).toBe(42);
+    expect((await ds.query(`SELECT count(*)::int AS n FROM cics`))[0].n).toBeGreaterThan(0);
+
+    // a final statement that fails takes the transaction's earlier statements with it
+    await expect(
+      inTransaction(
+        ds,
+        async (sql) => {
+          await sql('spec-battery', `UPDATE devices SET battery = $2 WHERE id = $1`, [deviceId, 7]);
+          await sql('spec-fail', `SELECT 1 / $1::int`, [0], true);
+        },
+        { fewerRoundTrips: true },
+      ),
+    ).rejects.toThrow(/division by zero/);
+    expect((await ds.query(`SELECT battery FROM devices WHERE id = $1`, [deviceId]))[0].battery).toBe(42);
+    // and the connection is usable again
+    await inTransaction(ds, (sql) => sql('spec-battery', `UPDATE devices SET battery = $2 WHERE id = $1`, [deviceId, 9], true), { fewerRoundTrips: true });
+    expect((await ds.query(`SELECT battery FROM devices WHERE id = $1`, [deviceId]))[0].battery).toBe(9);
   });
 
   it('resetDatabase empties every table but cics and migrations, and restarts ids', async () => {
