@@ -29,7 +29,7 @@ export interface FloodOptions {
 }
 
 export interface FloodStats {
-  /** ms the flood ran. */
+  /** ms the flood ran (so far, while it runs: see Flooder.snapshot). */
   ms: number;
   connects: number;
   /** CONNECTs refused (CONNACK ≠ 0) or unanswered. */
@@ -80,6 +80,7 @@ export class Flooder {
   private readonly topics: { alarm: string; ack: string };
   private readonly acked = new BitSet();
   private stopped = false;
+  private running = false;
   private startedAt = 0;
   private client: RawMqttClient | undefined;
   private seq: number;
@@ -94,15 +95,12 @@ export class Flooder {
   /** Floods until stop(); resolves then. */
   async run(): Promise<void> {
     this.startedAt = performance.now();
+    this.running = true;
     let backoffMs = 1000;
     while (!this.stopped) {
       const client = new RawMqttClient(300);
       this.client = client;
       client.onPacket = (packet) => this.count(packet);
-      let closed = false;
-      client.onClose = () => {
-        closed = true;
-      };
       try {
         await client.connect({
           host: this.options.host,
@@ -117,7 +115,7 @@ export class Flooder {
         });
         this.stats.connects += 1;
         backoffMs = 1000;
-        await this.flood(client, () => closed);
+        await this.flood(client);
         if (!this.stopped) {
           this.stats.disconnects += 1;
           this.stats.firstDisconnectMs ??= performance.now() - this.startedAt;
@@ -132,6 +130,16 @@ export class Flooder {
       if (!this.stopped) await this.pause(backoffMs);
     }
     this.stats.ms = performance.now() - this.startedAt;
+    this.running = false;
+  }
+
+  /**
+   * The counts as of now, `ms` included: the worker reports this every 500 ms, so that a flood
+   * that dies (a worker out of memory) still says how long it ran.
+   */
+  snapshot(): FloodStats {
+    if (this.running) this.stats.ms = performance.now() - this.startedAt;
+    return this.stats;
   }
 
   stop(): void {
@@ -140,17 +148,24 @@ export class Flooder {
     this.wake?.();
   }
 
-  private async flood(client: RawMqttClient, closed: () => boolean): Promise<void> {
+  /**
+   * Writes PUBLISH + SUBSCRIBE pairs while the socket takes them, waiting for 'drain' when its
+   * buffer is full. Ends as soon as the socket stops being writable (the platform's FIN or RST
+   * ends or destroys it at once; its 'close' comes a turn of the event loop later): writing on
+   * would only queue a write error per packet, and `drained()` would resolve at once, a loop of
+   * promises that never lets the event loop turn, so neither 'close' nor a timer ever came.
+   */
+  private async flood(client: RawMqttClient): Promise<void> {
     const burst = this.options.burst ?? 64;
-    while (!this.stopped && !closed()) {
+    while (!this.stopped && client.writable) {
       let room = true;
-      for (let i = 0; i < burst && room && !this.stopped; i++) {
+      for (let i = 0; i < burst && room && !this.stopped && client.writable; i++) {
         this.seq = this.seq >= 0xffffffff ? 0 : this.seq + 1;
         const payload = encodePayload({ seq: this.seq, ts: Math.floor(Date.now() / 1000), kind: 'panic' }, this.options.encoding);
-        client.publish(this.topics.alarm, payload);
+        const published = client.publish(this.topics.alarm, payload);
         this.stats.publishes += 1;
         this.stats.lastSeq = this.seq;
-        room = client.sendSubscribe([this.topics.ack]);
+        room = client.sendSubscribe([this.topics.ack]) && published;
         this.stats.subscribes += 1;
       }
       if (!room) await client.drained();

@@ -73,8 +73,6 @@ export class RawMqttClient {
   messageId = 0;
   /** Every packet from the broker, after the client's own handling (flooding device: counts). */
   onPacket: ((packet: Packet) => void) | undefined;
-  /** The connection ended (by either side). */
-  onClose: (() => void) | undefined;
   private socket: Socket | undefined;
   private parser: Parser | undefined;
   private waiter: Waiter | undefined;
@@ -120,7 +118,8 @@ export class RawMqttClient {
    */
   send(packet: Packet): boolean {
     const socket = this.socket;
-    if (!socket || this.closed) return false;
+    // Nothing is written once the socket ended or was destroyed: such a write only queues an error.
+    if (!socket || !this.writable) return false;
     this.lastSentAt = performance.now();
     return socket.write(generate(packet));
   }
@@ -138,10 +137,13 @@ export class RawMqttClient {
     return this.send(packet);
   }
 
-  /** Resolves when the socket can take more (at once if it can), or when it closed. */
+  /**
+   * Resolves when the socket can take more (at once if it can, or if it can take nothing any more:
+   * check `writable`), or when it closed.
+   */
   drained(): Promise<void> {
     const socket = this.socket;
-    if (!socket || this.closed || !socket.writableNeedDrain) return Promise.resolve();
+    if (!socket || !this.writable || !socket.writableNeedDrain) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         socket.off('drain', done);
@@ -176,6 +178,14 @@ export class RawMqttClient {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /**
+   * The socket still takes packets: false as soon as it ended or was destroyed (by the broker's
+   * FIN or RST, or destroy()), which is before its 'close' event and `isClosed`.
+   */
+  get writable(): boolean {
+    return !this.closed && this.socket?.writable === true;
   }
 
   private receive(packet: Packet): void {
@@ -213,7 +223,6 @@ export class RawMqttClient {
       clearTimeout(w.timer);
       w.reject(new ConnectError('the broker closed the connection'));
     }
-    this.onClose?.();
   }
 }
 
