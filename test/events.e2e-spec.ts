@@ -77,6 +77,34 @@ describe('the event stream: ids, resuming, and delivery', () => {
     }
   });
 
+  it('times how long each event waited in the log before the streams had it (amr_event_log_delay_seconds)', async () => {
+    const { platform } = suite;
+    const delays = async () => {
+      const metric = await platform.running.metrics.registry.getSingleMetric('amr_event_log_delay_seconds')?.get();
+      const value = (name: string) => metric?.values.find((v) => (v as { metricName?: string }).metricName === name)?.value ?? 0;
+      return { count: value('amr_event_log_delay_seconds_count'), sum: value('amr_event_log_delay_seconds_sum') };
+    };
+    const token = await platform.integrationToken('cic-oost-vlaanderen');
+    const stream = new SseClient(`${platform.httpUrl}/api/v1/events`, token);
+    await stream.opened;
+    const { deviceId, secret } = await platform.provision('cic-oost-vlaanderen');
+    const device = await TestDevice.connect(platform.mqttUrl, deviceId, secret);
+    try {
+      const before = await delays();
+      await device.press({ seq: 1 });
+      const alarm = (await device.stage('received', 1)).alarm!;
+      await stream.next((e) => e.event === 'alarm.received' && e.data.id === alarm);
+      const after = await delays();
+      expect(after.count - before.count).toBeGreaterThanOrEqual(1);
+      // a wait, not a clock error: positive and well under the test's own time
+      expect(after.sum - before.sum).toBeGreaterThan(0);
+      expect(after.sum - before.sum).toBeLessThan(5 * (after.count - before.count));
+    } finally {
+      stream.close();
+      await device.close();
+    }
+  });
+
   it('refuses a Last-Event-ID that is not an event id, saying what one looks like', async () => {
     const { platform } = suite;
     const token = await platform.integrationToken('cic-oost-vlaanderen');

@@ -85,12 +85,14 @@ describe('bench tables', () => {
     expect(rows['closed after the measurement']).toBe('10,000 alarms of this run in 21.30 s; 0 refused');
   });
 
-  it('shows where the platform spent the press path, per step and per press', () => {
+  it('shows where the platform spent the press path, per step and per press, and the events\' wait in the log', () => {
     const steps = [
       { step: 'queued', count: 1000, meanMs: 2, p50Ms: 2, p99Ms: 10, totalS: 2 },
       { step: 'press-write', count: 100, meanMs: 5, p50Ms: 5, p99Ms: 20, totalS: 0.5 },
     ];
-    const profile = benchTables({ ...section(), server: { pressToReceivedMs: { count: 1000 }, steps } }).find((t) => t.title.startsWith('Where the press path'))!;
+    const all = benchTables({ ...section(), server: { pressToReceivedMs: { count: 1000 }, eventLogMs: { count: 50, p50: 5, p90: 10, p99: 50 }, steps } });
+    expect(all.find((t) => t.title === 'Latency')!.rows).toContainEqual(['all', 'server: event in the log → streams', '50', '≤ 5.00 ms', '≤ 10.0 ms', '≤ 50.0 ms', '—', '—']);
+    const profile = all.find((t) => t.title.startsWith('Where the press path'))!;
     expect(profile.rows).toEqual([
       ['queued (waiting for a batch, per press)', '1,000', '2.00 ms', '≤ 2.00 ms', '≤ 10.0 ms', '2.00 s', '—'],
       ['press-write', '100', '5.00 ms', '≤ 5.00 ms', '≤ 20.0 ms', '0.50 s', '0.50 ms'],

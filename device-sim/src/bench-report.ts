@@ -122,6 +122,8 @@ export interface BenchSection {
   phases: BenchPhase[];
   server?: {
     pressToReceivedMs: { p50?: number; p90?: number; p99?: number; count: number };
+    /** Events' wait in the log before the platform's streams had them (amr_event_log_delay_seconds); absent from older results. */
+    eventLogMs?: { p50?: number; p90?: number; p99?: number; count: number };
     /** Where the platform's press path spent the run (amr_press_step_seconds); absent from older results. */
     steps?: PressStep[];
   };
@@ -199,6 +201,11 @@ export function benchTables(b: BenchSection): BenchTable[] {
       const s = b.server.pressToReceivedMs;
       const bound = (v: number | undefined) => (v === undefined ? '—' : `≤ ${fmtMs(v)}`);
       rows.push(['all', 'server histogram (bucket bounds)', String(s.count), bound(s.p50), bound(s.p90), bound(s.p99), '—', '—']);
+    }
+    if (b.server?.eventLogMs?.count) {
+      const s = b.server.eventLogMs;
+      const bound = (v: number | undefined) => (v === undefined ? '—' : `≤ ${fmtMs(v)}`);
+      rows.push(['all', 'server: event in the log → streams', String(s.count), bound(s.p50), bound(s.p90), bound(s.p99), '—', '—']);
     }
     if (b.baseline) {
       const e = b.baseline.echoMs;

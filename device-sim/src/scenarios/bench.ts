@@ -561,18 +561,21 @@ async function pressMetrics(options: FleetOptions, platform: PlatformHandle): Pr
   return scrapeMetrics(platform.apiUrl, platform.token).catch(() => undefined);
 }
 
-/** The platform's own figures between two scrapes: press → `received` as it timed it, and where that time went. */
+/**
+ * The platform's own figures between two scrapes: press → `received` as it timed it, where that
+ * time went, and how long events waited in the log before the streams had them.
+ */
 function serverFigures(before: string, after: string): NonNullable<BenchSection['server']> {
-  const [was, now] = [before, after].map((text) => histogram(text, 'amr_press_to_received_seconds')) as [ReturnType<typeof histogram>, ReturnType<typeof histogram>];
-  return {
-    pressToReceivedMs: {
+  const between = (name: string) => {
+    const [was, now] = [before, after].map((text) => histogram(text, name)) as [ReturnType<typeof histogram>, ReturnType<typeof histogram>];
+    return {
       count: now.count - was.count,
       ...ms3('p50', histogramPercentile(was, now, 50)),
       ...ms3('p90', histogramPercentile(was, now, 90)),
       ...ms3('p99', histogramPercentile(was, now, 99)),
-    },
-    steps: pressSteps(before, after),
+    };
   };
+  return { pressToReceivedMs: between('amr_press_to_received_seconds'), eventLogMs: between('amr_event_log_delay_seconds'), steps: pressSteps(before, after) };
 }
 
 /** A kill that the platform did not come back from, or that not every device came back from, fails the run. */

@@ -31,7 +31,7 @@ const START: Position = { tx: 0n, id: 0n };
  * still running: no row can later appear behind what was read (see the EventLog migration).
  */
 const READ = `
-  SELECT e.id::text AS position_id, e.tx::text AS position_tx, e.type, e.cic_ids, e.data FROM platform_events e
+  SELECT e.id::text AS position_id, e.tx::text AS position_tx, e.type, e.cic_ids, e.data, e.at FROM platform_events e
    WHERE (e.tx, e.id) > ($1::xid8, $2::bigint) AND e.tx < pg_snapshot_xmin(pg_current_snapshot())
    ORDER BY e.tx, e.id
    LIMIT $3`;
@@ -48,6 +48,8 @@ interface Row {
   type: PlatformEvent['type'];
   cic_ids: string[];
   data: unknown;
+  /** When it was written (before its commit). */
+  at?: Date | string;
 }
 
 /**
@@ -135,7 +137,15 @@ export class EventRelay {
   private started: Promise<void> | undefined;
   private closed = false;
 
-  constructor(private readonly db: DataSource, private readonly wakeups: LogWakeups) {}
+  /**
+   * @param delay told, for every event passed on live, how long it was in the log (seconds, from
+   *   its insert): its commit, the wait for every older transaction to end, and the read
+   */
+  constructor(
+    private readonly db: DataSource,
+    private readonly wakeups: LogWakeups,
+    private readonly delay?: (seconds: number) => void,
+  ) {}
 
   /** The events after `eventId`, then the live ones. */
   since(eventId: string): Observable<LoggedEvent> {
@@ -231,9 +241,11 @@ export class EventRelay {
       let page: Row[];
       do {
         page = await this.read(this.cursor!);
+        const now = Date.now();
         for (const row of page) {
           const event = toEvent(row);
           this.cursor = parsePosition(event.id);
+          if (this.delay && row.at) this.delay(Math.max(0, now - new Date(row.at).getTime()) / 1000);
           this.subject.next(event);
         }
       } while (page.length === PAGE && !this.closed);

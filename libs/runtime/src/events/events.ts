@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import type { AmrConfig } from '@amr/config';
 import { GroupCommit } from '@amr/persistence';
 import { EventRelay, LogWakeups, type LoggedEvent } from './event-relay.js';
+import type { Metrics } from '../process/metrics.js';
 
 /** CONTRACT §4 Event (SSE): the change, and the alarm or alert as JSON. */
 export type PlatformEventType =
@@ -70,9 +71,9 @@ export class PlatformEvents {
   private readonly relay: EventRelay;
   private readonly writes: GroupCommit<Pending>;
 
-  constructor(private readonly db: DataSource, config: AmrConfig) {
+  constructor(private readonly db: DataSource, config: AmrConfig, metrics?: Metrics) {
     this.wakeups = new LogWakeups(config.database.url);
-    this.relay = new EventRelay(db, this.wakeups);
+    this.relay = new EventRelay(db, this.wakeups, metrics ? (seconds) => metrics.eventLogDelay.observe(seconds) : undefined);
     this.writes = new GroupCommit((batch) => this.write(batch), { maxBatch: MAX_BATCH });
   }
 

@@ -105,6 +105,12 @@ export class Metrics {
     buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
+  readonly eventLogDelay = new Histogram({
+    name: 'amr_event_log_delay_seconds',
+    help: 'From an event\'s insert into the log to this process passing it to its streams: its commit, the wait for every older writing transaction to end (the log is read in commit order without gaps), and the read; the database clock at the insert against this process clock',
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
   readonly smsReceived = new Counter({
     name: 'amr_sms_received_total',
     help: 'SMS texts posted by the SMS gateway to /api/v1/sms/inbound, by outcome (pressed or refused)',

@@ -31,13 +31,14 @@ export class RuntimeModule implements OnApplicationShutdown {
   }
 
   static forRoot(options: RuntimeOptions): DynamicModule {
+    const metrics = options.metrics ?? new Metrics();
     return {
       module: RuntimeModule,
       providers: [
         { provide: AMR_CONFIG, useValue: options.config },
         { provide: DATA_SOURCE, useValue: options.dataSource },
-        { provide: Metrics, useValue: options.metrics ?? new Metrics() },
-        { provide: PlatformEvents, useValue: new PlatformEvents(options.dataSource, options.config) },
+        { provide: Metrics, useValue: metrics },
+        { provide: PlatformEvents, useValue: new PlatformEvents(options.dataSource, options.config, metrics) },
         { provide: BrokerAddress, useValue: new BrokerAddress(options.config) },
         { provide: IngestPort, useValue: new IngestPort() },
         { provide: NODE_ROLES, useValue: options.roles },
