@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { AlarmKind } from '@amr/protocol';
 import { postPatiently, type ApiClient } from './api.js';
+import { Limiter } from './limiter.js';
 import { DeliveryConfirmations, type CicClients } from './cic-delivery.js';
 
 export interface AlarmEventData {
@@ -48,6 +49,12 @@ export interface CicArrival {
   /** `alarm.received` (the alarm's first press) rather than `alarm.pressed`. */
   received: boolean;
 }
+
+/**
+ * The simulated operator's calls in flight at most (accept, dispatch, close); the rest wait in
+ * order, as at a centre's desks. Their wait is part of the accept and close times it reports.
+ */
+export const OPERATOR_DESKS = 32;
 
 export interface OperatorDelays {
   /** From the CIC seeing an alarm to accept, ms. */
@@ -103,6 +110,8 @@ export class SimulatedCic {
   private readonly seenEventIds = new Set<string>();
   private lastEventId: string | undefined;
   private readonly operated = new Set<string>();
+  /** The operator's calls in flight at most (OPERATOR_DESKS), the others queued in order. */
+  private readonly desks = new Limiter(OPERATOR_DESKS);
   private readonly pending = new Set<Promise<unknown>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly confirmations: DeliveryConfirmations | undefined;
@@ -252,7 +261,7 @@ export class SimulatedCic {
       const [delay, action, body] = step;
       const timer = setTimeout(() => {
         this.timers.delete(timer);
-        const call = postPatiently(this.api, `/api/v1/alarms/${id}/${action}`, body, this.stats.operatorErrors, () => this.stopped).then((ok) => {
+        const call = this.desks.run(() => postPatiently(this.api, `/api/v1/alarms/${id}/${action}`, body, this.stats.operatorErrors, () => this.stopped)).then((ok) => {
           if (ok && action === 'close') this.stats.closed += 1;
           if (ok && action === 'accept') this.acceptedAt.set(alarm.id, performance.now());
           if (ok) run(i + 1);
