@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { preparedQuery, reservedConnections, type ConnectionSource } from '@amr/persistence';
 import { DATA_SOURCE } from '@amr/runtime';
 
 /** What the broker needs to authenticate a device. */
@@ -33,7 +34,12 @@ export class DeviceCredentials {
   private inFlight = 0;
   private scheduled = false;
 
-  constructor(@Inject(DATA_SOURCE) private readonly db: DataSource) {}
+  /** Connections of the CONNECTs' own: a reconnect storm is not queued behind presses and HTTP requests. */
+  private readonly connections: ConnectionSource;
+
+  constructor(@Inject(DATA_SOURCE) private readonly db: DataSource) {
+    this.connections = reservedConnections(db, 'connects', MAX_QUERIES_IN_FLIGHT);
+  }
 
   /** The device's stored credentials, or undefined when there is no such device. */
   find(id: string): Promise<StoredCredentials | undefined> {
@@ -89,7 +95,13 @@ export class DeviceCredentials {
     }
   }
 
-  private query(ids: string[]): Promise<StoredCredentials[]> {
-    return this.db.query(`SELECT id, secret_hash AS "secretHash", active, cert_fingerprint AS "certFingerprint" FROM devices WHERE id = ANY($1)`, [ids]);
+  private async query(ids: string[]): Promise<StoredCredentials[]> {
+    const rows = await preparedQuery(
+      this.connections,
+      'device-credentials',
+      `SELECT id, secret_hash AS "secretHash", active, cert_fingerprint AS "certFingerprint" FROM devices WHERE id = ANY($1::text[])`,
+      [ids],
+    );
+    return rows as unknown as StoredCredentials[];
   }
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@je
 import pg from 'pg';
 import { QueryFailedError, type DataSource } from 'typeorm';
 import { BELGIAN_CICS } from './belgian-cics.js';
-import { closeDatabase, DatabaseUnavailableError, openDatabase, resetDatabase } from './database.js';
+import { closeDatabase, DatabaseUnavailableError, openDatabase, reservedConnections, resetDatabase } from './database.js';
 import { inTransaction, stepTimer } from './group-commit.js';
 import { MIGRATIONS } from './schema.js';
 import {
@@ -312,6 +312,29 @@ describe.each(engines)('openDatabase on $name', (engine) => {
     // and the connection is usable again
     await inTransaction(ds, (sql) => sql('spec-battery', `UPDATE devices SET battery = $2 WHERE id = $1`, [deviceId, 9], true), { fewerRoundTrips: true });
     expect((await ds.query(`SELECT battery FROM devices WHERE id = $1`, [deviceId]))[0].battery).toBe(9);
+  });
+
+  // the embedded database has one connection: the shared one
+  (engine.name === 'PostgreSQL' ? it : it.skip)('gives a hot path connections of its own, free while the shared pool is taken', async () => {
+    const runners = Array.from({ length: 20 }, () => ds.createQueryRunner());
+    await Promise.all(runners.map((r) => r.connect()));
+    try {
+      const reserved = reservedConnections(ds, 'spec', 1);
+      const rows = await inTransaction(reserved, (sql) => sql('spec-one', 'SELECT $1::int AS n', [7], true), { fewerRoundTrips: true });
+      expect(rows).toEqual([{ n: 7 }]);
+      const [{ name }] = (await inTransaction(reserved, (sql) => sql('spec-app', 'SELECT current_setting($1) AS name', ['application_name']))) as [{ name: string }];
+      expect(name).toBe('amr-spec');
+      // the shared pool, meanwhile, has nothing to give
+      const shared = ds.createQueryRunner();
+      const connecting = shared.connect();
+      const waited = await Promise.race([connecting.then(() => 'connected'), new Promise((r) => setTimeout(() => r('waiting'), 300))]);
+      expect(waited).toBe('waiting');
+      await runners.pop()!.release();
+      await connecting;
+      await shared.release();
+    } finally {
+      await Promise.all(runners.map((r) => r.release()));
+    }
   });
 
   it('resetDatabase empties every table but cics and migrations, and restarts ids', async () => {

@@ -96,11 +96,57 @@ export async function openDatabase(options: DatabaseOptions): Promise<DataSource
   return ds;
 }
 
+/** A connection taken from a pool, and how to give it back. */
+export interface TakenConnection {
+  readonly client: unknown;
+  release(): Promise<void> | void;
+}
+
+/** Where a hot path takes its connections: the DataSource's shared pool, or connections of its own. */
+export interface ConnectionSource {
+  take(): Promise<TakenConnection>;
+}
+
+/** The pools of reserved connections of each PostgreSQL DataSource, ended with it. */
+const reservedPools = new WeakMap<DataSource, pg.Pool[]>();
+
+/**
+ * Connections of a hot path's own (the presses, the broker's CONNECTs), beside the shared pool of
+ * 20, so that its transactions never wait for a connection behind HTTP requests and sweeps — the
+ * shared pool's queue is where a press waited up to 100 ms under an operator's load. `max` is the
+ * path's own concurrency. On the embedded database, which has one connection, the shared pool.
+ */
+export function reservedConnections(ds: DataSource, name: string, max: number): ConnectionSource {
+  const url = (ds.options as { url?: string }).url;
+  if (embedded.has(ds) || !url) {
+    return {
+      async take() {
+        const runner = ds.createQueryRunner();
+        const client = await runner.connect();
+        return { client, release: () => runner.release() };
+      },
+    };
+  }
+  const pool = new pg.Pool({ connectionString: url, max, types: PG_TYPES, application_name: `amr-${name}`, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  // A connection that breaks while idle is dropped by the pool; the next take opens another.
+  pool.on('error', () => undefined);
+  reservedPools.set(ds, [...(reservedPools.get(ds) ?? []), pool]);
+  return {
+    async take() {
+      const client = await pool.connect();
+      return { client, release: () => client.release() };
+    },
+  };
+}
+
 /** Destroys the DataSource and, for the embedded database, closes PGlite. */
 export async function closeDatabase(ds: DataSource): Promise<void> {
   const pglite = embedded.get(ds);
   try {
     await pglite?.checkpoints?.stop();
+    const pools = reservedPools.get(ds) ?? [];
+    reservedPools.delete(ds);
+    await Promise.all(pools.map((pool) => pool.end().catch(() => undefined)));
     if (ds.isInitialized) await ds.destroy();
   } finally {
     if (pglite) {

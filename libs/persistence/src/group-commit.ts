@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import type { ConnectionSource, TakenConnection } from './database.js';
 import { executeStatement, prepareOnce } from './inline-statements.js';
 
 /**
@@ -34,10 +35,10 @@ function rowsOf(result: Awaited<ReturnType<PgClient['query']>>): Record<string, 
  * statements are prepared once per connection (named) and planned once (generic plans: they take
  * arrays, so one plan fits every batch), since planning them cost more than running them.
  */
-export async function inTransaction<T>(db: DataSource, work: (sql: Sql) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+export async function inTransaction<T>(db: DataSource | ConnectionSource, work: (sql: Sql) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
   const step = options.timed ?? untimed;
-  const runner = db.createQueryRunner();
-  const client = (await step('connection', () => runner.connect())) as PgClient;
+  const taken = await step('connection', () => take(db));
+  const client = taken.client as PgClient;
   let begun = false;
   let committed = false;
   const sql: Sql = async (name, text, values, final = false) => {
@@ -67,8 +68,16 @@ export async function inTransaction<T>(db: DataSource, work: (sql: Sql) => Promi
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    await runner.release().catch(() => undefined);
+    await Promise.resolve(taken.release()).catch(() => undefined);
   }
+}
+
+/** A connection of the DataSource's shared pool, or of the source given. */
+async function take(db: DataSource | ConnectionSource): Promise<TakenConnection> {
+  if ('take' in db) return db.take();
+  const runner = db.createQueryRunner();
+  const client = await runner.connect();
+  return { client, release: () => runner.release() };
 }
 
 /**
@@ -92,13 +101,12 @@ export function stepTimer(observe: (step: string, seconds: number) => void): Ste
 }
 
 /** One prepared statement on a pooled connection, outside a transaction. */
-export async function preparedQuery(db: DataSource, name: string, text: string, values: unknown[]): Promise<Record<string, unknown>[]> {
-  const runner = db.createQueryRunner();
+export async function preparedQuery(db: DataSource | ConnectionSource, name: string, text: string, values: unknown[]): Promise<Record<string, unknown>[]> {
+  const taken = await take(db);
   try {
-    const client = (await runner.connect()) as PgClient;
-    return rowsOf(await client.query({ name, text, values }));
+    return rowsOf(await (taken.client as PgClient).query({ name, text, values }));
   } finally {
-    await runner.release().catch(() => undefined);
+    await Promise.resolve(taken.release()).catch(() => undefined);
   }
 }
 

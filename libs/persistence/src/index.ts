@@ -9,8 +9,11 @@ export {
   openDatabase,
   closeDatabase,
   resetDatabase,
+  reservedConnections,
   DatabaseUnavailableError,
+  type ConnectionSource,
   type DatabaseOptions,
+  type TakenConnection,
 } from './database.js';
 export {
   createPgliteDriver,

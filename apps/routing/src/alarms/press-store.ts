@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { Alarm, GroupCommit, asReal, inTransaction, stepTimer, type ProtectionCase, type Sql, type TransactionOptions } from '@amr/persistence';
+import { Alarm, GroupCommit, asReal, inTransaction, reservedConnections, stepTimer, type ConnectionSource, type ProtectionCase, type Sql, type TransactionOptions } from '@amr/persistence';
 import { makeAck, type AckMessage, type AlarmMessage, type DevicePath, type Encoding } from '@amr/protocol';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DATA_SOURCE, Metrics, PlatformEvents, eventRows, insertEventsSql, type PlatformEvent } from '@amr/runtime';
@@ -74,6 +74,7 @@ export class PressStore {
    * when its presses open alarms, four at most when they join them.
    */
   private readonly tx: TransactionOptions;
+  private readonly connections: ConnectionSource;
 
   constructor(
     @Inject(AMR_CONFIG) private readonly config: AmrConfig,
@@ -83,8 +84,10 @@ export class PressStore {
     private readonly events: PlatformEvents,
     private readonly acks: DeviceAcks,
   ) {
-    // two transactions at a time on PostgreSQL; the embedded database has one connection
     this.tx = { timed: stepTimer((step, seconds) => metrics.pressStep.observe({ step }, seconds)), fewerRoundTrips: Boolean(config.database.url) };
+    // two batches at a time on PostgreSQL, on connections of their own (two more for the presses
+    // stored alone, which wait for a lock); the embedded database has one connection
+    this.connections = reservedConnections(db, 'presses', 4);
     this.batches = new GroupCommit((batch) => this.runBatch(batch), { maxBatch: MAX_BATCH, maxInFlight: config.database.url ? 2 : 1 });
   }
 
@@ -100,7 +103,7 @@ export class PressStore {
     try {
       const areas = await this.router.coverage(this.db.manager);
       const inputs = batch.map((p) => p.input);
-      const outcomes = await inTransaction(this.db, (sql) => this.write(sql, areas, inputs, false), this.tx);
+      const outcomes = await inTransaction(this.connections, (sql) => this.write(sql, areas, inputs, false), this.tx);
       this.announced(outcomes, inputs);
       batch.forEach((p, i) => {
         const outcome = outcomes[i]!;
@@ -120,7 +123,7 @@ export class PressStore {
   private async storeAlone(p: Pending): Promise<void> {
     try {
       const areas = await this.router.coverage(this.db.manager);
-      const [outcome] = await inTransaction(this.db, (sql) => this.write(sql, areas, [p.input], true), this.tx);
+      const [outcome] = await inTransaction(this.connections, (sql) => this.write(sql, areas, [p.input], true), this.tx);
       this.announced([outcome!], [p.input]);
       p.resolve(outcome as PressOutcome);
     } catch (err) {
