@@ -122,6 +122,8 @@ export interface BenchSection {
   phases: BenchPhase[];
   server?: {
     pressToReceivedMs: { p50?: number; p90?: number; p99?: number; count: number };
+    /** A joined press's wait for its `alarm.pressed` event in the log (amr_alarm_announce_seconds); absent from older results. */
+    announceMs?: { p50?: number; p90?: number; p99?: number; count: number };
     /** Events' wait in the log before the platform's streams had them (amr_event_log_delay_seconds); absent from older results. */
     eventLogMs?: { p50?: number; p90?: number; p99?: number; count: number };
     /** Where the platform's press path spent the run (amr_press_step_seconds); absent from older results. */
@@ -202,11 +204,13 @@ export function benchTables(b: BenchSection): BenchTable[] {
       const bound = (v: number | undefined) => (v === undefined ? '—' : `≤ ${fmtMs(v)}`);
       rows.push(['all', 'server histogram (bucket bounds)', String(s.count), bound(s.p50), bound(s.p90), bound(s.p99), '—', '—']);
     }
-    if (b.server?.eventLogMs?.count) {
-      const s = b.server.eventLogMs;
+    const server = (what: string, s: { p50?: number; p90?: number; p99?: number; count: number } | undefined) => {
+      if (!s?.count) return;
       const bound = (v: number | undefined) => (v === undefined ? '—' : `≤ ${fmtMs(v)}`);
-      rows.push(['all', 'server: event in the log → streams', String(s.count), bound(s.p50), bound(s.p90), bound(s.p99), '—', '—']);
-    }
+      rows.push(['all', what, String(s.count), bound(s.p50), bound(s.p90), bound(s.p99), '—', '—']);
+    };
+    server('server: joined press → its event in the log', b.server?.announceMs);
+    server('server: event in the log → streams', b.server?.eventLogMs);
     if (b.baseline) {
       const e = b.baseline.echoMs;
       rows.push(['baseline', `QoS 1 echo ${b.baseline.url}`, ...lat('', e).slice(1)]);

@@ -563,7 +563,8 @@ async function pressMetrics(options: FleetOptions, platform: PlatformHandle): Pr
 
 /**
  * The platform's own figures between two scrapes: press → `received` as it timed it, where that
- * time went, and how long events waited in the log before the streams had them.
+ * time went, how long a joined press waited for its announcement, and how long events waited in
+ * the log before the streams had them.
  */
 function serverFigures(before: string, after: string): NonNullable<BenchSection['server']> {
   const between = (name: string) => {
@@ -575,7 +576,12 @@ function serverFigures(before: string, after: string): NonNullable<BenchSection[
       ...ms3('p99', histogramPercentile(was, now, 99)),
     };
   };
-  return { pressToReceivedMs: between('amr_press_to_received_seconds'), eventLogMs: between('amr_event_log_delay_seconds'), steps: pressSteps(before, after) };
+  return {
+    pressToReceivedMs: between('amr_press_to_received_seconds'),
+    announceMs: between('amr_alarm_announce_seconds'),
+    eventLogMs: between('amr_event_log_delay_seconds'),
+    steps: pressSteps(before, after),
+  };
 }
 
 /** A kill that the platform did not come back from, or that not every device came back from, fails the run. */

@@ -1,11 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { GroupCommit } from '@amr/persistence';
-import { DATA_SOURCE, PlatformEvents, type PlatformEventType } from '@amr/runtime';
+import { DATA_SOURCE, Metrics, PlatformEvents, type PlatformEventType } from '@amr/runtime';
 import { alarmAudience, loadAlarmViews, type AlarmView } from './alarm-view.js';
 
 interface Announcement {
   readonly id: string;
+  /** process.hrtime.bigint() when it was asked for. */
+  readonly askedAt: bigint;
   readonly type: PlatformEventType;
   readonly resolve: (view: AlarmView) => void;
   readonly reject: (err: unknown) => void;
@@ -31,10 +33,11 @@ export class AlarmAnnouncer {
   constructor(
     @Inject(DATA_SOURCE) private readonly db: DataSource,
     private readonly events: PlatformEvents,
+    private readonly metrics: Metrics,
   ) {}
 
   private announce(alarm: { id: string }, type: PlatformEventType): Promise<AlarmView> {
-    return new Promise((resolve, reject) => this.announcements.add({ id: alarm.id, type, resolve, reject }));
+    return new Promise((resolve, reject) => this.announcements.add({ id: alarm.id, type, askedAt: process.hrtime.bigint(), resolve, reject }));
   }
 
   /** Announces an alarm as it is stored now (nothing, if it is gone). */
@@ -48,10 +51,11 @@ export class AlarmAnnouncer {
     try {
       const views = new Map((await loadAlarmViews(this.db.manager, batch.map((a) => a.id))).map((v) => [v.id, v]));
       await Promise.all(
-        batch.map(async ({ id, type, resolve, reject }) => {
+        batch.map(async ({ id, type, askedAt, resolve, reject }) => {
           const view = views.get(id);
           if (!view) return reject(new AlarmGone(id));
           await this.events.publish({ type, cicIds: alarmAudience(view), data: view });
+          this.metrics.announceDelay.observe(Number(process.hrtime.bigint() - askedAt) / 1e9);
           resolve(view);
         }),
       );

@@ -111,6 +111,12 @@ export class Metrics {
     buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  readonly announceDelay = new Histogram({
+    name: 'amr_alarm_announce_seconds',
+    help: 'From a press joining an open alarm to its alarm.pressed event in the log: the wait for the announcer, the read of the alarm view, the write of the event',
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
   readonly smsReceived = new Counter({
     name: 'amr_sms_received_total',
     help: 'SMS texts posted by the SMS gateway to /api/v1/sms/inbound, by outcome (pressed or refused)',
