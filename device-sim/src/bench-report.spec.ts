@@ -72,6 +72,11 @@ describe('bench tables', () => {
     expect(rows['devices connected again (CONNACK + SUBACK)']).toBe('10,000 of 10,000; all after 7.30 s');
     expect(rows['presses sent from the kill until all were back']).toMatch(/^1,460 presses, 1,458 received, 0 rejected, 2 lost: press → received p50 /);
     expect(rows['the whole run']).toBe('60,000 presses, 2 lost, 1 duplicated');
+    expect(rows['attempts per device']).toBeUndefined(); // an older result has no attempts
+    const withAttempts = benchTables({ ...section(), kill: { ...section().kill!, attempts: summarize([1, 1, 3]), lastAttemptMs: summarize([20, 30, 4000]) } });
+    const attemptRows = Object.fromEntries(withAttempts.find((t) => t.title.startsWith('Platform killed'))!.rows.map(([k, v]) => [k, v]));
+    expect(attemptRows['attempts per device']).toMatch(/^p50 1, p99 3, max 3 /);
+    expect(attemptRows['the successful attempt alone (transport → SUBACK)']).toBe('p50 30.0 ms, p99 4.00 s, max 4.00 s');
     const down = benchTables({ ...section(), kill: { ...section().kill!, downMs: null, error: 'the platform exited during start-up', reconnected: 0, allConnectedMs: null } });
     const failed = down.find((t) => t.title.startsWith('Platform killed'))!.rows;
     expect(failed[1]).toEqual(['platform back (listening again)', 'not back: the platform exited during start-up']);

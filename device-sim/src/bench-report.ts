@@ -37,6 +37,12 @@ export interface BenchPhase {
   cpu: { simulatorPct: number; platformPct?: number };
 }
 
+/** How the devices of a storm or a kill got back: attempts each, and the successful attempt alone (transport → SUBACK). */
+export interface ReconnectAttempts {
+  attempts: LatencySummary;
+  lastAttemptMs: LatencySummary;
+}
+
 export interface StormSection {
   devices: number;
   /** Seconds into the load phase when every connection was dropped. */
@@ -44,6 +50,9 @@ export interface StormSection {
   reconnected: number;
   /** Per device: its drop → connected again (CONNACK and SUBACK), ms. */
   perDeviceMs: LatencySummary;
+  /** Per device back: attempts, and the successful one alone; absent from older results. */
+  attempts?: LatencySummary;
+  lastAttemptMs?: LatencySummary;
   /** First drop → the last device connected again, ms (null: not all came back within the wait). */
   allConnectedMs: number | null;
   /** Presses sent from the drop until every device was back (or the wait ended). */
@@ -66,6 +75,9 @@ export interface KillSection {
   reconnected: number;
   /** Per device: the kill → connected again (CONNACK and SUBACK), ms. */
   perDeviceMs: LatencySummary;
+  /** Per device back: attempts, and the successful one alone; absent from older results. */
+  attempts?: LatencySummary;
+  lastAttemptMs?: LatencySummary;
   /** The kill → the last device connected again, ms (null: not all came back within the wait). */
   allConnectedMs: number | null;
   /** Presses sent from the kill until every device was back (or the wait ended). */
@@ -256,6 +268,7 @@ export function benchTables(b: BenchSection): BenchTable[] {
         ['every connection dropped', `${n0(s.devices)} devices at ${s.atS.toFixed(1)} s`],
         ['connected again (CONNACK + SUBACK)', `${n0(s.reconnected)} of ${n0(s.devices)}; all after ${fmtMs(s.allConnectedMs)}`],
         ['per device, drop → connected', `p50 ${fmtMs(s.perDeviceMs.p50)}, p99 ${fmtMs(s.perDeviceMs.p99)}, max ${fmtMs(s.perDeviceMs.max)}`],
+        ...attemptRows(s),
         [
           'presses sent meanwhile → received',
           `${s.during.presses} presses, ${s.during.lost} lost: p50 ${fmtMs(s.during.receivedMs.p50)}, p99 ${fmtMs(s.during.receivedMs.p99)}, max ${fmtMs(s.during.receivedMs.max)}`,
@@ -288,6 +301,17 @@ function cleanupText(c: CleanupFigure, whose: string): string {
   return `${n0(c.closed)} alarms ${whose} in ${fmtMs(c.ms)}; ${n0(c.refused)} refused${c.firstError ? `, e.g. ${c.firstError}` : ''}`;
 }
 
+/** The attempts a device needed to get back, and the successful one alone (absent from older results). */
+function attemptRows(r: { attempts?: LatencySummary; lastAttemptMs?: LatencySummary }): string[][] {
+  if (!r.attempts?.count || !r.lastAttemptMs) return [];
+  const a = r.attempts;
+  const l = r.lastAttemptMs;
+  return [
+    ['attempts per device', `p50 ${a.p50}, p99 ${a.p99}, max ${a.max} (the device backs off 1, 2, 4 … 30 s after a failed one)`],
+    ['the successful attempt alone (transport → SUBACK)', `p50 ${fmtMs(l.p50)}, p99 ${fmtMs(l.p99)}, max ${fmtMs(l.max)}`],
+  ];
+}
+
 function killTable(k: KillSection): BenchTable {
   const d = k.during;
   return {
@@ -298,6 +322,7 @@ function killTable(k: KillSection): BenchTable {
       ['platform back (listening again)', k.downMs === null ? `not back${k.error ? `: ${k.error}` : ''}` : `after ${fmtMs(k.downMs)}, on the same database and ports`],
       ['devices connected again (CONNACK + SUBACK)', `${n0(k.reconnected)} of ${n0(k.devices)}; ${k.allConnectedMs === null ? 'not all within the wait' : `all after ${fmtMs(k.allConnectedMs)}`}`],
       ['per device, kill → connected', `p50 ${fmtMs(k.perDeviceMs.p50)}, p99 ${fmtMs(k.perDeviceMs.p99)}, max ${fmtMs(k.perDeviceMs.max)}`],
+      ...attemptRows(k),
       [
         'presses sent from the kill until all were back',
         `${n0(d.presses)} presses, ${n0(d.received)} received, ${n0(d.rejected)} rejected, ${n0(d.lost)} lost: press → received p50 ${fmtMs(d.receivedMs.p50)}, p99 ${fmtMs(d.receivedMs.p99)}, max ${fmtMs(d.receivedMs.max)}`,

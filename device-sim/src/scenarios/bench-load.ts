@@ -6,7 +6,7 @@
  * press → `received` and press → CIC percentiles, lost and duplicated presses.
  */
 import { performance } from 'node:perf_hooks';
-import type { BenchPhase, FloodSection, KillSection, StormSection } from '../bench-report.js';
+import type { BenchPhase, FloodSection, KillSection, ReconnectAttempts, StormSection } from '../bench-report.js';
 import type { SimulatedCic } from '../cic.js';
 import type { SimDevice } from '../device.js';
 import { startFlood, type FloodHandle, type FloodOptions } from '../flood.js';
@@ -254,6 +254,7 @@ class Storm {
       atS: this.firstDrop === undefined ? 0 : (this.firstDrop - origin) / 1000,
       reconnected: this.drops.back,
       perDeviceMs: summarize(per),
+      ...this.drops.attemptFigures(),
       allConnectedMs: all ? lastBack - this.firstDrop! : null,
       during: {
         presses: during.length,
@@ -323,6 +324,7 @@ class Kill {
       devices: this.drops.count,
       reconnected: this.drops.back,
       perDeviceMs: summarize(per),
+      ...this.drops.attemptFigures(),
       allConnectedMs: all ? Math.round(lastBack - killedAt) : null,
       during: {
         presses: during.length,
@@ -358,18 +360,35 @@ class Kill {
 class Reconnections {
   private readonly droppedAt: Array<number | undefined> = [];
   private readonly backAt: Array<number | undefined> = [];
+  /** Attempts to connect again until back (the device's back-off runs between failed ones). */
+  private readonly attempts: number[] = [];
+  /** The successful attempt alone: its transport opened → SUBACK, ms (the broker's share). */
+  private readonly lastAttemptMs: Array<number | undefined> = [];
   count = 0;
   back = 0;
 
   constructor(private readonly devices: readonly SimDevice[]) {
-    devices.forEach((d, i) =>
-      d.button.on('connect', ({ reconnect }) => {
+    devices.forEach((d, i) => {
+      d.button.on('reconnecting', () => {
+        if (this.droppedAt[i] !== undefined && this.backAt[i] === undefined) this.attempts[i] = (this.attempts[i] ?? 0) + 1;
+      });
+      d.button.on('connect', ({ reconnect, attemptMs }) => {
         if (reconnect && this.droppedAt[i] !== undefined && this.backAt[i] === undefined) {
           this.backAt[i] = performance.now();
+          this.lastAttemptMs[i] = attemptMs;
           this.back += 1;
         }
-      }),
-    );
+      });
+    });
+  }
+
+  /** Per device back: the attempts it took, and how long the successful one took. */
+  attemptFigures(): ReconnectAttempts {
+    const back = this.backAt.flatMap((at, i) => (at === undefined ? [] : [i]));
+    return {
+      attempts: summarize(back.map((i) => Math.max(1, this.attempts[i] ?? 0))),
+      lastAttemptMs: summarize(back.flatMap((i) => (this.lastAttemptMs[i] === undefined ? [] : [this.lastAttemptMs[i]!]))),
+    };
   }
 
   /** The devices connected now are the ones dropped; `each` drops one (nothing: the platform drops them). */
