@@ -17,6 +17,16 @@ async function histogramCount(suite: ReturnType<typeof usePlatform>, name: strin
   return { count: value('count'), sum: value('sum') };
 }
 
+/** `count` new devices, provisioned and connected. */
+function connectDevices(suite: ReturnType<typeof usePlatform>, count: number): Promise<TestDevice[]> {
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      const { deviceId, secret } = await suite.platform.provision();
+      return TestDevice.connect(suite.platform.mqttUrl, deviceId, secret);
+    }),
+  );
+}
+
 /** Observations of amr_press_step_seconds per step. */
 async function stepCounts(suite: ReturnType<typeof usePlatform>): Promise<Map<string, number>> {
   const metric = await suite.platform.running.metrics.registry.getSingleMetric('amr_press_step_seconds')?.get();
@@ -31,12 +41,7 @@ describe('the ingest: every device on its own lane, presses committed together',
   const suite = usePlatform();
 
   it('stores presses that arrive together in shared transactions, each its own alarm', async () => {
-    const devices = await Promise.all(
-      Array.from({ length: 40 }, async () => {
-        const { deviceId, secret } = await suite.platform.provision();
-        return TestDevice.connect(suite.platform.mqttUrl, deviceId, secret);
-      }),
-    );
+    const devices = await connectDevices(suite, 40);
     try {
       const before = await histogramCount(suite, 'amr_press_batch_size');
       await Promise.all(devices.map((d) => d.press({ seq: 1 })));
@@ -52,12 +57,7 @@ describe('the ingest: every device on its own lane, presses committed together',
   });
 
   it('times every step of the press transactions (amr_press_step_seconds): a wait per press, each statement once per batch', async () => {
-    const devices = await Promise.all(
-      Array.from({ length: 12 }, async () => {
-        const { deviceId, secret } = await suite.platform.provision();
-        return TestDevice.connect(suite.platform.mqttUrl, deviceId, secret);
-      }),
-    );
+    const devices = await connectDevices(suite, 12);
     try {
       const steps = await stepCounts(suite);
       const batches = await histogramCount(suite, 'amr_press_batch_size');
