@@ -8,12 +8,14 @@ function fakeDb(n: number, answer?: (ids: string[]) => Promise<StoredCredentials
   const stored = async (ids: string[]) =>
     ids.filter((id) => Number(id.slice(4)) < n).map((id) => ({ id, secretHash: `sha256$${id}`, active: true, certFingerprint: null }));
   const respond = answer ?? stored;
-  const db = {
-    query: (_sql: string, [ids]: [string[]]) => {
+  // the lookups take a connection (the embedded database's path: the DataSource's own) and run a prepared statement on it
+  const client = {
+    query: async ({ values: [ids] }: { values: [string[]] }) => {
       queries.push(ids);
-      return respond(ids);
+      return { rows: await respond(ids) };
     },
-  } as unknown as DataSource;
+  };
+  const db = { options: {}, createQueryRunner: () => ({ connect: async () => client, release: async () => undefined }) } as unknown as DataSource;
   return { db, queries };
 }
 
