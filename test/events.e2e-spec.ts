@@ -3,6 +3,7 @@ import { usePlatform } from './support/platform.js';
 import { TestDevice } from './support/device.js';
 import { SseClient, type SseEvent } from './support/sse.js';
 import { eventually } from './support/eventually.js';
+import { histogramCount } from './support/metrics.js';
 import { EventRetention, EVENT_RETENTION_H } from '../apps/routing/src/events/event-retention.js';
 
 /**
@@ -79,11 +80,7 @@ describe('the event stream: ids, resuming, and delivery', () => {
 
   it('times how long each event waited in the log before the streams had it (amr_event_log_delay_seconds)', async () => {
     const { platform } = suite;
-    const delays = async () => {
-      const metric = await platform.running.metrics.registry.getSingleMetric('amr_event_log_delay_seconds')?.get();
-      const value = (name: string) => metric?.values.find((v) => (v as { metricName?: string }).metricName === name)?.value ?? 0;
-      return { count: value('amr_event_log_delay_seconds_count'), sum: value('amr_event_log_delay_seconds_sum') };
-    };
+    const delays = () => histogramCount(suite, 'amr_event_log_delay_seconds');
     const token = await platform.integrationToken('cic-oost-vlaanderen');
     const stream = new SseClient(`${platform.httpUrl}/api/v1/events`, token);
     await stream.opened;

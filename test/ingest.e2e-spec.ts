@@ -3,6 +3,7 @@ import pg from 'pg';
 import { deviceTopic, encodePayload } from '@amr/protocol';
 import { usePlatform } from './support/platform.js';
 import { TestDevice, connectClient } from './support/device.js';
+import { countsBy, histogramCount } from './support/metrics.js';
 
 /** Messages a device may have queued at the ingest, the one in progress included; past it, it is flooding. */
 const DEVICE_QUEUE_BOUND = 32;
@@ -10,12 +11,6 @@ const DEVICE_QUEUE_BOUND = 32;
 const postgresUrl = process.env.TEST_DATABASE_URL || undefined;
 /** Suites that need a second database session (a lock held from outside) run on PostgreSQL only. */
 const onPostgres = postgresUrl ? it : it.skip;
-
-async function histogramCount(suite: ReturnType<typeof usePlatform>, name: string): Promise<{ count: number; sum: number }> {
-  const metric = await suite.platform.running.metrics.registry.getSingleMetric(name)?.get();
-  const value = (suffix: string) => metric?.values.find((v) => (v as { metricName?: string }).metricName === `${name}_${suffix}`)?.value ?? 0;
-  return { count: value('count'), sum: value('sum') };
-}
 
 /** `count` new devices, provisioned and connected. */
 function connectDevices(suite: ReturnType<typeof usePlatform>, count: number): Promise<TestDevice[]> {
@@ -25,16 +20,6 @@ function connectDevices(suite: ReturnType<typeof usePlatform>, count: number): P
       return TestDevice.connect(suite.platform.mqttUrl, deviceId, secret);
     }),
   );
-}
-
-/** Observations of amr_press_step_seconds per step. */
-async function stepCounts(suite: ReturnType<typeof usePlatform>): Promise<Map<string, number>> {
-  const metric = await suite.platform.running.metrics.registry.getSingleMetric('amr_press_step_seconds')?.get();
-  const counts = new Map<string, number>();
-  for (const v of metric?.values ?? []) {
-    if ((v as { metricName?: string }).metricName === 'amr_press_step_seconds_count') counts.set(String(v.labels.step), v.value);
-  }
-  return counts;
 }
 
 describe('the ingest: every device on its own lane, presses committed together', () => {
@@ -59,11 +44,11 @@ describe('the ingest: every device on its own lane, presses committed together',
   it('times every step of the press transactions (amr_press_step_seconds): a wait per press, each statement once per batch', async () => {
     const devices = await connectDevices(suite, 12);
     try {
-      const steps = await stepCounts(suite);
+      const steps = await countsBy(suite, 'amr_press_step_seconds', 'step');
       const batches = await histogramCount(suite, 'amr_press_batch_size');
       await Promise.all(devices.map((d) => d.press({ seq: 1 })));
       await Promise.all(devices.map((d) => d.stage('received', 1)));
-      const after = await stepCounts(suite);
+      const after = await countsBy(suite, 'amr_press_step_seconds', 'step');
       // on PostgreSQL BEGIN travels with the lookup and COMMIT with the write ('begin + press-lookup')
       const delta = (step: string) =>
         [...after.keys()].filter((label) => label.split(' + ').includes(step)).reduce((sum, label) => sum + after.get(label)! - (steps.get(label) ?? 0), 0);

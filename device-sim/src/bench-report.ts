@@ -211,16 +211,11 @@ export function benchTables(b: BenchSection): BenchTable[] {
       [ph.name, ...lat('press → received', ph.receivedMs)],
       [ph.name, ...lat('press → CIC (SSE)', ph.cicMs)],
     ]);
-    if (b.server?.pressToReceivedMs.count) {
-      const s = b.server.pressToReceivedMs;
-      const bound = (v: number | undefined) => (v === undefined ? '—' : `≤ ${fmtMs(v)}`);
-      rows.push(['all', 'server histogram (bucket bounds)', String(s.count), bound(s.p50), bound(s.p90), bound(s.p99), '—', '—']);
-    }
+    // the platform's own histograms: bucket bounds, not exact percentiles
     const server = (what: string, s: { p50?: number; p90?: number; p99?: number; count: number } | undefined) => {
-      if (!s?.count) return;
-      const bound = (v: number | undefined) => (v === undefined ? '—' : `≤ ${fmtMs(v)}`);
-      rows.push(['all', what, String(s.count), bound(s.p50), bound(s.p90), bound(s.p99), '—', '—']);
+      if (s?.count) rows.push(['all', what, String(s.count), bucketBound(s.p50), bucketBound(s.p90), bucketBound(s.p99), '—', '—']);
     };
+    server('server histogram (bucket bounds)', b.server?.pressToReceivedMs);
     server('server: joined press → its event in the log', b.server?.announceMs);
     server('server: event in the log → streams', b.server?.eventLogMs);
     if (b.baseline) {
@@ -233,13 +228,12 @@ export function benchTables(b: BenchSection): BenchTable[] {
   }
   if (b.server?.steps?.length) {
     const presses = b.server.steps.find((st) => st.step === 'queued')?.count ?? 0;
-    const bound = (v: number | undefined) => (v === undefined ? '—' : `≤ ${fmtMs(v)}`);
     tables.push({
       title: 'Where the press path spends its time (the platform\'s own timing, amr_press_step_seconds)',
       head: ['step', 'n', 'mean', 'p50', 'p99', 'total', 'per press'],
       rows: b.server.steps.map((st) => [
         st.step === 'queued' ? 'queued (waiting for a batch, per press)' : st.step,
-        n0(st.count), fmtMs(st.meanMs), bound(st.p50Ms), bound(st.p99Ms), `${st.totalS.toFixed(2)} s`,
+        n0(st.count), fmtMs(st.meanMs), bucketBound(st.p50Ms), bucketBound(st.p99Ms), `${st.totalS.toFixed(2)} s`,
         presses > 0 && st.step !== 'queued' ? fmtMs((st.totalS * 1000) / presses) : '—',
       ]),
     });
@@ -299,6 +293,11 @@ export function benchTables(b: BenchSection): BenchTable[] {
 
 function cleanupText(c: CleanupFigure, whose: string): string {
   return `${n0(c.closed)} alarms ${whose} in ${fmtMs(c.ms)}; ${n0(c.refused)} refused${c.firstError ? `, e.g. ${c.firstError}` : ''}`;
+}
+
+/** A percentile read from a histogram: the upper bound of the bucket holding it. */
+function bucketBound(ms: number | undefined): string {
+  return ms === undefined ? '—' : `≤ ${fmtMs(ms)}`;
 }
 
 /** The attempts a device needed to get back, and the successful one alone (absent from older results). */
