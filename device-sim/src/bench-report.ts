@@ -151,6 +151,8 @@ export interface BenchSection {
   cic?: { integrations: number; delivered: number; refused: number; firstError?: string };
   /** Alarms the bench closed: left open by earlier runs (before the load), and its own (after it, without an operator). */
   cleanup?: { before?: CleanupFigure; after?: CleanupFigure };
+  /** The PostgreSQL server's settings that change the figures, and the upkeep the bench did (database-upkeep.ts). */
+  database?: string;
   targets: TargetRow[];
 }
 
@@ -192,6 +194,7 @@ export function benchTables(b: BenchSection): BenchTable[] {
         : []),
       ...(b.cleanup?.before ? [['closed before the load', cleanupText(b.cleanup.before, 'left open by earlier runs')]] : []),
       ...(b.cleanup?.after ? [['closed after the measurement', cleanupText(b.cleanup.after, 'of this run')]] : []),
+      ...(b.database ? [['PostgreSQL', b.database]] : []),
     ],
   });
   if (b.phases.length) {

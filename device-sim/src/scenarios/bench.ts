@@ -35,6 +35,7 @@ import { evaluateTargets } from '../bench-targets.js';
 import { SimulatedCic, type CicStats } from '../cic.js';
 import { CLOSE_CONCURRENCY, closeOpenAlarms, type CleanupFigure, type OpenAlarm } from '../cic-cleanup.js';
 import { DELIVERY_CONCURRENCY } from '../cic-delivery.js';
+import { keepDatabase, upkeepText, type DatabaseUpkeep } from '../database-upkeep.js';
 import { CicIntegrations } from '../cic-integrations.js';
 import { SimDevice } from '../device.js';
 import type { FleetOptions } from '../fleet-args.js';
@@ -159,6 +160,13 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
       return await finish(options, context, platform, { bench: idleBench(options, idle, addresses.length, provisioning, cleanup), samples: [], objectives: idleObjectives(idle), notes: idleNotes(options, idle), startedAt });
     }
 
+    // ---- a database as a maintained server keeps it: no run measures the dead rows of the last ones --
+    let database: DatabaseUpkeep | undefined;
+    if (options.databaseUrl) {
+      database = await keepDatabase(options.databaseUrl);
+      reporter.line(`database  ${upkeepText(database)}`);
+    }
+
     // ---- the CIC and the devices -----------------------------------------------------------------
     const broker = brokerFor(platform, options.tls);
     // the admin's stream sees every CIC's alarms; each is confirmed delivered by its own CIC's integration
@@ -270,6 +278,7 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
         ...(cic.stats.deliveryErrors[0] ? { firstError: cic.stats.deliveryErrors[0] } : {}),
       },
       cleanup,
+      ...(database ? { database: upkeepText(database) } : {}),
       targets: evaluateTargets({
         devices: connect.connected,
         rate: options.rate,

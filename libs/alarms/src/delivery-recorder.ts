@@ -109,13 +109,14 @@ export class DeliveryRecorder {
 
     const ids = [...new Set(batch.flatMap((item) => (item.kind === 'delivery' ? [item.delivery.alarmId] : [])))];
     if (ids.length > 0) {
-      const locked = (await sql(
+      // By primary key only, the conditions checked here on the locked rows: with them in the
+      // statement, the planner may scan the whole open-alarm index instead (its statistics taken
+      // while few alarms were open), 8.6 ms a batch with 10,000 alarms open.
+      const locked = ((await sql(
         'delivery-lock-alarms',
-        `SELECT id, kind, stage, cic_id FROM alarms
-          WHERE id = ANY($1::uuid[]) AND delivered_at IS NULL AND stage <> 'closed'
-          ORDER BY id FOR UPDATE`,
+        `SELECT id, kind, stage, cic_id, delivered_at IS NOT NULL AS delivered FROM alarms WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
         [ids],
-      )) as unknown as LockedAlarm[];
+      )) as unknown as (LockedAlarm & { delivered: boolean })[]).filter((a) => !a.delivered && a.stage !== 'closed');
       if (locked.length > 0) {
         const heads = (await sql(
           'delivery-timeline-heads',

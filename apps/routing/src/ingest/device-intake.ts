@@ -26,7 +26,8 @@ export const REMINDER_INTERVAL_MS = 2_000;
  * Where device traffic enters the routing service, called from the broker's hooks in the same
  * process (docs/architecture.md). Every device has its own lane: its messages are handled one at
  * a time in arrival order, different devices' concurrently, and a device that queues more than
- * DEVICE_QUEUE_BOUND is refused (the broker disconnects it) and reported as flooding.
+ * DEVICE_QUEUE_BOUND is refused (the broker disconnects it), what it had queued is dropped unrun,
+ * and it is reported as flooding.
  */
 @Injectable()
 export class DeviceIntake implements DeviceIngest, OnModuleInit, OnModuleDestroy {
@@ -59,11 +60,15 @@ export class DeviceIntake implements DeviceIngest, OnModuleInit, OnModuleDestroy
   async publish(deviceId: string, channel: UpChannel, payload: Buffer): Promise<void> {
     const receivedAt = new Date();
     try {
-      await this.lanes.run(deviceId, () => this.dispatch(deviceId, channel, payload, receivedAt));
+      // Unanswered, an MQTT message comes again (no PUBACK): it may be dropped if its device floods.
+      await this.lanes.run(deviceId, () => this.dispatch(deviceId, channel, payload, receivedAt), { sheddable: true });
     } catch (err) {
       if (err instanceof DeviceFlooding) {
         this.metrics.deviceMessagesRejected.inc({ channel, code: 'flooding' });
         this.floods.call(deviceId, err.queued);
+        // The device is being cut off: what it queued is dropped, not stored for a connection
+        // that is gone (each dropped message is counted here too, as its own refusal).
+        this.lanes.shed(deviceId);
       }
       throw err;
     }
@@ -95,7 +100,8 @@ export class DeviceIntake implements DeviceIngest, OnModuleInit, OnModuleDestroy
 
   private remind(deviceId: string, channels: readonly DownChannel[]): void {
     this.lanes
-      .run(deviceId, () => this.owed.remind(deviceId, channels))
+      // a dropped reminder is given again at the device's next subscription
+      .run(deviceId, () => this.owed.remind(deviceId, channels), { sheddable: true })
       .catch((err: unknown) => {
         if (!(err instanceof DeviceFlooding)) this.logger.error(`${deviceId}: reminder not sent: ${String(err)}`);
       });

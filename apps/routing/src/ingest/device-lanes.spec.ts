@@ -50,6 +50,28 @@ describe(DeviceLanes.name, () => {
     await expect(lanes.run('btn-a', async () => 4)).resolves.toBe(4);
   });
 
+  it("drops a flooding device's queued sheddable tasks unrun, lets the running one finish and keeps what must run", async () => {
+    const lanes = new DeviceLanes(8);
+    const stuck = gate();
+    const ran: string[] = [];
+    const running = lanes.run('btn-a', async () => {
+      await stuck.opened;
+      ran.push('running');
+    });
+    const queued = [1, 2, 3].map((n) => lanes.run('btn-a', async () => void ran.push(`queued ${n}`), { sheddable: true }));
+    const sms = lanes.run('btn-a', async () => void ran.push('sms'));
+    const other = lanes.run('btn-b', async () => 'b', { sheddable: true });
+
+    expect(lanes.shed('btn-a')).toBe(3);
+    for (const q of queued) await expect(q).rejects.toBeInstanceOf(DeviceFlooding);
+    expect(lanes.depth('btn-a')).toBe(2); // the running task and the one that must run
+    await expect(other).resolves.toBe('b'); // another device's lane is untouched
+    stuck.open();
+    await Promise.all([running, sms]);
+    expect(ran).toEqual(['running', 'sms']);
+    expect(lanes.shed('btn-a')).toBe(0); // drained: nothing left to drop
+  });
+
   it('goes on with the next task when one fails', async () => {
     const lanes = new DeviceLanes(4);
     const failed = lanes.run('btn-a', async () => {

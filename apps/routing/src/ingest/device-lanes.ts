@@ -1,9 +1,24 @@
 import { DeviceFlooding } from '@amr/runtime';
 
+interface Waiting {
+  readonly start: () => void;
+  /** Rejects it without running it (shed), or undefined when it must run whatever happens. */
+  readonly drop: ((err: Error) => void) | undefined;
+}
+
 interface Lane {
   /** Tasks waiting behind the running one. */
-  readonly waiting: (() => void)[];
+  waiting: Waiting[];
   running: boolean;
+}
+
+export interface LaneTaskOptions {
+  /**
+   * The task may be dropped unrun when its device floods (`shed`): true for what the device sends
+   * again when it is not answered (an MQTT message without its PUBACK), false for what is answered
+   * elsewhere (a press by SMS).
+   */
+  readonly sheddable?: boolean;
 }
 
 /**
@@ -18,7 +33,7 @@ export class DeviceLanes {
   constructor(private readonly bound: number) {}
 
   /** Runs `task` after every earlier task of the same device; rejects with DeviceFlooding when the lane is full. */
-  run<T>(deviceId: string, task: () => Promise<T>): Promise<T> {
+  run<T>(deviceId: string, task: () => Promise<T>, options: LaneTaskOptions = {}): Promise<T> {
     if (this.depth(deviceId) >= this.bound) return Promise.reject(new DeviceFlooding(deviceId, this.bound));
     let lane = this.lanes.get(deviceId);
     if (!lane) {
@@ -31,9 +46,23 @@ export class DeviceLanes {
         current.running = true;
         task().then(resolve, reject).finally(() => this.next(deviceId, current));
       };
-      if (current.running) current.waiting.push(start);
+      if (current.running) current.waiting.push({ start, drop: options.sheddable ? reject : undefined });
       else start();
     });
+  }
+
+  /**
+   * A flooding device's queued sheddable tasks are dropped unrun (rejected with DeviceFlooding):
+   * its connection is being cut, they were never answered, and a real button sends them again on
+   * its next connection. What runs now finishes; what must run still does. Returns how many were dropped.
+   */
+  shed(deviceId: string): number {
+    const lane = this.lanes.get(deviceId);
+    if (!lane) return 0;
+    const dropped = lane.waiting.filter((w) => w.drop);
+    lane.waiting = lane.waiting.filter((w) => !w.drop);
+    for (const w of dropped) w.drop!(new DeviceFlooding(deviceId, this.bound));
+    return dropped.length;
   }
 
   /** Tasks queued or running for the device. */
@@ -48,8 +77,8 @@ export class DeviceLanes {
   }
 
   private next(deviceId: string, lane: Lane): void {
-    const start = lane.waiting.shift();
-    if (start) return start();
+    const next = lane.waiting.shift();
+    if (next) return next.start();
     lane.running = false;
     this.lanes.delete(deviceId);
   }

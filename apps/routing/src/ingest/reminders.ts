@@ -71,12 +71,14 @@ export class Reminders {
     const latest = (await preparedQuery(
       this.db,
       'reminder-latest-alarms',
-      `SELECT DISTINCT ON (a.device_id) a.id, a.device_id, a.stage, a.last_seq, d.encoding,
+      // Per device, its newest alarm by the (device_id, received_at) index: the cost grows with
+      // the devices asked about, not with the fleet (a join with `devices` by hash scanned them all).
+      `SELECT a.id, x.device_id, a.stage, a.last_seq, d.encoding,
               a.accepted_at IS NOT NULL AS accepted, a.dispatched_at IS NOT NULL AS dispatched
-         FROM alarms a JOIN devices d ON d.id = a.device_id
-        WHERE a.device_id = ANY($1::text[])
-          AND (a.stage <> 'closed' OR a.closed_at > now() - make_interval(mins => $2))
-        ORDER BY a.device_id, a.received_at DESC`,
+         FROM unnest($1::text[]) AS x(device_id)
+         JOIN devices d ON d.id = x.device_id
+         JOIN LATERAL (SELECT * FROM alarms a WHERE a.device_id = x.device_id ORDER BY a.received_at DESC LIMIT 1) a
+           ON a.stage <> 'closed' OR a.closed_at > now() - make_interval(mins => $2)`,
       [deviceIds, CLOSED_REMINDER_MINUTES],
     )) as unknown as LatestAlarmRow[];
     await Promise.all(
