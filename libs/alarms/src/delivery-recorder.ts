@@ -163,6 +163,7 @@ export class DeliveryRecorder {
               WITH ORDINALITY AS x(alarm_id, at, type, data, prev_hash, hash, n)
         ORDER BY x.n`,
       [reads, alarms, events].map((rows) => JSON.stringify(rows)),
+      true,
     );
     return recorded;
   }

@@ -314,6 +314,19 @@ describe.each(engines)('openDatabase on $name', (engine) => {
     expect((await ds.query(`SELECT battery FROM devices WHERE id = $1`, [deviceId]))[0].battery).toBe(9);
   });
 
+  it('sends BEGIN and COMMIT with the statements by default on PostgreSQL, on their own on the embedded database', async () => {
+    const { deviceId } = await newDevice();
+    const run = async (db: Parameters<typeof inTransaction>[0]) => {
+      const steps: string[] = [];
+      await inTransaction(db, (sql) => sql('spec-battery', `UPDATE devices SET battery = $2 WHERE id = $1`, [deviceId, 11], true), { timed: stepTimer((step) => steps.push(step)) });
+      return steps;
+    };
+    const expected = engine.name === 'PostgreSQL' ? ['connection', 'begin + spec-battery + commit'] : ['connection', 'begin', 'spec-battery', 'commit'];
+    expect(await run(ds)).toEqual(expected);
+    expect(await run(reservedConnections(ds, 'spec-default', 1))).toEqual(expected);
+    expect((await ds.query(`SELECT battery FROM devices WHERE id = $1`, [deviceId]))[0].battery).toBe(11);
+  });
+
   // the embedded database has one connection: the shared one
   (engine.name === 'PostgreSQL' ? it : it.skip)('gives a hot path connections of its own, free while the shared pool is taken', async () => {
     const runners = Array.from({ length: 20 }, () => ds.createQueryRunner());

@@ -105,6 +105,18 @@ export interface TakenConnection {
 /** Where a hot path takes its connections: the DataSource's shared pool, or connections of its own. */
 export interface ConnectionSource {
   take(): Promise<TakenConnection>;
+  /** Its connections are node-postgres clients of a PostgreSQL server (not the embedded database's). */
+  readonly nodePostgres?: boolean;
+}
+
+/**
+ * Whether a DataSource's (or a source's) connections are node-postgres clients of a PostgreSQL
+ * server, which take several statements in one query (inline-statements.ts); the embedded
+ * database's driver does not.
+ */
+export function speaksNodePostgres(db: DataSource | ConnectionSource): boolean {
+  if (!(db instanceof DataSource)) return db.nodePostgres === true;
+  return !embedded.has(db) && Boolean((db.options as { url?: string }).url);
 }
 
 /** The pools of reserved connections of each PostgreSQL DataSource, ended with it. */
@@ -132,6 +144,7 @@ export function reservedConnections(ds: DataSource, name: string, max: number): 
   pool.on('error', () => undefined);
   reservedPools.set(ds, [...(reservedPools.get(ds) ?? []), pool]);
   return {
+    nodePostgres: true,
     async take() {
       const client = await pool.connect();
       return { client, release: () => client.release() };

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { ConnectionSource, TakenConnection } from './database.js';
+import { speaksNodePostgres, type ConnectionSource, type TakenConnection } from './database.js';
 import { executeStatement, prepareOnce } from './inline-statements.js';
 
 /**
@@ -18,12 +18,20 @@ export interface TransactionOptions {
   timed?: StepTimer;
   /**
    * BEGIN travels with the first statement and COMMIT with the one marked `final`: two round
-   * trips fewer (inline-statements.ts). PostgreSQL through node-postgres only.
+   * trips fewer (inline-statements.ts). PostgreSQL through node-postgres only, and by default there.
    */
   fewerRoundTrips?: boolean;
 }
 
-const BEGIN = 'BEGIN; SET LOCAL plan_cache_mode = force_generic_plan';
+/**
+ * Every statement of these transactions reaches its rows through an index on what it names (a
+ * device, an alarm, a batch's ids). Their plans are made once per connection (generic), with the
+ * statistics of that moment — and statistics taken while a table was empty or had no open alarm
+ * made them scan whole tables for as long as the connection lived (a press batch's lookup 1 s on a
+ * fresh database once 10,000 alarms were open). A sequential scan is never the plan wanted here,
+ * so it is priced out: the plan stays per key whatever the statistics say.
+ */
+const BEGIN = 'BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off';
 
 /** The rows of a query's (last) result. */
 function rowsOf(result: Awaited<ReturnType<PgClient['query']>>): Record<string, unknown>[] {
@@ -37,13 +45,14 @@ function rowsOf(result: Awaited<ReturnType<PgClient['query']>>): Record<string, 
  */
 export async function inTransaction<T>(db: DataSource | ConnectionSource, work: (sql: Sql) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
   const step = options.timed ?? untimed;
+  const fewerRoundTrips = options.fewerRoundTrips ?? speaksNodePostgres(db);
   const taken = await step('connection', () => take(db));
   const client = taken.client as PgClient;
   let begun = false;
   let committed = false;
   const sql: Sql = async (name, text, values, final = false) => {
     if (committed) throw new Error(`${name}: the transaction was committed with the statement marked final`);
-    if (!options.fewerRoundTrips) return step(name, async () => rowsOf(await client.query({ name, text, values })));
+    if (!fewerRoundTrips) return step(name, async () => rowsOf(await client.query({ name, text, values })));
     if (begun && !final) return step(name, async () => rowsOf(await client.query({ name, text, values })));
     const id = await prepareOnce(client, name, text);
     const parts = [...(begun ? [] : [BEGIN]), executeStatement(id, values), ...(final ? ['COMMIT'] : [])];
@@ -57,7 +66,7 @@ export async function inTransaction<T>(db: DataSource | ConnectionSource, work: 
     });
   };
   try {
-    if (!options.fewerRoundTrips) {
+    if (!fewerRoundTrips) {
       await step('begin', () => client.query(BEGIN));
       begun = true;
     }

@@ -84,7 +84,7 @@ export class PressStore {
     private readonly events: PlatformEvents,
     private readonly acks: DeviceAcks,
   ) {
-    this.tx = { timed: stepTimer((step, seconds) => metrics.pressStep.observe({ step }, seconds)), fewerRoundTrips: Boolean(config.database.url) };
+    this.tx = { timed: stepTimer((step, seconds) => metrics.pressStep.observe({ step }, seconds)) };
     // two batches at a time on PostgreSQL, on connections of their own (two more for the presses
     // stored alone, which wait for a lock); the embedded database has one connection
     this.connections = reservedConnections(db, 'presses', 4);

@@ -159,6 +159,7 @@ export class TelemetryStore {
           RETURNING alarm_id)
        SELECT t.device_id, t.alarm_id, t.cic_id, t.home_cic_id FROM targets t WHERE t.alarm_id IN (SELECT p.alarm_id FROM positions p)`,
       [devices, reports, positions].map((r) => JSON.stringify(r)),
+      true,
     )) as { device_id: string; alarm_id: string; cic_id: string; home_cic_id: string | null }[];
     return new Map(rows.map((r) => [r.device_id, { id: r.alarm_id, cicId: r.cic_id, homeCicId: r.home_cic_id }]));
   }

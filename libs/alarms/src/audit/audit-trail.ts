@@ -173,6 +173,7 @@ async function append(sql: Sql, records: readonly AuditRecord[]): Promise<void> 
             WITH ORDINALITY AS x(at, principal, cic_id, method, route, action, targets, status, details, prev_hash, hash, n)
       ORDER BY x.n`,
     [JSON.stringify(rows)],
+    true,
   );
 }
 
