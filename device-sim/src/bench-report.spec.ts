@@ -12,7 +12,7 @@ function section(): BenchSection {
   const phase = (name: string) => ({
     name, seconds: 60, askedRate: 1000, achievedRate: 999.7, lagMs: summarize([0.1, 0.4]), heldBack: 0, presses: 60_000, received: 60_000,
     lost: 0, rejected: 2, rejectReasons: [{ reason: 'platform unavailable: press again', presses: 2 }], duplicated: 0, aborted: 0, retransmissions: 0, durablePerS: 998.2, receivedMs: latency, cicMs: latency,
-    cpu: { simulatorPct: 35, platformPct: 120 },
+    cpu: name === 'quiet' ? { simulatorPct: 35, platformPct: 120, machinePct: 97.4, cores: 2 } : { simulatorPct: 35, platformPct: 120 },
   });
   return {
     devices: 10_000,
@@ -50,6 +50,14 @@ describe('bench tables', () => {
     expect(tables.map((t) => t.title)).toEqual(['Run', 'Load', 'Rejected presses', 'Latency', 'Flooding device btn-flood', 'Reconnect storm', 'Platform killed (SIGKILL) and restarted', 'Idle memory per connected device (keepalive 300 s)', 'Targets of one node']);
     expect(tables.find((t) => t.title === 'Rejected presses')!.rows[0]).toEqual(['quiet', 'platform unavailable: press again', '2']);
     for (const t of tables) for (const row of t.rows) expect(row).toHaveLength(t.head.length);
+  });
+
+  it("shows each phase's CPU: the simulator's and the platform's of one core, the whole machine's of all its cores", () => {
+    const load = tables.find((t) => t.title === 'Load')!;
+    const column = (name: string) => load.head.indexOf(name);
+    const quiet = load.rows.find((r) => r[0] === 'quiet')!;
+    expect([quiet[column('CPU sim')], quiet[column('CPU platform')], quiet[column('CPU machine')]]).toEqual(['35 %', '120 %', '97 % of 2 cores']);
+    expect(load.rows.find((r) => r[0] === 'flood')![column('CPU machine')]).toBe('—'); // an older result has no machine figure
   });
 
   it('shows the quiet and the flooded phase, p99.9 and the ratio to the plain broker', () => {

@@ -34,7 +34,8 @@ export interface BenchPhase {
   receivedMs: LatencySummary;
   cicMs: LatencySummary;
   /** CPU used over the phase, % of one core: the simulator's (this process) and the platform's. */
-  cpu: { simulatorPct: number; platformPct?: number };
+  /** Each process's share of one core; the machine's (every process on it) of all its cores. */
+  cpu: { simulatorPct: number; platformPct?: number; machinePct?: number; cores?: number };
 }
 
 /** How the devices of a storm or a kill got back: attempts each, and the successful attempt alone (transport → SUBACK). */
@@ -200,11 +201,12 @@ export function benchTables(b: BenchSection): BenchTable[] {
   if (b.phases.length) {
     tables.push({
       title: 'Load',
-      head: ['phase', 's', 'asked/s', 'sent/s', 'lag p99', 'held back', 'received/s', 'presses', 'lost', 'dup', 'rejected', 'retransmitted', 'CPU sim', 'CPU platform'],
+      head: ['phase', 's', 'asked/s', 'sent/s', 'lag p99', 'held back', 'received/s', 'presses', 'lost', 'dup', 'rejected', 'retransmitted', 'CPU sim', 'CPU platform', 'CPU machine'],
       rows: b.phases.map((ph) => [
         ph.name, String(ph.seconds), n0(ph.askedRate), ph.achievedRate.toFixed(1), fmtMs(ph.lagMs.p99), n0(ph.heldBack), ph.durablePerS.toFixed(1),
         n0(ph.presses), String(ph.lost), String(ph.duplicated), String(ph.rejected), String(ph.retransmissions),
         `${ph.cpu.simulatorPct.toFixed(0)} %`, ph.cpu.platformPct === undefined ? '—' : `${ph.cpu.platformPct.toFixed(0)} %`,
+        ph.cpu.machinePct === undefined ? '—' : `${ph.cpu.machinePct.toFixed(0)} % of ${ph.cpu.cores ?? '?'} cores`,
       ]),
     });
     const reasons = b.phases.flatMap((ph) => ph.rejectReasons.slice(0, 5).map((r) => [ph.name, r.reason, n0(r.presses)]));

@@ -1,7 +1,24 @@
 import { describe, expect, it } from '@jest/globals';
-import { listeningInodes, openFilesLimit, parseCpuSeconds, parseOpenFilesLimit, parseRss, procCpuSeconds, procRss } from './procfs.js';
+import { listeningInodes, machineCpu, openFilesLimit, parseCpuSeconds, parseMachineCpu, parseOpenFilesLimit, parseRss, procCpuSeconds, procRss } from './procfs.js';
 
 describe('procfs', () => {
+  it("reads the machine's busy and total CPU ticks from /proc/stat (idle and iowait are not busy)", () => {
+    const stat = 'cpu  100 5 50 800 40 3 2 0 0 0\ncpu0 50 2 25 400 20 1 1 0 0 0\nintr 12345\n';
+    expect(parseMachineCpu(stat)).toEqual({ busy: 160, total: 1000 });
+    expect(parseMachineCpu('intr 1\n')).toBeUndefined();
+  });
+
+  it("reads this machine's CPU ticks, and they move forward", async () => {
+    const before = await machineCpu();
+    let x = 0;
+    for (let i = 0; i < 3e7; i++) x += i % 7;
+    await new Promise((r) => setTimeout(r, 30));
+    const after = await machineCpu();
+    expect(x).toBeGreaterThan(0);
+    expect(after!.total).toBeGreaterThan(before!.total);
+    expect(after!.busy).toBeGreaterThan(before!.busy);
+  });
+
   it('reads VmRSS in bytes', () => {
     expect(parseRss('Name:\tmosquitto\nVmHWM:\t    6000 kB\nVmRSS:\t    5676 kB\n')).toBe(5676 * 1024);
     expect(parseRss('')).toBeUndefined();

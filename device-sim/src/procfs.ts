@@ -43,6 +43,24 @@ export function parseCpuSeconds(stat: string): number | undefined {
   return Number.isFinite(utime) && Number.isFinite(stime) && stat.includes(')') ? (utime + stime) / 100 : undefined;
 }
 
+/**
+ * The machine's CPU time of a /proc/stat text, in clock ticks summed over every core: `busy`
+ * (everything but idle and iowait) and `total`, from its first (`cpu`) line.
+ */
+export function parseMachineCpu(stat: string): { busy: number; total: number } | undefined {
+  const line = stat.split('\n').find((l) => l.startsWith('cpu '));
+  if (!line) return undefined;
+  // user nice system idle iowait irq softirq steal (guest times are already within user and nice)
+  const t = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  if (t.length < 5 || t.some((v) => !Number.isFinite(v))) return undefined;
+  const total = t.reduce((a, b) => a + b, 0);
+  return { busy: total - t[3]! - t[4]!, total };
+}
+
+export async function machineCpu(): Promise<{ busy: number; total: number } | undefined> {
+  return parseMachineCpu(await readFile('/proc/stat', 'utf8').catch(() => ''));
+}
+
 export async function procCpuSeconds(pid: number | 'self'): Promise<number | undefined> {
   return parseCpuSeconds(await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ''));
 }

@@ -5,6 +5,7 @@
  * killed (SIGKILL) and started again S into the load; then what each phase measured: rates,
  * press → `received` and press → CIC percentiles, lost and duplicated presses.
  */
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { BenchPhase, FloodSection, KillSection, ReconnectAttempts, StormSection } from '../bench-report.js';
 import type { SimulatedCic } from '../cic.js';
@@ -17,7 +18,7 @@ import { ms, type Reporter } from '../output.js';
 import { runPaced, type PacingResult } from '../pacing.js';
 import { metricValue, scrapeMetrics, type PlatformHandle } from '../platform-host.js';
 import { DeviceRotation, PressTracker, shuffled, type TrackedPress } from '../press-tracker.js';
-import { procCpuSeconds } from '../procfs.js';
+import { machineCpu, procCpuSeconds } from '../procfs.js';
 import type { Progress } from '../progress.js';
 import { summarize } from '../stats.js';
 import { sleep, waitFor } from './fleet.js';
@@ -95,7 +96,7 @@ export async function runLoad(setup: LoadSetup): Promise<LoadResult> {
       }
       const stormTimer = storm && name === names[0] ? setTimeout(() => storm.drop(), (options.seconds * 1000) / 3) : undefined;
       const killTimer = kill && name === names[0] ? setTimeout(() => kill.fire(origin), options.restartAtS! * 1000) : undefined;
-      const cpuBefore = { at: performance.now(), own: process.cpuUsage(), platform: await platformCpuSeconds(platform) };
+      const cpuBefore = { at: performance.now(), own: process.cpuUsage(), platform: await platformCpuSeconds(platform), machine: await machineCpu() };
       let lastDraw = 0;
       const result = await runPaced({
         rate: options.rate,
@@ -128,9 +129,14 @@ export async function runLoad(setup: LoadSetup): Promise<LoadResult> {
       const wallS = (performance.now() - cpuBefore.at) / 1000;
       const own = process.cpuUsage(cpuBefore.own);
       const platformUsed = platformCpuOver(cpuBefore.platform, await platformCpuSeconds(platform), kill);
+      const machine = await machineCpu();
       cpu.set(name, {
         simulatorPct: ((own.user + own.system) / 1e6 / wallS) * 100,
         ...(platformUsed !== undefined ? { platformPct: (platformUsed / wallS) * 100 } : {}),
+        // every process of the machine (PostgreSQL's too), as a share of all its cores
+        ...(cpuBefore.machine && machine && machine.total > cpuBefore.machine.total
+          ? { machinePct: ((machine.busy - cpuBefore.machine.busy) / (machine.total - cpuBefore.machine.total)) * 100, cores: availableParallelism() }
+          : {}),
       });
       if (flood) {
         const stats = await flood.stop();
