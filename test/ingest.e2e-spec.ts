@@ -140,6 +140,7 @@ describe('the ingest: every device on its own lane, presses committed together',
       // stored for a connection that is gone: only what was being stored when it was cut off.
       expect(flood.length).toBeGreaterThanOrEqual(1);
       expect(flood.length).toBeLessThan(DEVICE_QUEUE_BOUND / 4);
+      // Its refusals are counted (those past the bound and those dropped from its queue alike).
       expect(await suite.platform.metric('amr_device_messages_rejected_total', { channel: 'alarm', code: 'flooding' })).toBeGreaterThanOrEqual(DEVICE_QUEUE_BOUND - 1);
 
       // The flooding device's case's CIC is told, once, by a technical alert.

@@ -35,7 +35,7 @@ import { evaluateTargets } from '../bench-targets.js';
 import { SimulatedCic, type CicStats } from '../cic.js';
 import { CLOSE_CONCURRENCY, closeOpenAlarms, type CleanupFigure, type OpenAlarm } from '../cic-cleanup.js';
 import { DELIVERY_CONCURRENCY } from '../cic-delivery.js';
-import { keepDatabase, upkeepText, type DatabaseUpkeep } from '../database-upkeep.js';
+import { keepDatabase, upkeepText } from '../database-upkeep.js';
 import { CicIntegrations } from '../cic-integrations.js';
 import { SimDevice } from '../device.js';
 import type { FleetOptions } from '../fleet-args.js';
@@ -161,11 +161,8 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
     }
 
     // ---- a database as a maintained server keeps it: no run measures the dead rows of the last ones --
-    let database: DatabaseUpkeep | undefined;
-    if (options.databaseUrl) {
-      database = await keepDatabase(options.databaseUrl);
-      reporter.line(`database  ${upkeepText(database)}`);
-    }
+    const database = options.databaseUrl ? upkeepText(await keepDatabase(options.databaseUrl)) : undefined;
+    if (database) reporter.line(`database  ${database}`);
 
     // ---- the CIC and the devices -----------------------------------------------------------------
     const broker = brokerFor(platform, options.tls);
@@ -278,7 +275,7 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
         ...(cic.stats.deliveryErrors[0] ? { firstError: cic.stats.deliveryErrors[0] } : {}),
       },
       cleanup,
-      ...(database ? { database: upkeepText(database) } : {}),
+      ...(database ? { database } : {}),
       targets: evaluateTargets({
         devices: connect.connected,
         rate: options.rate,

@@ -39,6 +39,7 @@ interface LockedAlarm {
   kind: string;
   stage: string;
   cic_id: string;
+  delivered: boolean;
 }
 
 /**
@@ -116,7 +117,7 @@ export class DeliveryRecorder {
         'delivery-lock-alarms',
         `SELECT id, kind, stage, cic_id, delivered_at IS NOT NULL AS delivered FROM alarms WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
         [ids],
-      )) as unknown as (LockedAlarm & { delivered: boolean })[]).filter((a) => !a.delivered && a.stage !== 'closed');
+      )) as unknown as LockedAlarm[]).filter((a) => !a.delivered && a.stage !== 'closed');
       if (locked.length > 0) {
         const heads = (await sql(
           'delivery-timeline-heads',

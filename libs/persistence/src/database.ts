@@ -129,8 +129,7 @@ const reservedPools = new WeakMap<DataSource, pg.Pool[]>();
  * path's own concurrency. On the embedded database, which has one connection, the shared pool.
  */
 export function reservedConnections(ds: DataSource, name: string, max: number): ConnectionSource {
-  const url = (ds.options as { url?: string }).url;
-  if (embedded.has(ds) || !url) {
+  if (!speaksNodePostgres(ds)) {
     return {
       async take() {
         const runner = ds.createQueryRunner();
@@ -139,7 +138,7 @@ export function reservedConnections(ds: DataSource, name: string, max: number): 
       },
     };
   }
-  const pool = new pg.Pool({ connectionString: url, max, types: PG_TYPES, application_name: `amr-${name}`, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  const pool = new pg.Pool({ connectionString: (ds.options as { url: string }).url, max, types: PG_TYPES, application_name: `amr-${name}`, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   // A connection that breaks while idle is dropped by the pool; the next take opens another.
   pool.on('error', () => undefined);
   reservedPools.set(ds, [...(reservedPools.get(ds) ?? []), pool]);

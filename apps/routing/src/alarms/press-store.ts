@@ -282,10 +282,9 @@ export class PressStore {
    * microseconds between the statement's start and its lock on that row.)
    *
    * Every table is reached per press by an index on what the press names (lateral subqueries, kept
-   * apart from the join by their LIMIT), so
-   * the plan cannot turn into a scan of every open alarm, whatever the statistics say: after an
-   * ANALYZE taken while few alarms were open, a join on `alarms` scanned the whole open-alarm index
-   * for every batch (11 ms each with 10,000 alarms open).
+   * apart from the join by their LIMIT), so the plan cannot turn into a scan of every open alarm,
+   * whatever the statistics say: after an ANALYZE taken while few alarms were open, a join on
+   * `alarms` scanned the whole open-alarm index for every batch (11 ms each with 10,000 open).
    */
   private async lockAndRead(sql: Sql, inputs: readonly PressInput[], wait: boolean): Promise<Map<number, LookupRow>> {
     if (wait) {

@@ -59,9 +59,9 @@ export class DeviceLanes {
   shed(deviceId: string): number {
     const lane = this.lanes.get(deviceId);
     if (!lane) return 0;
-    const dropped = lane.waiting.filter((w) => w.drop);
+    const dropped = lane.waiting.flatMap((w) => (w.drop ? [w.drop] : []));
     lane.waiting = lane.waiting.filter((w) => !w.drop);
-    for (const w of dropped) w.drop!(new DeviceFlooding(deviceId, this.bound));
+    for (const drop of dropped) drop(new DeviceFlooding(deviceId, this.bound));
     return dropped.length;
   }
 

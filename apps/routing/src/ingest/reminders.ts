@@ -77,7 +77,8 @@ export class Reminders {
               a.accepted_at IS NOT NULL AS accepted, a.dispatched_at IS NOT NULL AS dispatched
          FROM unnest($1::text[]) AS x(device_id)
          JOIN devices d ON d.id = x.device_id
-         JOIN LATERAL (SELECT * FROM alarms a WHERE a.device_id = x.device_id ORDER BY a.received_at DESC LIMIT 1) a
+         JOIN LATERAL (SELECT a.id, a.stage, a.last_seq, a.closed_at, a.accepted_at, a.dispatched_at FROM alarms a
+                       WHERE a.device_id = x.device_id ORDER BY a.received_at DESC LIMIT 1) a
            ON a.stage <> 'closed' OR a.closed_at > now() - make_interval(mins => $2)`,
       [deviceIds, CLOSED_REMINDER_MINUTES],
     )) as unknown as LatestAlarmRow[];

@@ -152,7 +152,7 @@ export class TelemetryStore {
           SELECT a.id AS alarm_id, a.device_id, a.cic_id, a.home_cic_id, x.lat, x.lon, x.acc, x.ts, x.src, x.received_at
             FROM jsonb_to_recordset($3::jsonb) AS x(device_id text, lat double precision, lon double precision, acc real, ts bigint, src text, received_at timestamptz)
             -- per position its device's open alarm by index (a join may scan every open alarm)
-            JOIN LATERAL (SELECT * FROM alarms a WHERE a.device_id = x.device_id AND a.stage <> 'closed' LIMIT 1) a ON true),
+            JOIN LATERAL (SELECT a.id, a.device_id, a.cic_id, a.home_cic_id FROM alarms a WHERE a.device_id = x.device_id AND a.stage <> 'closed' LIMIT 1) a ON true),
         positions AS (
           INSERT INTO alarm_positions (alarm_id, lat, lon, acc, ts, src, received_at)
           SELECT t.alarm_id, t.lat, t.lon, t.acc, t.ts, t.src, t.received_at FROM targets t
