@@ -33,7 +33,7 @@ function section(): BenchSection {
       keepaliveS: 300,
       openFiles: { simulator: { soft: 20_000, hard: 20_000 } },
       steps: [
-        { devices: 10_000, platform: { connected: 10_000, rssBeforeKiB: 400_000, rssAfterKiB: 600_000, kibPerDevice: 20, heapKibPerDevice: 9, connectMs: 5000, failed: 0 }, baseline: { connected: 10_000, rssBeforeKiB: 5000, rssAfterKiB: 12_000, kibPerDevice: 0.7, connectMs: 900, failed: 0 } },
+        { devices: 10_000, platform: { connected: 10_000, rssBeforeKiB: 400_000, rssConnectedKiB: 700_000, kibPerDeviceConnected: 30, rssAfterKiB: 600_000, kibPerDevice: 20, heapKibPerDevice: 9, idleS: 90, connectMs: 5000, failed: 0 }, baseline: { connected: 10_000, rssBeforeKiB: 5000, rssConnectedKiB: 12_000, kibPerDeviceConnected: 0.7, rssAfterKiB: 12_000, kibPerDevice: 0.7, idleS: 90, connectMs: 900, failed: 0 } },
         { devices: 50_000, platformSkipped: 'not measured: ulimit -n', baselineSkipped: 'not measured: ulimit -n' },
       ],
     },
@@ -47,7 +47,7 @@ describe('bench tables', () => {
   const tables = benchTables(section());
 
   it('gives every part of a run its table, the targets last', () => {
-    expect(tables.map((t) => t.title)).toEqual(['Run', 'Load', 'Rejected presses', 'Latency', 'Flooding device btn-flood', 'Reconnect storm', 'Platform killed (SIGKILL) and restarted', 'Idle memory per connected device (keepalive 300 s)', 'Targets of one node']);
+    expect(tables.map((t) => t.title)).toEqual(['Run', 'Load', 'Rejected presses', 'Latency', 'Flooding device btn-flood', 'Reconnect storm', 'Platform killed (SIGKILL) and restarted', 'Idle memory per connected device (keepalive 300 s; RSS before connecting → connected → after 90 s idle)', 'Targets of one node']);
     expect(tables.find((t) => t.title === 'Rejected presses')!.rows[0]).toEqual(['quiet', 'platform unavailable: press again', '2']);
     for (const t of tables) for (const row of t.rows) expect(row).toHaveLength(t.head.length);
   });
@@ -69,7 +69,7 @@ describe('bench tables', () => {
 
   it('compares memory per idle device with the plain broker, and says why a count was not measured', () => {
     const idle = tables.find((t) => t.title.startsWith('Idle'))!;
-    expect(idle.rows[0]).toEqual(['10,000', '10,000', '390.6 MiB → 585.9 MiB', '20.0', '9.0', '10,000', '4.9 MiB → 11.7 MiB', '0.7', '×28.6']);
+    expect(idle.rows[0]).toEqual(['10,000', '10,000', '390.6 MiB → 683.6 MiB → 585.9 MiB', '30.0', '20.0', '9.0', '10,000', '4.9 MiB → 11.7 MiB → 11.7 MiB', '0.7', '0.7', '×28.6']);
     expect(idle.rows[1]![1]).toBe('not measured: ulimit -n');
   });
 

@@ -90,8 +90,13 @@ export interface KillSection {
 export interface MemoryFigure {
   connected: number;
   rssBeforeKiB: number;
+  /** Once the count is connected (the connect burst's garbage still in the heap). */
+  rssConnectedKiB: number;
+  kibPerDeviceConnected: number;
+  /** After the devices have been idle for `idleS`: the figure the target is judged on. */
   rssAfterKiB: number;
   kibPerDevice: number;
+  idleS: number;
   heapBeforeKiB?: number;
   heapAfterKiB?: number;
   heapKibPerDevice?: number;
@@ -279,10 +284,13 @@ export function benchTables(b: BenchSection): BenchTable[] {
   if (b.idle) {
     const fig = (m: MemoryFigure | undefined, skipped: string | undefined): string[] =>
       // a skipped count shows the reason's first clause here; the whole of it is in the run's lines and notes
-      m ? [n0(m.connected), `${mibOfKib(m.rssBeforeKiB)} → ${mibOfKib(m.rssAfterKiB)}`, m.kibPerDevice.toFixed(1)] : [skipped?.split(';')[0] ?? '—', '', ''];
+      m
+        ? [n0(m.connected), `${mibOfKib(m.rssBeforeKiB)} → ${mibOfKib(m.rssConnectedKiB)} → ${mibOfKib(m.rssAfterKiB)}`, m.kibPerDeviceConnected.toFixed(1), m.kibPerDevice.toFixed(1)]
+        : [skipped?.split(';')[0] ?? '—', '', '', ''];
+    const idleS = b.idle.steps.map((s) => s.platform?.idleS ?? s.baseline?.idleS).find((s) => s !== undefined);
     tables.push({
-      title: `Idle memory per connected device (keepalive ${b.idle.keepaliveS} s)`,
-      head: ['devices', 'platform connected', 'RSS before → after', 'KiB/device', 'heap KiB/device', 'baseline connected', 'RSS before → after', 'KiB/device', 'platform / baseline'],
+      title: `Idle memory per connected device (keepalive ${b.idle.keepaliveS} s; RSS before connecting → connected → after ${idleS ?? '—'} s idle)`,
+      head: ['devices', 'platform connected', 'RSS', 'KiB/device connected', 'KiB/device idle', 'heap KiB/device idle', 'baseline connected', 'RSS', 'KiB/device connected', 'KiB/device idle', 'platform / baseline idle'],
       rows: b.idle.steps.map((s) => [
         n0(s.devices),
         ...fig(s.platform, s.platformSkipped),
