@@ -132,7 +132,16 @@ export class GroupCommit<T> {
 
   constructor(
     private readonly run: (batch: T[]) => Promise<void>,
-    private readonly options: { maxBatch: number; maxInFlight?: number },
+    private readonly options: {
+      maxBatch: number;
+      maxInFlight?: number;
+      /**
+       * Wait this long before starting a batch, for more items to join it (ms). For work that no
+       * one waits on closely (heartbeats): its transactions are then at most one per `lingerMs`
+       * and batch in flight, however the items trickle in.
+       */
+      lingerMs?: number;
+    },
   ) {}
 
   add(item: T): void {
@@ -143,10 +152,12 @@ export class GroupCommit<T> {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const start = (): void => {
       this.scheduled = false;
       this.pump();
-    });
+    };
+    if (this.options.lingerMs) setTimeout(start, this.options.lingerMs);
+    else setImmediate(start);
   }
 
   private pump(): void {

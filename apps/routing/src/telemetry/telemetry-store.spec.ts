@@ -69,10 +69,23 @@ describe(TelemetryStore.name, () => {
     const before = transactions;
     const status = (deviceId: string, seq: number) => store.store({ kind: 'status', deviceId, status: { seq, bat: 50 }, encoding: 'cbor', receivedAt: new Date() });
     const first = status('btn-a', 1);
-    await new Promise((resolve) => setImmediate(resolve)); // the first batch has started
+    while (transactions === before) await new Promise((resolve) => setTimeout(resolve, 1)); // the first batch has started
     await Promise.all([first, status('btn-b', 2), status('btn-c', 3)]);
     expect(transactions - before).toBe(2);
     expect(await db.getRepository(DeviceStatusReport).countBy({ battery: 50 })).toBe(3);
+  });
+
+  it('holds a message briefly so that those arriving one by one share its transaction', async () => {
+    const store = new TelemetryStore(db);
+    const before = transactions;
+    const status = (deviceId: string, seq: number) => store.store({ kind: 'status', deviceId, status: { seq, bat: 40 }, encoding: 'cbor', receivedAt: new Date() });
+    const first = status('btn-a', 11);
+    await new Promise((resolve) => setImmediate(resolve)); // without the hold, a batch would start here
+    const second = status('btn-b', 12);
+    await new Promise((resolve) => setImmediate(resolve)); // without the hold, a batch would start here
+    await Promise.all([first, second, status('btn-c', 13)]);
+    expect(transactions - before).toBe(1);
+    expect(await db.getRepository(DeviceStatusReport).countBy({ battery: 40 })).toBe(3);
   });
 
   (onPostgres ? it : it.skip)('writes the others at once when a device row is locked elsewhere, and that one once it is free', async () => {

@@ -19,6 +19,14 @@ export type PositionAlarm = Pick<Alarm, 'id' | 'cicId' | 'homeCicId'>;
 /** Messages stored in one transaction at most. */
 const MAX_BATCH = 500;
 
+/**
+ * How long a message waits for others to share its transaction, ms. Heartbeats arrive one at a
+ * time (10,000 devices at a 60 s period: 167 a second, 119 transactions of two round trips each
+ * without the wait); with it, at most 40 transactions a second. A position waits as long before
+ * it reaches its alarm's track: nothing a CIC would notice.
+ */
+const LINGER_MS = 25;
+
 interface Pending {
   readonly input: TelemetryInput;
   readonly resolve: (alarm: PositionAlarm | null) => void;
@@ -29,10 +37,10 @@ interface Pending {
 const BUSY = Symbol('busy');
 
 /**
- * Stores heartbeats and positions with group commit: a message is written at once when the store
- * is free, and the messages that arrive while a transaction is in flight are written together in
- * the next one, in the same few statements whatever their number (lock the devices, one write,
- * commit), in plain SQL.
+ * Stores heartbeats and positions with group commit: a message waits LINGER_MS for others, and
+ * the messages that arrive meanwhile, or while a transaction is in flight, are written together
+ * in the same few statements whatever their number (lock the devices, one write, commit), in
+ * plain SQL.
  *
  * A batch never holds two messages of one device (the ingress runs a device's messages one at a
  * time). It locks its devices in id order and skips those locked elsewhere (a press batch, another
@@ -43,7 +51,7 @@ const BUSY = Symbol('busy');
 @Injectable()
 export class TelemetryStore {
   private readonly logger = new Logger('TelemetryStore');
-  private readonly batches = new GroupCommit<Pending>((batch) => this.runBatch(batch), { maxBatch: MAX_BATCH });
+  private readonly batches = new GroupCommit<Pending>((batch) => this.runBatch(batch), { maxBatch: MAX_BATCH, lingerMs: LINGER_MS });
 
   constructor(@Inject(DATA_SOURCE) private readonly db: DataSource) {}
 
