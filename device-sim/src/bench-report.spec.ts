@@ -31,9 +31,10 @@ function section(): BenchSection {
     },
     idle: {
       keepaliveS: 300,
+      idleS: 90,
       openFiles: { simulator: { soft: 20_000, hard: 20_000 } },
       steps: [
-        { devices: 10_000, platform: { connected: 10_000, rssBeforeKiB: 400_000, rssConnectedKiB: 700_000, kibPerDeviceConnected: 30, rssAfterKiB: 600_000, kibPerDevice: 20, heapKibPerDevice: 9, idleS: 90, connectMs: 5000, failed: 0 }, baseline: { connected: 10_000, rssBeforeKiB: 5000, rssConnectedKiB: 12_000, kibPerDeviceConnected: 0.7, rssAfterKiB: 12_000, kibPerDevice: 0.7, idleS: 90, connectMs: 900, failed: 0 } },
+        { devices: 10_000, platform: { connected: 10_000, rssBeforeKiB: 400_000, rssConnectedKiB: 700_000, kibPerDeviceConnected: 30, rssAfterKiB: 600_000, kibPerDevice: 20, heapKibPerDevice: 9, connectMs: 5000, failed: 0 }, baseline: { connected: 10_000, rssBeforeKiB: 5000, rssConnectedKiB: 12_000, kibPerDeviceConnected: 0.7, rssAfterKiB: 12_000, kibPerDevice: 0.7, connectMs: 900, failed: 0 } },
         { devices: 50_000, platformSkipped: 'not measured: ulimit -n', baselineSkipped: 'not measured: ulimit -n' },
       ],
     },

@@ -93,10 +93,9 @@ export interface MemoryFigure {
   /** Once the count is connected (the connect burst's garbage still in the heap). */
   rssConnectedKiB: number;
   kibPerDeviceConnected: number;
-  /** After the devices have been idle for `idleS`: the figure the target is judged on. */
+  /** After the devices have been idle for the section's `idleS`: the figure the target is judged on. */
   rssAfterKiB: number;
   kibPerDevice: number;
-  idleS: number;
   heapBeforeKiB?: number;
   heapAfterKiB?: number;
   heapKibPerDevice?: number;
@@ -116,6 +115,8 @@ export interface IdleStep {
 
 export interface IdleSection {
   keepaliveS: number;
+  /** How long the devices were idle before the second reading, s. */
+  idleS: number;
   /** `ulimit -n` of the simulator, the platform and the plain broker. */
   openFiles: { simulator?: { soft: number; hard: number }; platform?: { soft: number; hard: number }; baseline?: { soft: number; hard: number } };
   baselinePid?: number;
@@ -287,9 +288,8 @@ export function benchTables(b: BenchSection): BenchTable[] {
       m
         ? [n0(m.connected), `${mibOfKib(m.rssBeforeKiB)} → ${mibOfKib(m.rssConnectedKiB)} → ${mibOfKib(m.rssAfterKiB)}`, m.kibPerDeviceConnected.toFixed(1), m.kibPerDevice.toFixed(1)]
         : [skipped?.split(';')[0] ?? '—', '', '', ''];
-    const idleS = b.idle.steps.map((s) => s.platform?.idleS ?? s.baseline?.idleS).find((s) => s !== undefined);
     tables.push({
-      title: `Idle memory per connected device (keepalive ${b.idle.keepaliveS} s; RSS before connecting → connected → after ${idleS ?? '—'} s idle)`,
+      title: `Idle memory per connected device (keepalive ${b.idle.keepaliveS} s; RSS before connecting → connected → after ${b.idle.idleS} s idle)`,
       head: ['devices', 'platform connected', 'RSS', 'KiB/device connected', 'KiB/device idle', 'heap KiB/device idle', 'baseline connected', 'RSS', 'KiB/device connected', 'KiB/device idle', 'platform / baseline idle'],
       rows: b.idle.steps.map((s) => [
         n0(s.devices),

@@ -131,6 +131,7 @@ export async function runIdle(setup: IdleSetup): Promise<IdleSection> {
   }
   return {
     keepaliveS: IDLE_KEEPALIVE_S,
+    idleS: IDLE_WINDOW_S,
     openFiles: {
       ...(limits.simulator ? { simulator: limits.simulator } : {}),
       ...(limits.platform ? { platform: limits.platform } : {}),
@@ -198,26 +199,25 @@ async function measureSteps(setup: IdleSetup, steps: IdleStep[], side: 'platform
       await sleep(3000, setup.signal);
       const burst = await settled(s.memory);
       const live = pool.connected;
-      const perDevice = (after: number | undefined, base: number | undefined): number | undefined =>
-        after === undefined || base === undefined ? undefined : live ? (after - base) / 1024 / live : 0;
-      setup.log(`idle      ${side}: ${live} connected in ${(connectMs / 1000).toFixed(1)} s; RSS ${mib(before.rss)} → ${mib(burst.rss)} MiB = ${perDevice(burst.rss, before.rss)!.toFixed(1)} KiB per device; idle for ${IDLE_WINDOW_S} s…`);
+      const perDevice = (bytes: number, base: number): number => (live ? (bytes - base) / 1024 / live : 0);
+      const rss = (m: { rss: number | undefined }): number => m.rss ?? before.rss!;
+      setup.log(`idle      ${side}: ${live} connected in ${(connectMs / 1000).toFixed(1)} s; RSS ${mib(before.rss)} → ${mib(rss(burst))} MiB = ${perDevice(rss(burst), before.rss).toFixed(1)} KiB per device; idle for ${IDLE_WINDOW_S} s…`);
       const idle = await idleFor(IDLE_WINDOW_S, s.memory, setup.signal, (at, m) => setup.progress.update(`idle ${side}`, at / IDLE_WINDOW_S, `idle ${at} s: RSS ${mib(m.rss)} MiB`));
       setup.progress.done();
-      const heapIdle = perDevice(idle.heap, before.heap);
+      const heap = before.heap !== undefined && idle.heap !== undefined ? { before: before.heap, after: idle.heap } : undefined;
       const figure: MemoryFigure = {
         connected: live,
         rssBeforeKiB: before.rss / 1024,
-        rssConnectedKiB: (burst.rss ?? before.rss) / 1024,
-        kibPerDeviceConnected: perDevice(burst.rss ?? before.rss, before.rss)!,
-        rssAfterKiB: (idle.rss ?? before.rss) / 1024,
-        kibPerDevice: perDevice(idle.rss ?? before.rss, before.rss)!,
-        ...(heapIdle !== undefined ? { heapBeforeKiB: before.heap! / 1024, heapAfterKiB: idle.heap! / 1024, heapKibPerDevice: heapIdle } : {}),
-        idleS: IDLE_WINDOW_S,
+        rssConnectedKiB: rss(burst) / 1024,
+        kibPerDeviceConnected: perDevice(rss(burst), before.rss),
+        rssAfterKiB: rss(idle) / 1024,
+        kibPerDevice: perDevice(rss(idle), before.rss),
+        ...(heap ? { heapBeforeKiB: heap.before / 1024, heapAfterKiB: heap.after / 1024, heapKibPerDevice: perDevice(heap.after, heap.before) } : {}),
         connectMs,
         failed,
       };
       step[side] = figure;
-      setup.log(`idle      ${side}: after ${IDLE_WINDOW_S} s idle RSS ${mib(idle.rss)} MiB = ${figure.kibPerDevice.toFixed(1)} KiB per device${heapIdle !== undefined ? ` (heap ${heapIdle.toFixed(1)} KiB)` : ''}`);
+      setup.log(`idle      ${side}: after ${IDLE_WINDOW_S} s idle RSS ${mib(rss(idle))} MiB = ${figure.kibPerDevice.toFixed(1)} KiB per device${figure.heapKibPerDevice !== undefined ? ` (heap ${figure.heapKibPerDevice.toFixed(1)} KiB)` : ''}`);
     }
   } finally {
     await pool.close();
@@ -226,20 +226,19 @@ async function measureSteps(setup: IdleSetup, steps: IdleStep[], side: 'platform
 
 const mib = (bytes: number | undefined): string => (bytes === undefined ? '?' : (bytes / 1048576).toFixed(0));
 
-/** Memory after `seconds` (a multiple of 5) with the devices idle, read every 5 s on the way. */
+/** Memory after `seconds` (a multiple of 5, at least 5) with the devices idle, read every 5 s on the way. */
 async function idleFor(
   seconds: number,
   read: Side['memory'],
   signal: AbortSignal,
   onRead: (atS: number, m: { rss: number | undefined }) => void,
 ): Promise<{ rss: number | undefined; heap?: number | undefined }> {
-  let last = await read();
-  for (let at = 5; at <= seconds && !signal.aborted; at += 5) {
+  for (let at = 5; ; at += 5) {
     await sleep(5000, signal);
-    last = await read();
-    onRead(at, last);
+    const m = await read();
+    onRead(at, m);
+    if (at >= seconds || signal.aborted) return m;
   }
-  return last;
 }
 
 /** Memory once it stops moving: two reads 1 s apart within 1 %, at most 10 s. */
