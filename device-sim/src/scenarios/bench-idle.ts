@@ -3,8 +3,8 @@
  * (raw-mqtt.ts: a socket and a parser each, one keepalive timer for all) that connect with their
  * own credentials and a persistent session, subscribe to their ack and cmd topics, and ping at
  * the keepalive. For each count the platform process's RSS (and V8 heap, from its metrics) is
- * read before the first connection, once the count is connected, and again after the devices
- * have been idle for IDLE_WINDOW_S: connecting leaves garbage that V8 only collects once the
+ * read after IDLE_WINDOW_S of quiet before the first connection, once the count is connected, and
+ * again after the devices have been idle for IDLE_WINDOW_S: connecting leaves garbage that V8 only collects once the
  * process has stayed quiet for a while, so the first reading is the connect burst's and the
  * second the fleet's while it is idle (the target's figure). The plain broker (--baseline) is
  * measured the same way with as many anonymous clients, from its process's /proc/<pid>/status.
@@ -156,8 +156,9 @@ async function measureSteps(setup: IdleSetup, steps: IdleStep[], side: 'platform
   if (todo.length === 0) return;
   const pool = new IdlePool();
   try {
-    await sleep(2000, setup.signal);
-    const before = await settled(s.memory);
+    // read as the idle figure is: after the same quiet, with the start-up's garbage collected
+    const before = await idleFor(IDLE_WINDOW_S, s.memory, setup.signal, (at, m) => setup.progress.update(`idle ${side}`, at / IDLE_WINDOW_S, `before connecting, idle ${at} s: RSS ${mib(m.rss)} MiB`));
+    setup.progress.done();
     if (before.rss === undefined) {
       for (const step of todo) step[skipKey] = `not measured: the ${side}'s memory cannot be read`;
       return;
