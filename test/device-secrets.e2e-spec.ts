@@ -100,8 +100,8 @@ describe('device secrets and bulk provisioning', () => {
       ['a case id that is not one', { caseIds: ['case-1'] }, /each entry of caseIds must be a case id/],
       ['both count and caseIds', { count: 1, caseIds: [randomUUID()] }, /either count .* or caseIds/],
       ['neither count nor caseIds', {}, /Give count .* or caseIds/],
-      ['both sent as null', { caseIds: null, count: null, grantMonths: null, msisdns: [] }, /Give count .* or caseIds/],
-      ['count and caseIds: null', { count: 2, caseIds: null, msisdns: [] }, /msisdns has 0 entries for 2 devices/],
+      ['count, caseIds and grantMonths sent as null', { caseIds: null, count: null, grantMonths: null, msisdns: [] }, /count must be a whole number.*caseIds must be an array of case ids.*grantMonths must be an integer number/],
+      ['caseIds sent as null beside count', { count: 2, caseIds: null, msisdns: [] }, /caseIds must be an array of case ids/],
     ])('refuses %s with 400 and says why', async (_name, body, message) => {
       const before = await deviceCount();
       const res = await suite.platform.api().post('/devices/batch', body).expect(400);

@@ -1,11 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { createDeviceCa } from '../device-sim/src/pki.js';
 import { ADMIN_TOKEN, usePlatform } from './support/platform.js';
 import { TestDevice } from './support/device.js';
+import { deviceCaSettings } from './support/device-ca.js';
 
 /**
  * Requests generated from the OpenAPI document the platform serves: every operation, with path,
@@ -17,16 +14,6 @@ import { TestDevice } from './support/device.js';
 const REQUESTS = Number(process.env.AMR_FUZZ_REQUESTS || 10_000);
 const SEED = Number(process.env.AMR_FUZZ_SEED || Date.now() % 2 ** 31);
 const IN_FLIGHT = 4;
-
-const caDir = mkdtempSync(join(tmpdir(), 'amr-fuzz-ca-'));
-
-/** TLS_DEVICE_CA and TLS_DEVICE_CA_KEY: a device CA made for this run. */
-function deviceCaSettings(): Record<string, string> {
-  const ca = createDeviceCa();
-  writeFileSync(join(caDir, 'ca.pem'), ca.cert);
-  writeFileSync(join(caDir, 'ca.key'), ca.key);
-  return { TLS_DEVICE_CA: join(caDir, 'ca.pem'), TLS_DEVICE_CA_KEY: join(caDir, 'ca.key') };
-}
 
 type Schema = Record<string, any>;
 interface Operation {
@@ -47,7 +34,6 @@ describe('HTTP API under generated input', () => {
   // most generated requests would be answered 429 before reaching what they are meant to break.
   // With a device CA, so that certificate requests reach the CSR checks.
   const suite = usePlatform({ AMR_RATE_TOKEN_PER_S: '0', AMR_RATE_ALARM_READS_PER_S: '0', AMR_RATE_ADDRESS_PER_S: '0', ...deviceCaSettings() });
-  afterAll(() => rmSync(caDir, { recursive: true, force: true }));
   let operations: Operation[] = [];
   let components: Record<string, Schema> = {};
   const known: string[] = [];

@@ -1,25 +1,26 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiPropertyOptional, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsString, Length, Max, Min } from 'class-validator';
 import { AlarmQueries, AlarmStages, type Scope } from '@amr/alarms';
 import { CallerScope } from '../auth/auth.guard.js';
 import { AlarmWork } from '../limits/rate-limits.js';
 import { uuidParam } from '../common/uuid.pipe.js';
+import { Omittable } from '../common/omittable.js';
 
 export class ListAlarmsQuery {
   @ApiPropertyOptional({ enum: ['open', 'closed'] })
-  @IsOptional() @IsIn(['open', 'closed'])
+  @Omittable() @IsIn(['open', 'closed'])
   state?: 'open' | 'closed';
 
   @ApiPropertyOptional({ default: 100 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  @Omittable() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
   limit?: number;
 }
 
 export class DispatchDto {
-  @ApiPropertyOptional({ example: 'ANT-PATROL-21' }) @IsOptional() @IsString() @Length(1, 100) unit?: string;
-  @ApiPropertyOptional({ example: 7 }) @IsOptional() @IsInt() @Min(0) @Max(600) etaMin?: number;
+  @ApiPropertyOptional({ example: 'ANT-PATROL-21' }) @Omittable() @IsString() @Length(1, 100) unit?: string;
+  @ApiPropertyOptional({ example: 7 }) @Omittable() @IsInt() @Min(0) @Max(600) etaMin?: number;
 }
 
 export class CloseDto {

@@ -1,29 +1,30 @@
 import { Controller, Get, HttpCode, Inject, Injectable, NotFoundException, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsString, Length, Max, Min } from 'class-validator';
 import { Brackets, type DataSource, type SelectQueryBuilder } from 'typeorm';
 import { TECHNICAL_ALERT_TYPES, TechnicalAlert, type TechnicalAlertType } from '@amr/persistence';
 import { DATA_SOURCE, PlatformEvents } from '@amr/runtime';
 import { actorOf, alertEvent, alertView, type AlertView, type Scope } from '@amr/alarms';
 import { CallerScope } from '../auth/auth.guard.js';
 import { uuidParam } from '../common/uuid.pipe.js';
+import { Omittable } from '../common/omittable.js';
 
 export class ListAlertsQuery {
   @ApiPropertyOptional({ enum: ['open', 'cleared'] })
-  @IsOptional() @IsIn(['open', 'cleared'])
+  @Omittable() @IsIn(['open', 'cleared'])
   state?: 'open' | 'cleared';
 
   @ApiPropertyOptional({ enum: TECHNICAL_ALERT_TYPES })
-  @IsOptional() @IsIn([...TECHNICAL_ALERT_TYPES])
+  @Omittable() @IsIn([...TECHNICAL_ALERT_TYPES])
   type?: TechnicalAlertType;
 
   @ApiPropertyOptional()
-  @IsOptional() @IsString() @Length(3, 64)
+  @Omittable() @IsString() @Length(3, 64)
   deviceId?: string;
 
   @ApiPropertyOptional({ default: 500 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(5000)
+  @Omittable() @Type(() => Number) @IsInt() @Min(1) @Max(5000)
   limit?: number;
 }
 

@@ -1,34 +1,35 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsISO8601, IsOptional, IsString, Length } from 'class-validator';
+import { IsISO8601, IsString, Length } from 'class-validator';
 import { AuditTrail } from '@amr/alarms';
 import { AdminOnly } from '../auth/auth.guard.js';
 import { PageQuery } from '../common/page.query.js';
 import { instant } from '../common/instant.js';
+import { Omittable } from '../common/omittable.js';
 
 export class AuditQuery extends PageQuery {
   @ApiPropertyOptional({ example: 'integration:7d0c…', description: '`admin`, `integration:<id>`, `sms-gateway`' })
-  @IsOptional() @IsString() @Length(1, 200)
+  @Omittable() @IsString() @Length(1, 200)
   principal?: string;
 
   @ApiPropertyOptional({ example: 'cic-antwerpen', description: 'the CIC of the integration that made the call' })
-  @IsOptional() @IsString() @Length(1, 64)
+  @Omittable() @IsString() @Length(1, 64)
   cicId?: string;
 
   @ApiPropertyOptional({ description: 'an id the call named or answered with: an alarm, a case, a device, an integration' })
-  @IsOptional() @IsString() @Length(1, 200)
+  @Omittable() @IsString() @Length(1, 200)
   target?: string;
 
   @ApiPropertyOptional({ example: 'alarms.accept', description: '`<feature>.<operation>`, as in the entries' })
-  @IsOptional() @IsString() @Length(1, 100)
+  @Omittable() @IsString() @Length(1, 100)
   action?: string;
 
   @ApiPropertyOptional({ example: '2026-11-01T00:00:00Z', description: 'calls at or after this time' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @Omittable() @IsISO8601({ strict: true })
   from?: string;
 
   @ApiPropertyOptional({ example: '2026-12-01T00:00:00Z', description: 'calls before this time' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @Omittable() @IsISO8601({ strict: true })
   to?: string;
 
 }

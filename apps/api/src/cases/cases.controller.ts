@@ -1,7 +1,7 @@
 import { Body, ConflictException, Controller, Delete, Get, HttpCode, Inject, Injectable, NotFoundException, Param, Patch, Post, UnprocessableEntityException } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
+import { IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
 import type { DataSource } from 'typeorm';
 import { Cic, ProtectionCase } from '@amr/persistence';
 import { DATA_SOURCE } from '@amr/runtime';
@@ -10,47 +10,48 @@ import { PersonalDataErasure, actorOf, caseView, type CaseErasure, type CaseView
 import { AdminOnly, CallerScope } from '../auth/auth.guard.js';
 import { DeviceSettings } from '../devices/device-settings.js';
 import { uuidParam } from '../common/uuid.pipe.js';
+import { Omittable } from '../common/omittable.js';
 
 export class PerpetratorDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(0, 200) name?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(0, 2000) description?: string;
-  @ApiPropertyOptional({ example: 'grey VW Golf, 1-ABC-123' }) @IsOptional() @IsString() @Length(0, 200) vehicle?: string;
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() weaponsKnown?: boolean;
+  @ApiPropertyOptional() @Omittable() @IsString() @Length(0, 200) name?: string;
+  @ApiPropertyOptional() @Omittable() @IsString() @Length(0, 2000) description?: string;
+  @ApiPropertyOptional({ example: 'grey VW Golf, 1-ABC-123' }) @Omittable() @IsString() @Length(0, 200) vehicle?: string;
+  @ApiPropertyOptional() @Omittable() @IsBoolean() weaponsKnown?: boolean;
 }
 
 export class ProtectionOrderDto {
   @ApiProperty({ example: 'no-contact', description: 'e.g. no-contact, residence-ban, place-ban' }) @IsString() @Length(1, 100) type: string;
-  @ApiPropertyOptional({ example: ['Kerkstraat 12, 2000 Antwerpen'] }) @IsOptional() @IsArray() @IsString({ each: true }) places?: string[];
-  @ApiPropertyOptional({ example: 200, description: 'metres' }) @IsOptional() @IsInt() @Min(0) @Max(100_000) perimeterM?: number;
-  @ApiPropertyOptional({ example: '2027-05-31' }) @IsOptional() @IsISO8601() until?: string;
+  @ApiPropertyOptional({ example: ['Kerkstraat 12, 2000 Antwerpen'] }) @Omittable() @IsArray() @IsString({ each: true }) places?: string[];
+  @ApiPropertyOptional({ example: 200, description: 'metres' }) @Omittable() @IsInt() @Min(0) @Max(100_000) perimeterM?: number;
+  @ApiPropertyOptional({ example: '2027-05-31' }) @Omittable() @IsISO8601() until?: string;
 }
 
 export class VictimDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(0, 200) name?: string;
-  @ApiPropertyOptional({ example: '+32470000000' }) @IsOptional() @IsString() @Length(0, 40) phone?: string;
-  @ApiPropertyOptional({ example: ['nl', 'fr'] }) @IsOptional() @IsArray() @IsString({ each: true }) languages?: string[];
+  @ApiPropertyOptional() @Omittable() @IsString() @Length(0, 200) name?: string;
+  @ApiPropertyOptional({ example: '+32470000000' }) @Omittable() @IsString() @Length(0, 40) phone?: string;
+  @ApiPropertyOptional({ example: ['nl', 'fr'] }) @Omittable() @IsArray() @IsString({ each: true }) languages?: string[];
 }
 
 export class CreateCaseDto {
   @ApiProperty({ example: 'cic-antwerpen' }) @IsString() @Length(1, 64) homeCicId: string;
-  @ApiPropertyOptional({ example: 'AN.12.L3.004512/25' }) @IsOptional() @IsString() @Length(0, 100) reference?: string;
+  @ApiPropertyOptional({ example: 'AN.12.L3.004512/25' }) @Omittable() @IsString() @Length(0, 100) reference?: string;
   @ApiPropertyOptional({ enum: ['low', 'medium', 'high', 'critical'] })
-  @IsOptional() @IsIn(['low', 'medium', 'high', 'critical']) riskLevel?: 'low' | 'medium' | 'high' | 'critical';
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(0, 4000) responderNotes?: string;
-  @ApiPropertyOptional({ type: PerpetratorDto }) @IsOptional() @ValidateNested() @Type(() => PerpetratorDto) perpetrator?: PerpetratorDto;
-  @ApiPropertyOptional({ type: [ProtectionOrderDto] }) @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => ProtectionOrderDto) protectionOrders?: ProtectionOrderDto[];
-  @ApiPropertyOptional({ type: VictimDto }) @IsOptional() @ValidateNested() @Type(() => VictimDto) victim?: VictimDto;
+  @Omittable() @IsIn(['low', 'medium', 'high', 'critical']) riskLevel?: 'low' | 'medium' | 'high' | 'critical';
+  @ApiPropertyOptional() @Omittable() @IsString() @Length(0, 4000) responderNotes?: string;
+  @ApiPropertyOptional({ type: PerpetratorDto }) @Omittable() @ValidateNested() @Type(() => PerpetratorDto) perpetrator?: PerpetratorDto;
+  @ApiPropertyOptional({ type: [ProtectionOrderDto] }) @Omittable() @IsArray() @ValidateNested({ each: true }) @Type(() => ProtectionOrderDto) protectionOrders?: ProtectionOrderDto[];
+  @ApiPropertyOptional({ type: VictimDto }) @Omittable() @ValidateNested() @Type(() => VictimDto) victim?: VictimDto;
   @ApiPropertyOptional({ description: 'Heartbeat interval (s) for the buttons granted to this case', example: 3600 })
-  @IsOptional() @IsInt() @Min(1) @Max(7 * 24 * 3600) heartbeatS?: number;
+  @Omittable() @IsInt() @Min(1) @Max(7 * 24 * 3600) heartbeatS?: number;
   @ApiPropertyOptional({ description: 'Grace beyond the heartbeat (s) before a silent button raises an alert', example: 600 })
-  @IsOptional() @IsInt() @Min(0) @Max(24 * 3600) graceS?: number;
+  @Omittable() @IsInt() @Min(0) @Max(24 * 3600) graceS?: number;
 }
 
 export class CaseSettingsDto {
   @ApiPropertyOptional({ description: 'Heartbeat interval (s) for every button granted to this case', example: 1800 })
-  @IsOptional() @IsInt() @Min(1) @Max(7 * 24 * 3600) heartbeatS?: number;
+  @Omittable() @IsInt() @Min(1) @Max(7 * 24 * 3600) heartbeatS?: number;
   @ApiPropertyOptional({ example: 300 })
-  @IsOptional() @IsInt() @Min(0) @Max(24 * 3600) graceS?: number;
+  @Omittable() @IsInt() @Min(0) @Max(24 * 3600) graceS?: number;
 }
 
 @Injectable()

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
+import { Omittable } from './omittable.js';
 
 /** The largest `offset` a list takes: past it, a caller narrows the list with its filters. */
 export const MAX_OFFSET = 10_000_000;
@@ -8,11 +9,11 @@ export const MAX_OFFSET = 10_000_000;
 /** `limit` and `offset` of a paged list (`{total?, limit, offset, items}`), bounded. */
 export class PageQuery {
   @ApiPropertyOptional({ default: 100 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  @Omittable() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
   limit?: number;
 
   @ApiPropertyOptional({ default: 0, maximum: MAX_OFFSET })
-  @IsOptional() @Type(() => Number)
+  @Omittable() @Type(() => Number)
   @IsInt({ message: 'offset must be a whole number' })
   @Min(0, { message: `offset must be 0 to ${MAX_OFFSET}` })
   @Max(MAX_OFFSET, { message: `offset must be 0 to ${MAX_OFFSET}: narrow the list with its filters instead` })

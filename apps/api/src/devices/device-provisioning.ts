@@ -152,16 +152,13 @@ async function freeDeviceIds(tx: EntityManager, n: number): Promise<string[]> {
   }
 }
 
-/**
- * The case of each device of a batch (null: into stock); exactly one of `count` and `caseIds`.
- * A field sent as null is absent, as the validation (`@IsOptional`) took it.
- */
+/** The case of each device of a batch (null: into stock); exactly one of `count` and `caseIds`. */
 function batchCaseIds(dto: CreateDevicesBatchDto): (string | null)[] {
   const { count, caseIds } = dto;
-  if (count != null && caseIds != null) {
+  if (count !== undefined && caseIds !== undefined) {
     throw new BadRequestException('Give either count (devices into stock) or caseIds (one device per entry), not both');
   }
-  if (caseIds != null) return caseIds;
-  if (count != null) return new Array<null>(count).fill(null);
+  if (caseIds !== undefined) return caseIds;
+  if (count !== undefined) return new Array<null>(count).fill(null);
   throw new BadRequestException('Give count (devices into stock, 1 to 1000) or caseIds (one device per entry, at most 1000)');
 }

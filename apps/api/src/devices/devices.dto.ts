@@ -1,60 +1,61 @@
 import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { E164, E164_MESSAGE } from '../sms/sms.dto.js';
 import { PageQuery } from '../common/page.query.js';
+import { Omittable } from '../common/omittable.js';
 
 export class DeviceSettingsDto {
   @ApiPropertyOptional({ description: 'Expected heartbeat interval, seconds (at least AMR_MIN_HEARTBEAT_S, default 60)', example: 3600 })
-  @IsOptional() @IsInt() @Min(1) @Max(7 * 24 * 3600)
+  @Omittable() @IsInt() @Min(1) @Max(7 * 24 * 3600)
   heartbeatS?: number;
 
   @ApiPropertyOptional({ description: 'Silence tolerated beyond the heartbeat interval before an alert, seconds', example: 600 })
-  @IsOptional() @IsInt() @Min(0) @Max(24 * 3600)
+  @Omittable() @IsInt() @Min(0) @Max(24 * 3600)
   graceS?: number;
 }
 
 /** PATCH /devices/{id}: settings, and the SIM's number for the SMS path (null removes it). */
 export class UpdateDeviceDto extends DeviceSettingsDto {
   @ApiPropertyOptional({ type: String, nullable: true, description: 'The SIM\'s number, E.164: the only sender whose SMS presses are accepted (CONTRACT §6); null removes it', example: '+32470123456' })
-  @IsOptional() @ValidateIf((_, v) => v !== null) @Matches(E164, { message: `msisdn ${E164_MESSAGE}` })
+  @Omittable({ nullable: true }) @Matches(E164, { message: `msisdn ${E164_MESSAGE}` })
   msisdn?: string | null;
 }
 
 /** Hardware identity, as printed on the box and the SIM. */
 export class HardwareIdentityDto extends DeviceSettingsDto {
   @ApiPropertyOptional({ description: '15-digit IMEI', example: '356938035643809' })
-  @IsOptional() @Matches(/^\d{15}$/, { message: 'imei must be 15 digits' })
+  @Omittable() @Matches(/^\d{15}$/, { message: 'imei must be 15 digits' })
   imei?: string;
 
   @ApiPropertyOptional({ description: 'SIM ICCID, 18-22 digits', example: '8932030000000000012' })
-  @IsOptional() @Matches(/^\d{18,22}$/, { message: 'iccid must be 18 to 22 digits' })
+  @Omittable() @Matches(/^\d{18,22}$/, { message: 'iccid must be 18 to 22 digits' })
   iccid?: string;
 
   @ApiPropertyOptional({ example: 'AMR-B1' })
-  @IsOptional() @IsString() @Length(1, 100)
+  @Omittable() @IsString() @Length(1, 100)
   model?: string;
 
   @ApiPropertyOptional({ description: 'Firmware version it shipped with', example: '1.0.0' })
-  @IsOptional() @IsString() @Length(1, 32)
+  @Omittable() @IsString() @Length(1, 32)
   fw?: string;
 
   @ApiPropertyOptional({ description: 'The SIM\'s number, E.164: the only sender whose SMS presses are accepted (CONTRACT §6)', example: '+32470123456' })
-  @IsOptional() @Matches(E164, { message: `msisdn ${E164_MESSAGE}` })
+  @Omittable() @Matches(E164, { message: `msisdn ${E164_MESSAGE}` })
   msisdn?: string;
 }
 
 export class CreateDeviceDto extends HardwareIdentityDto {
   @ApiPropertyOptional({ description: 'The protection case the button is granted for (none: the button goes to stock)' })
-  @IsOptional() @IsUUID()
+  @Omittable() @IsUUID()
   caseId?: string;
 
   @ApiPropertyOptional({ description: 'Length of the grant with a case, months (default AMR_GRANT_MONTHS)', example: 6 })
-  @IsOptional() @IsInt() @Min(1) @Max(60)
+  @Omittable() @IsInt() @Min(1) @Max(60)
   grantMonths?: number;
 
   @ApiPropertyOptional({ description: 'Device id (default: generated); CONTRACT §1 pattern', example: 'btn-4f2a9c' })
-  @IsOptional()
+  @Omittable()
   @Matches(/^[A-Za-z0-9_-]{3,64}$/, { message: 'deviceId must be 3-64 characters of A-Z, a-z, 0-9, "_" or "-"' })
   deviceId?: string;
 }
@@ -65,14 +66,14 @@ export const MAX_BATCH = 1000;
 /** CONTRACT §4 bulk provisioning: exactly one of `count` and `caseIds`. */
 export class CreateDevicesBatchDto {
   @ApiPropertyOptional({ description: `Buttons into stock (no case), 1 to ${MAX_BATCH}`, example: 100 })
-  @IsOptional()
+  @Omittable()
   @IsInt({ message: 'count must be a whole number' })
   @Min(1, { message: `count must be 1 to ${MAX_BATCH}` })
   @Max(MAX_BATCH, { message: `count must be 1 to ${MAX_BATCH}: split larger orders into several requests` })
   count?: number;
 
   @ApiPropertyOptional({ type: [String], description: `One button per entry, granted to that case (a case may appear several times); 1 to ${MAX_BATCH} entries` })
-  @IsOptional()
+  @Omittable()
   @IsArray({ message: 'caseIds must be an array of case ids' })
   @ArrayMinSize(1, { message: 'caseIds must not be empty' })
   @ArrayMaxSize(MAX_BATCH, { message: `caseIds must hold at most ${MAX_BATCH} entries: split larger orders into several requests` })
@@ -80,11 +81,11 @@ export class CreateDevicesBatchDto {
   caseIds?: string[];
 
   @ApiPropertyOptional({ description: 'Length of the grants with `caseIds`, months (default AMR_GRANT_MONTHS)', example: 6 })
-  @IsOptional() @IsInt() @Min(1) @Max(60)
+  @Omittable() @IsInt() @Min(1) @Max(60)
   grantMonths?: number;
 
   @ApiPropertyOptional({ type: [String], description: 'The SIMs\' numbers (E.164), one per device in order: as many entries as devices' })
-  @IsOptional()
+  @Omittable()
   @IsArray({ message: 'msisdns must be an array of E.164 numbers' })
   @ArrayMaxSize(MAX_BATCH)
   @Matches(E164, { each: true, message: `each entry of msisdns ${E164_MESSAGE}` })
@@ -97,13 +98,13 @@ export class AssignDto extends DeviceSettingsDto {
   caseId: string;
 
   @ApiPropertyOptional({ description: 'Length of the grant, months (default AMR_GRANT_MONTHS)', example: 6 })
-  @IsOptional() @IsInt() @Min(1) @Max(60)
+  @Omittable() @IsInt() @Min(1) @Max(60)
   grantMonths?: number;
 }
 
 export class RenewDto {
   @ApiPropertyOptional({ description: 'Months added to the grant (default AMR_GRANT_MONTHS)', example: 6 })
-  @IsOptional() @IsInt() @Min(1) @Max(60)
+  @Omittable() @IsInt() @Min(1) @Max(60)
   months?: number;
 }
 
@@ -112,27 +113,27 @@ export class RenewDto {
 const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 
 export class ListDevicesQuery extends PageQuery {
-  @ApiPropertyOptional() @IsOptional() @IsUUID()
+  @ApiPropertyOptional() @Omittable() @IsUUID()
   caseId?: string;
 
   @ApiPropertyOptional({ description: 'The home CIC of the device’s case', example: 'cic-antwerpen' })
-  @IsOptional() @IsString() @Length(1, 100)
+  @Omittable() @IsString() @Length(1, 100)
   cicId?: string;
 
   @ApiPropertyOptional({ description: 'Connected to the broker now' })
-  @IsOptional() @Transform(toBoolean) @IsBoolean()
+  @Omittable() @Transform(toBoolean) @IsBoolean()
   online?: boolean;
 
   @ApiPropertyOptional({ description: 'Last reported battery below this percent' })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(101)
+  @Omittable() @Type(() => Number) @IsInt() @Min(0) @Max(101)
   batteryBelow?: number;
 
   @ApiPropertyOptional({ description: 'With (true) or without (false) an open `silent` alert' })
-  @IsOptional() @Transform(toBoolean) @IsBoolean()
+  @Omittable() @Transform(toBoolean) @IsBoolean()
   silent?: boolean;
 
   @ApiPropertyOptional({ enum: ['stock', 'active', 'expired'], description: 'stock: no case; active: a running grant; expired: the grant has ended' })
-  @IsOptional() @IsIn(['stock', 'active', 'expired'])
+  @Omittable() @IsIn(['stock', 'active', 'expired'])
   grant?: 'stock' | 'active' | 'expired';
 
 }

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { IsIn, IsInt, IsString, IsUrl, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { WEBHOOK_DELIVERY_STATES, type WebhookDeliveryState } from '@amr/persistence';
+import { Omittable } from '../common/omittable.js';
 
 /** http or https, with a host (an IP or an intranet name is fine), no user:password@ part. */
 const WEBHOOK_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false, disallow_auth: true };
@@ -22,7 +23,7 @@ export class CreateIntegrationDto {
     description: 'Where events are POSTed (docs/webhooks.md). A signing secret is then issued in the answer, once.',
     example: 'https://cic-antwerpen.example.be/amr/webhook',
   })
-  @IsOptional()
+  @Omittable()
   @IsUrl(WEBHOOK_URL, { message: WEBHOOK_URL_MESSAGE })
   @MaxLength(2000)
   webhookUrl?: string;
@@ -43,12 +44,12 @@ export class UpdateIntegrationDto {
 
 export class ListDeliveriesQuery {
   @ApiPropertyOptional({ enum: WEBHOOK_DELIVERY_STATES })
-  @IsOptional()
+  @Omittable()
   @IsIn(WEBHOOK_DELIVERY_STATES, { message: `state must be one of: ${WEBHOOK_DELIVERY_STATES.join(', ')}` })
   state?: WebhookDeliveryState;
 
   @ApiPropertyOptional({ default: 100 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  @Omittable() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
   limit?: number;
 }
 

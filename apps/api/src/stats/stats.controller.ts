@@ -1,23 +1,24 @@
 import { BadRequestException, Controller, Get, Inject, Injectable, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsISO8601, IsOptional, IsString } from 'class-validator';
+import { IsISO8601, IsString } from 'class-validator';
 import type { DataSource } from 'typeorm';
 import { DATA_SOURCE } from '@amr/runtime';
 import type { Scope } from '@amr/alarms';
 import { CallerScope } from '../auth/auth.guard.js';
 import { instant } from '../common/instant.js';
+import { Omittable } from '../common/omittable.js';
 
 export class StatsQuery {
   @ApiPropertyOptional({ description: 'Start of the period (ISO 8601); default: 30 days ago' })
-  @IsOptional() @IsISO8601()
+  @Omittable() @IsISO8601()
   from?: string;
 
   @ApiPropertyOptional({ description: 'End of the period (ISO 8601, exclusive); default: now' })
-  @IsOptional() @IsISO8601()
+  @Omittable() @IsISO8601()
   to?: string;
 
   @ApiPropertyOptional({ description: 'One CIC (administrators; an integration always gets its own)' })
-  @IsOptional() @IsString()
+  @Omittable() @IsString()
   cicId?: string;
 }
 
