@@ -271,6 +271,27 @@ describe('the ingest: every device on its own lane, presses committed together',
     }
   });
 
+  it('answers copies of a press sent before its answer with the first copy\'s outcome, storing it once', async () => {
+    const { deviceId, secret } = await suite.platform.provision();
+    const device = await TestDevice.connect(suite.platform.mqttUrl, deviceId, secret);
+    try {
+      const joinedBefore = await suite.platform.metric('amr_device_messages_joined_total', { channel: 'alarm' });
+      // Five copies written at once, as a button retransmitting and its client resending on reconnect.
+      await Promise.all(Array.from({ length: 5 }, () => device.press({ seq: 3, ts: 1_790_000_100 })));
+      const { alarm } = await device.stage('received', 3);
+      const joined = (await suite.platform.metric('amr_device_messages_joined_total', { channel: 'alarm' })) - joinedBefore;
+      const view = (await suite.platform.api().get(`/alarms/${alarm}`).expect(200)).body;
+      expect(view.pressCount).toBe(1);
+      // every copy was either answered with the first one's outcome or found stored (a retransmission)
+      expect(joined).toBeGreaterThanOrEqual(1);
+      expect(joined + view.retransmissions).toBe(4);
+      const presses = await suite.db.query('SELECT count(*)::int AS n FROM alarm_presses WHERE device_id = $1', [deviceId]);
+      expect(presses[0].n).toBe(1);
+    } finally {
+      await device.close();
+    }
+  });
+
   it('refuses a retained publish, answers it, and never keeps it', async () => {
     const { deviceId, secret } = await suite.platform.provision();
     const device = await TestDevice.connect(suite.platform.mqttUrl, deviceId, secret);

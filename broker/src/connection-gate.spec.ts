@@ -47,7 +47,13 @@ function gate(mqtt: { connectTimeoutMs?: number; maxPendingPerAddress?: number }
   const metrics = new Metrics({ processMetrics: false });
   const config = { mqtt: { connectTimeoutMs: 60_000, maxPendingPerAddress: 2, ...mqtt } } as AmrConfig;
   const closed = (reason: string) => metrics.total('amr_mqtt_connections_closed_total', { reason });
-  return { gate: new ConnectionGate(config, metrics), closed };
+  /** Observations of amr_mqtt_connect_step_seconds for `step`: how many, and their sum in seconds. */
+  const timed = async (step: string) => {
+    const values = (await metrics.connectStep.get()).values.filter((v) => v.labels.step === step);
+    const of = (name: string) => values.find((v) => v.metricName === name)?.value ?? 0;
+    return { count: of('amr_mqtt_connect_step_seconds_count'), sumS: of('amr_mqtt_connect_step_seconds_sum') };
+  };
+  return { gate: new ConnectionGate(config, metrics), closed, timed };
 }
 
 /** Fixed headers (MQTT 3.1.1 §2.2): type byte, then the Remaining Length, 7 bits a byte. */
@@ -112,6 +118,28 @@ describe(ConnectionGate.name, () => {
     expect(g.pendingFrom('203.0.113.7')).toBe(1); // still waiting for its CONNACK
     g.ready(waiting, false);
     expect(g.pendingAddresses).toBe(0);
+  });
+
+  it('times a connection\'s wait for its CONNECT and the broker\'s wait for its CONNACK, apart', async () => {
+    const { gate: g, timed } = gate();
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const device = new FakeSocket('203.0.113.9');
+    const gone = new FakeSocket('203.0.113.10');
+    g.admit(device.socket);
+    g.admit(gone.socket);
+    await sleep(30);
+    g.connectReceived(device);
+    gone.destroy(); // closed before its CONNECT: never timed
+    await sleep(50);
+    g.connackSent(device);
+    g.ready(device, false);
+    g.connackSent(device); // after its CONNACK it is no longer pending: not timed twice
+    const read = await timed('read');
+    const connack = await timed('connack');
+    expect(read.count).toBe(1);
+    expect(read.sumS).toBeGreaterThanOrEqual(0.025);
+    expect(connack.count).toBe(1);
+    expect(connack.sumS).toBeGreaterThanOrEqual(0.045);
   });
 
   it('closes a connection at the header of a packet over 4 KiB, before the body is taken in', async () => {

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AmrConfig } from '@amr/config';
@@ -19,6 +20,8 @@ interface Pending {
   unguard(): void;
   /** Its CONNECT is read: the client's part is done, the time from here on is the broker's. */
   received(): void;
+  /** When its CONNECT was read (performance.now()), once it is. */
+  readAt?: number;
   /** The client's id, once it has its CONNACK. */
   client?: string;
   /** The packet framing of its stream. */
@@ -127,6 +130,12 @@ export class ConnectionGate {
     this.pending.get(conn)?.received();
   }
 
+  /** Its CONNACK is written (before `ready`, which waits for the session's queued messages): timed. */
+  connackSent(conn: object): void {
+    const readAt = this.pending.get(conn)?.readAt;
+    if (readAt !== undefined) this.metrics.connectStep.observe({ step: 'connack' }, (performance.now() - readAt) / 1000);
+  }
+
   /** Closes the TLS connections still in their handshake (at shutdown: a server's close waits for them). */
   closeHandshakes(): void {
     for (const pending of this.handshakes.values()) pending.stream.destroy();
@@ -152,10 +161,13 @@ export class ConnectionGate {
     }
     this.pendingByAddress.set(address, count + 1);
     let open = true;
+    const acceptedAt = performance.now();
     const pending: Pending = {
       stream: socket,
       received: () => {
         if (!open) return;
+        pending.readAt = performance.now();
+        this.metrics.connectStep.observe({ step: 'read' }, (pending.readAt - acceptedAt) / 1000);
         // A slow client is cut at connectTimeoutMs; a CONNECT that waits on the broker (a reconnect
         // storm's authentication queue) is not closed for it — closing it would only make the
         // device connect again, and the storm worse — within a bound of the broker's own.

@@ -52,8 +52,17 @@ describe(DeviceAuthenticator.name, () => {
         auth.authenticate(client, id, Buffer.from(secret), (err) => resolve(err ? err.returnCode : 0));
       });
     const refused = (reason: string) => metrics.total('amr_mqtt_connect_refused_total', { reason });
-    return { fleet, auth, connect, refused };
+    const lookups = async () => (await metrics.connectStep.get()).values.find((v) => v.metricName === 'amr_mqtt_connect_step_seconds_count' && v.labels.step === 'credentials')?.value ?? 0;
+    return { fleet, auth, connect, refused, lookups };
   }
+
+  it('times each lookup of a device\'s credentials, not the connections refused before one', async () => {
+    const { connect, lookups } = setup();
+    expect(await connect('btn-digest', digestSecret)).toBe(0);
+    expect(await connect('btn-unknown', digestSecret)).toBe(NOT_AUTHORIZED);
+    expect(await connect('not a device id', digestSecret)).toBe(NOT_AUTHORIZED);
+    expect(await lookups()).toBe(2);
+  });
 
   it('accepts the right secret against the digest and refuses a wrong one', async () => {
     const { connect, refused } = setup();

@@ -6,7 +6,7 @@ import { addressKey, hashSecret, needsUpgrade, sameToken, verifyDigest, verifySc
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, Metrics, logSafe } from '@amr/runtime';
 import { AuthThrottle } from './auth-throttle.js';
-import { DeviceCredentials } from './device-credentials.js';
+import { DeviceCredentials, type StoredCredentials } from './device-credentials.js';
 import { presentedCertificate, type PresentedCertificate } from './client-certificate.js';
 
 export type Principal = { kind: 'internal' } | { kind: 'device'; deviceId: string };
@@ -93,7 +93,7 @@ export class DeviceAuthenticator {
     }
     if (client.id !== username) throw new Refusal('client-id-mismatch');
     if (!isDeviceId(username)) this.failed(address, 'unknown-device');
-    const device = await this.credentials.find(username);
+    const device = await this.lookup(username);
     if (!device) this.failed(address, 'unknown-device');
     if (!device.active) throw new Refusal('deactivated');
     if (needsUpgrade(device.secretHash)) await this.checkVersion1(address, device.id, secret, device.secretHash);
@@ -111,11 +111,21 @@ export class DeviceAuthenticator {
     if (certificate.commonName !== clientId) throw new Refusal('certificate-mismatch');
     if (username !== undefined && username !== clientId) throw new Refusal('client-id-mismatch');
     if (!isDeviceId(clientId)) throw new Refusal('unknown-device');
-    const device = await this.credentials.find(clientId);
+    const device = await this.lookup(clientId);
     if (!device) throw new Refusal('unknown-device');
     if (!device.active) throw new Refusal('deactivated');
     if (device.certFingerprint !== certificate.fingerprint) throw new Refusal('certificate-revoked');
     return { kind: 'device', deviceId: device.id };
+  }
+
+  /** The device's stored credentials, the wait timed (amr_mqtt_connect_step_seconds{step="credentials"}). */
+  private async lookup(deviceId: string): Promise<StoredCredentials | undefined> {
+    const end = this.metrics.connectStep.startTimer({ step: 'credentials' });
+    try {
+      return await this.credentials.find(deviceId);
+    } finally {
+      end();
+    }
   }
 
   /** CONTRACT §1: a version-1 hash is accepted, then replaced by the digest. */

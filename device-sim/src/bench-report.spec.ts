@@ -92,6 +92,25 @@ describe('bench tables', () => {
     expect(failed[2]).toEqual(['devices connected again (CONNACK + SUBACK)', '0 of 10,000; not all within the wait']);
   });
 
+  it('shows where the restarted platform\'s connections waited, when it could be scraped', () => {
+    const step = (name: string, count: number, meanMs: number, p99Ms: number) => ({ step: name, count, meanMs, p50Ms: meanMs, p99Ms, totalS: (count * meanMs) / 1000 });
+    const sinceRestart = { connectSteps: [step('read', 10_000, 2, 10), step('credentials', 10_000, 400, 1000), step('connack', 10_000, 450, 1000)], pressSteps: [step('queued', 3000, 5, 50), step('commit', 40, 2, 5)] };
+    const restarted = benchTables({ ...section(), kill: { ...section().kill!, sinceRestart } });
+    const connects = restarted.find((t) => t.title.startsWith('The restarted platform: where the connections waited'))!;
+    expect(connects.rows).toEqual([
+      ['read (TCP accept → its CONNECT read)', '10,000', '2.00 ms', '≤ 2.00 ms', '≤ 10.0 ms'],
+      ['credentials (the device\'s lookup)', '10,000', '400.0 ms', '≤ 400.0 ms', '≤ 1.00 s'],
+      ['connack (CONNECT read → CONNACK written)', '10,000', '450.0 ms', '≤ 450.0 ms', '≤ 1.00 s'],
+    ]);
+    const presses = restarted.find((t) => t.title.startsWith('The restarted platform: where the press path'))!;
+    expect(presses.rows.map((r) => r[0])).toEqual(['queued (waiting for a batch, per press)', 'commit']);
+    expect(tables.some((t) => t.title.startsWith('The restarted platform'))).toBe(false); // an older result has none
+    const rows = Object.fromEntries(benchTables({ ...section(), kill: { ...section().kill!, sinceRestart: { ...sinceRestart, joined: 1234 }, listen: { overflows: 26108, synRetransmits: 11917 } } })
+      .find((t) => t.title.startsWith('Platform killed'))!.rows.map(([k, v]) => [k, v]));
+    expect(rows['presses sent again before their answer, answered with the first copy (not stored again), after the restart']).toBe('1,234');
+    expect(rows['connections dropped before the platform saw them (this machine\'s TCP counters)']).toBe('26,108 SYNs dropped at a full accept queue; 11,917 SYNs sent again (after 1 s, 3 s, 7 s, 15 s …)');
+  });
+
   it('counts the CIC\'s delivery confirmations and the alarms the bench closed, apart from the latencies', () => {
     const rows = Object.fromEntries(tables.find((t) => t.title === 'Run')!.rows.map(([k, v]) => [k, v]));
     expect(rows['delivery confirmed by the CIC']).toBe('9,998 alarms, by 11 integrations (one per CIC); 2 refused or failed, e.g. POST /api/v1/alarms/a1/delivered: HTTP 403: handed over');

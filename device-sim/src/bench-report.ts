@@ -85,6 +85,18 @@ export interface KillSection {
   during: { presses: number; received: number; rejected: number; lost: number; receivedMs: LatencySummary };
   /** The whole load phase around the kill: what the kill -9 target counts. */
   run: { presses: number; lost: number; duplicated: number };
+  /**
+   * The restarted platform's own timing from its start to the end of the load (its counters start
+   * at zero): where the reconnecting devices' connections waited, and its press path; absent from
+   * older results, or when it could not be scraped.
+   */
+  sinceRestart?: { connectSteps: PressStep[]; pressSteps: PressStep[]; joined?: number };
+  /**
+   * This machine's TCP counters from the kill until the devices were waited for: SYNs dropped at a
+   * full accept queue (ListenOverflows) and SYNs sent again (TCPSynRetrans); absent from older
+   * results, or where /proc/net/netstat cannot be read.
+   */
+  listen?: { overflows: number; synRetransmits: number };
 }
 
 export interface MemoryFigure {
@@ -147,6 +159,8 @@ export interface BenchSection {
     eventLogMs?: { p50?: number; p90?: number; p99?: number; count: number };
     /** Where the platform's press path spent the run (amr_press_step_seconds); absent from older results. */
     steps?: PressStep[];
+    /** Presses sent again while their first copy was still on the device's lane (amr_device_messages_joined_total). */
+    joined?: number;
   };
   rssMiB: { platformIdle?: number; platformPeak?: number; simulator: number };
   baseline?: { url: string; echoMs: LatencySummary; withoutNoDelayMs?: LatencySummary; ratioP50: number | null; ratioP99: number | null; noDelay: boolean };
@@ -192,6 +206,7 @@ export function benchTables(b: BenchSection): BenchTable[] {
         ? [['during the load', `${n0(b.connections.lost)} connections lost, ${n0(b.connections.reconnected)} set up again, ${n0(b.connections.invalidMessages)} undecodable acks`]]
         : []),
       ...(b.heartbeatS !== undefined ? [['heartbeat', `every ${b.heartbeatS} s per device`]] : []),
+      ...(b.server?.joined !== undefined ? [[JOINED, n0(b.server.joined)]] : []),
       ...(b.rssMiB.platformIdle !== undefined || b.rssMiB.platformPeak !== undefined
         ? [['platform RSS', `${b.rssMiB.platformIdle ?? '—'} MiB connected and idle, ${b.rssMiB.platformPeak ?? '—'} MiB peak under load`]]
         : []),
@@ -237,18 +252,7 @@ export function benchTables(b: BenchSection): BenchTable[] {
     }
     tables.push({ title: 'Latency', head: ['phase', 'from the press to', 'n', 'p50', 'p90', 'p99', 'p99.9', 'max'], rows });
   }
-  if (b.server?.steps?.length) {
-    const presses = b.server.steps.find((st) => st.step === 'queued')?.count ?? 0;
-    tables.push({
-      title: 'Where the press path spends its time (the platform\'s own timing, amr_press_step_seconds)',
-      head: ['step', 'n', 'mean', 'p50', 'p99', 'total', 'per press'],
-      rows: b.server.steps.map((st) => [
-        st.step === 'queued' ? 'queued (waiting for a batch, per press)' : st.step,
-        n0(st.count), fmtMs(st.meanMs), bucketBound(st.p50Ms), bucketBound(st.p99Ms), `${st.totalS.toFixed(2)} s`,
-        presses > 0 && st.step !== 'queued' ? fmtMs((st.totalS * 1000) / presses) : '—',
-      ]),
-    });
-  }
+  if (b.server?.steps?.length) tables.push(pressStepsTable('Where the press path spends its time (the platform\'s own timing, amr_press_step_seconds)', b.server.steps));
   if (b.flood) {
     const f = b.flood;
     tables.push({
@@ -282,6 +286,15 @@ export function benchTables(b: BenchSection): BenchTable[] {
     });
   }
   if (b.kill) tables.push(killTable(b.kill));
+  const restarted = b.kill?.sinceRestart;
+  if (restarted?.connectSteps.length) {
+    tables.push({
+      title: 'The restarted platform: where the connections waited for their CONNACK (its own timing since its start, amr_mqtt_connect_step_seconds)',
+      head: ['step', 'connections', 'mean', 'p50', 'p99'],
+      rows: restarted.connectSteps.map((st) => [CONNECT_STEP[st.step] ?? st.step, n0(st.count), fmtMs(st.meanMs), bucketBound(st.p50Ms), bucketBound(st.p99Ms)]),
+    });
+  }
+  if (restarted?.pressSteps.length) tables.push(pressStepsTable('The restarted platform: where the press path spent its time since its start (amr_press_step_seconds)', restarted.pressSteps));
   if (b.idle) {
     const fig = (m: MemoryFigure | undefined, skipped: string | undefined): string[] =>
       // a skipped count shows the reason's first clause here; the whole of it is in the run's lines and notes
@@ -324,6 +337,30 @@ function attemptRows(r: { attempts?: LatencySummary; lastAttemptMs?: LatencySumm
   ];
 }
 
+/** The platform's count of retransmitted presses that waited for their first copy (amr_device_messages_joined_total). */
+const JOINED = 'presses sent again before their answer, answered with the first copy (not stored again)';
+
+/** What each step of amr_mqtt_connect_step_seconds covers. */
+const CONNECT_STEP: Record<string, string> = {
+  read: 'read (TCP accept → its CONNECT read)',
+  credentials: 'credentials (the device\'s lookup)',
+  connack: 'connack (CONNECT read → CONNACK written)',
+};
+
+/** The press path's steps (amr_press_step_seconds): per step, and its cost per press. */
+function pressStepsTable(title: string, steps: PressStep[]): BenchTable {
+  const presses = steps.find((st) => st.step === 'queued')?.count ?? 0;
+  return {
+    title,
+    head: ['step', 'n', 'mean', 'p50', 'p99', 'total', 'per press'],
+    rows: steps.map((st) => [
+      st.step === 'queued' ? 'queued (waiting for a batch, per press)' : st.step,
+      n0(st.count), fmtMs(st.meanMs), bucketBound(st.p50Ms), bucketBound(st.p99Ms), `${st.totalS.toFixed(2)} s`,
+      presses > 0 && st.step !== 'queued' ? fmtMs((st.totalS * 1000) / presses) : '—',
+    ]),
+  };
+}
+
 function killTable(k: KillSection): BenchTable {
   const d = k.during;
   return {
@@ -340,6 +377,13 @@ function killTable(k: KillSection): BenchTable {
         `${n0(d.presses)} presses, ${n0(d.received)} received, ${n0(d.rejected)} rejected, ${n0(d.lost)} lost: press → received p50 ${fmtMs(d.receivedMs.p50)}, p99 ${fmtMs(d.receivedMs.p99)}, max ${fmtMs(d.receivedMs.max)}`,
       ],
       ['the whole run', `${n0(k.run.presses)} presses, ${n0(k.run.lost)} lost, ${n0(k.run.duplicated)} duplicated`],
+      ...(k.sinceRestart?.joined !== undefined ? [[`${JOINED}, after the restart`, n0(k.sinceRestart.joined)]] : []),
+      ...(k.listen
+        ? [[
+            'connections dropped before the platform saw them (this machine\'s TCP counters)',
+            `${n0(k.listen.overflows)} SYNs dropped at a full accept queue; ${n0(k.listen.synRetransmits)} SYNs sent again (after 1 s, 3 s, 7 s, 15 s …)`,
+          ]]
+        : []),
     ],
   };
 }

@@ -10,7 +10,7 @@ import { appendFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { smsKey, type Encoding, type Vibration } from '@amr/protocol';
+import { smsKey, type AlarmMessage, type Encoding, type Vibration } from '@amr/protocol';
 import { Button, type PressResult } from './button.js';
 import { NetworkLink, type LinkTarget } from './link.js';
 import { gapSchedule, type NetworkProfile, type Random } from './network.js';
@@ -78,6 +78,8 @@ export class SimDevice {
   private hbSeq = 0;
   private locSeq = 0;
   private openAlarm: string | undefined;
+  /** The message of the last press sent by sendPress: what its retransmissions repeat. */
+  private lastPress: (AlarmMessage & { seq: number; ts: number }) | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private locTimer: NodeJS.Timeout | undefined;
   private lastPressAt = -Infinity;
@@ -258,16 +260,20 @@ export class SimDevice {
 
   /**
    * A press published as is, QoS 1, for a caller that tracks its acks itself (the bench, from the
-   * button's `ack` events): no seq store, no timer. A retransmission repeats `seq` and `ts`.
+   * button's `ack` events): no seq store, no timer. A retransmission (the same `seq`) repeats the
+   * press's message exactly, as a button resends the message it keeps until answered.
    */
   sendPress(seq: number, ts: number): void {
-    this.button.publishUp('alarm', {
-      seq,
-      ts,
-      kind: 'panic',
-      loc: { lat: 51.2194 + this.options.random() * 0.05, lon: 4.4025 + this.options.random() * 0.05, acc: 25, ts, src: 'gnss' },
-      bat: 87,
-    });
+    if (this.lastPress?.seq !== seq || this.lastPress.ts !== ts) {
+      this.lastPress = {
+        seq,
+        ts,
+        kind: 'panic',
+        loc: { lat: 51.2194 + this.options.random() * 0.05, lon: 4.4025 + this.options.random() * 0.05, acc: 25, ts, src: 'gnss' },
+        bat: 87,
+      };
+    }
+    this.button.publishUp('alarm', this.lastPress);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseCli, UsageError } from './args.js';
 import type { FleetOptions } from './fleet-args.js';
-import { histogram, histogramPercentile, metricValue } from './platform-host.js';
+import { histogram, histogramPercentile, metricSum, metricValue } from './platform-host.js';
 import type { PressSample } from './measure.js';
 import { reportSamples, SEQ_FLOOR, SEQ_RESERVE, seqBaseFrom, sourceAddresses } from './scenarios/bench.js';
 
@@ -174,6 +174,12 @@ describe('bench helpers', () => {
     expect(histogramPercentile(before, after, 100)).toBe(Infinity);
     expect(histogramPercentile(before, before, 50)).toBeUndefined();
     expect(metricValue(scrape([0, 0, 0, 0]), 'amr_process_resident_memory_bytes')).toBe(1048576);
+  });
+
+  it('sums a counter over its labels, and reads 0 for one not counted yet', () => {
+    const text = 'amr_device_messages_joined_total{channel="alarm"} 7\namr_device_messages_joined_total{channel="loc"} 2\namr_device_messages_joined_total_extra 100\n';
+    expect(metricSum(text, 'amr_device_messages_joined_total')).toBe(9);
+    expect(metricSum('', 'amr_device_messages_joined_total')).toBe(0);
   });
 });
 

@@ -86,6 +86,17 @@ describe('presses at the CIC', () => {
     expect(samples.map((s) => s.duplicated)).toEqual([true, false, false]);
   });
 
+  it('takes an alarm no ack named for the alarm of an unanswered press of its device, once per such press', () => {
+    const samples: PressSample[] = [
+      { ...base, deviceId: 'd1', outcome: 'lost' }, // stored, its answer lost with the connection
+      { ...base, deviceId: 'd2', alarmId: 'b' },
+      { ...base, deviceId: 'd2', seq: 2, outcome: 'aborted' },
+    ];
+    const received = new Map([['x', { deviceId: 'd1' }], ['b', { deviceId: 'd2' }], ['y', { deviceId: 'd2' }], ['z', { deviceId: 'd2' }]]);
+    expect(markExtraAlarms(samples, received, new Set(['d1', 'd2']), -Infinity)).toBe(1);
+    expect(samples.map((s) => s.duplicated)).toEqual([false, true, false]);
+  });
+
   it('does not count an alarm opened before the run (left open by an earlier one, or handed over to another CIC during this one)', () => {
     const samples: PressSample[] = [{ ...base, deviceId: 'd1', alarmId: 'a' }, { ...base, deviceId: 'd2', alarmId: 'b' }];
     const since = Date.parse('2026-11-30T23:50:00Z');

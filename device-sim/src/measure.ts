@@ -134,8 +134,13 @@ export function pct(share: number): string {
 
 /**
  * A second alarm where one was expected: an alarm the CIC received for one of `devices` that none
- * of that device's presses was acked with. Each marks one press of the device duplicated (the
- * first not yet marked). Returns how many there were.
+ * of that device's presses was acked with, and that none of its unanswered presses accounts for.
+ * Each marks one press of the device duplicated (the first not yet marked). Returns how many there
+ * were.
+ *
+ * An unanswered press (lost or aborted, no ack with an alarm id) may well have been stored and its
+ * alarm opened, its answer lost with the connection (a platform killed after the commit): each such
+ * press accounts for one alarm of its device that no ack named. A second one is still a duplicate.
  *
  * An alarm the platform opened before `since` (Unix ms; the run's first press) is not one: no press
  * of the run made it. A run on a database earlier runs left alarms open in sees those too — when it
@@ -148,10 +153,19 @@ export function markExtraAlarms(
   since: number,
 ): number {
   const acked = new Set(samples.flatMap((s) => (s.alarmId ? [s.alarmId] : [])));
+  const unanswered = new Map<string, number>();
+  for (const s of samples) {
+    if (s.alarmId === undefined && (s.outcome === 'lost' || s.outcome === 'aborted')) unanswered.set(s.deviceId, (unanswered.get(s.deviceId) ?? 0) + 1);
+  }
   let extra = 0;
   for (const [id, e] of received) {
     if (!devices.has(e.deviceId) || acked.has(id)) continue;
     if (e.openedAt !== undefined && e.openedAt < since) continue;
+    const left = unanswered.get(e.deviceId) ?? 0;
+    if (left > 0) {
+      unanswered.set(e.deviceId, left - 1);
+      continue;
+    }
     extra += 1;
     const victim = samples.find((s) => s.deviceId === e.deviceId && !s.duplicated);
     if (victim) victim.duplicated = true;

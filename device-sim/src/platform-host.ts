@@ -313,6 +313,14 @@ export function metricValue(text: string, name: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+/** A counter summed over all its labels (0 when the platform has not counted any). */
+export function metricSum(text: string, name: string): number {
+  let sum = 0;
+  const re = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'gm');
+  for (let m = re.exec(text); m; m = re.exec(text)) sum += Number(m[1]);
+  return sum;
+}
+
 /** Cumulative buckets (`le` in seconds → count) and the count of a Prometheus histogram. */
 export function histogram(text: string, name: string): { buckets: Array<[number, number]>; count: number; sum: number } {
   const buckets: Array<[number, number]> = [];

@@ -1,16 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
-import { labelledHistograms, pressSteps } from './press-steps.js';
+import { connectSteps, labelledHistograms, pressSteps } from './press-steps.js';
 
 /** Prometheus text of amr_press_step_seconds with the given observations (seconds) per step. */
-function scrape(observations: Record<string, number[]>): string {
+function scrape(observations: Record<string, number[]>, name = 'amr_press_step_seconds'): string {
   const bounds = [0.001, 0.01, 0.1, Infinity];
   const lines: string[] = [];
   for (const [step, values] of Object.entries(observations)) {
     for (const le of bounds) {
-      lines.push(`amr_press_step_seconds_bucket{le="${le === Infinity ? '+Inf' : le}",step="${step}"} ${values.filter((v) => v <= le).length}`);
+      lines.push(`${name}_bucket{le="${le === Infinity ? '+Inf' : le}",step="${step}"} ${values.filter((v) => v <= le).length}`);
     }
-    lines.push(`amr_press_step_seconds_sum{step="${step}"} ${values.reduce((a, b) => a + b, 0)}`);
-    lines.push(`amr_press_step_seconds_count{step="${step}"} ${values.length}`);
+    lines.push(`${name}_sum{step="${step}"} ${values.reduce((a, b) => a + b, 0)}`);
+    lines.push(`${name}_count{step="${step}"} ${values.length}`);
   }
   return lines.join('\n') + '\n';
 }
@@ -34,5 +34,11 @@ describe('the press path profile from amr_press_step_seconds', () => {
     expect(write.totalS).toBeCloseTo(0.01);
     const queued = steps[0]!;
     expect([queued.count, queued.p50Ms, queued.p99Ms]).toEqual([4, 1, 100]);
+  });
+
+  it('reads the connections\' steps from their own metric, in the order they happen, from a first scrape', () => {
+    const text = scrape({ connack: [0.05, 0.05], read: [0.0005, 0.0005], credentials: [0.02, 0.02] }, 'amr_mqtt_connect_step_seconds') + scrape({ commit: [0.001] });
+    const steps = connectSteps('', text);
+    expect(steps.map((s) => [s.step, s.count, s.p99Ms])).toEqual([['read', 2, 1], ['credentials', 2, 100], ['connack', 2, 100]]);
   });
 });

@@ -2,16 +2,17 @@
  * Where the platform's press path spends its time, from its own metric `amr_press_step_seconds`
  * (one histogram per step: a press's wait for its batch, then per batch taking a connection,
  * BEGIN, each statement by name, COMMIT), compared between two scrapes of /metrics: the profile of
- * one bench phase, measured inside the platform rather than guessed from the outside.
+ * one bench phase, measured inside the platform rather than guessed from the outside. The same for
+ * the connections' steps before their CONNACK (`amr_mqtt_connect_step_seconds`).
  */
 import { histogramPercentile, type histogram } from './platform-host.js';
 
 type Histogram = ReturnType<typeof histogram>;
 
-/** One step of the press path over a run. */
+/** One step of the press path, or of a connection before its CONNACK, over a run. */
 export interface PressStep {
   step: string;
-  /** Observations: presses for `queued`, transactions for the others. */
+  /** Observations: presses for `queued`, transactions for the other press steps, connections for a connect step. */
   count: number;
   /** Mean duration, ms. */
   meanMs: number;
@@ -49,15 +50,30 @@ export function labelledHistograms(text: string, name: string, label: string): M
 }
 
 /** Order of the steps in a transaction; steps not listed (other statements) come after, by name. */
-const ORDER = ['queued', 'connection', 'begin', 'press-lock-devices', 'press-lookup', 'press-lookup-wait', 'press-case', 'press-lock-alarms', 'press-timeline-heads', 'press-write', 'press-sms', 'commit'];
+const PRESS_ORDER = ['queued', 'connection', 'begin', 'press-lock-devices', 'press-lookup', 'press-lookup-wait', 'press-case', 'press-lock-alarms', 'press-timeline-heads', 'press-write', 'press-sms', 'commit'];
 
-/** The steps observed between two scrapes, in transaction order. */
+/** The steps of a connection before its CONNACK (amr_mqtt_connect_step_seconds), in the order they happen. */
+const CONNECT_ORDER = ['read', 'credentials', 'connack'];
+
+/** The press path's steps observed between two scrapes, in transaction order. */
 export function pressSteps(before: string, after: string): PressStep[] {
-  const name = 'amr_press_step_seconds';
+  return stepsBetween(before, after, 'amr_press_step_seconds', PRESS_ORDER);
+}
+
+/**
+ * Where connections waited for their CONNACK between two scrapes (per connection: read, its
+ * CONNECT read after the TCP accept; credentials, the device's lookup; connack, CONNECT read →
+ * CONNACK written).
+ */
+export function connectSteps(before: string, after: string): PressStep[] {
+  return stepsBetween(before, after, 'amr_mqtt_connect_step_seconds', CONNECT_ORDER);
+}
+
+function stepsBetween(before: string, after: string, name: string, order: string[]): PressStep[] {
   const was = labelledHistograms(before, name, 'step');
   const now = labelledHistograms(after, name, 'step');
   const empty: Histogram = { buckets: [], count: 0, sum: 0 };
-  const rank = (step: string) => (ORDER.includes(step) ? ORDER.indexOf(step) : ORDER.length);
+  const rank = (step: string) => (order.includes(step) ? order.indexOf(step) : order.length);
   return [...now.entries()]
     .map(([step, h]) => {
       const b = was.get(step) ?? empty;

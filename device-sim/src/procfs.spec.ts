@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { listeningInodes, machineCpu, openFilesLimit, parseCpuSeconds, parseMachineCpu, parseOpenFilesLimit, parseRss, procCpuSeconds, procRss } from './procfs.js';
+import { listenCounters, listeningInodes, machineCpu, openFilesLimit, parseCpuSeconds, parseListenCounters, parseMachineCpu, parseOpenFilesLimit, parseRss, procCpuSeconds, procRss } from './procfs.js';
 
 describe('procfs', () => {
   it("reads the machine's busy and total CPU ticks from /proc/stat (idle and iowait are not busy)", () => {
@@ -53,5 +53,13 @@ describe('procfs', () => {
     expect(await procCpuSeconds('self')).toBeGreaterThan(0);
     expect(await procRss('self')).toBeGreaterThan(1024 * 1024);
     expect((await openFilesLimit('self'))?.soft).toBeGreaterThan(0);
+  });
+
+  it('reads the full-accept-queue counters of /proc/net/netstat, and this machine\'s', async () => {
+    const netstat = 'TcpExt: SyncookiesSent ListenOverflows ListenDrops TCPSynRetrans\nTcpExt: 0 51779 51779 23107\nIpExt: InNoRoutes\nIpExt: 0\n';
+    expect(parseListenCounters(netstat)).toEqual({ listenOverflows: 51779, synRetransmits: 23107 });
+    expect(parseListenCounters('IpExt: InNoRoutes\nIpExt: 0\n')).toBeUndefined();
+    const here = await listenCounters();
+    expect(here?.listenOverflows).toBeGreaterThanOrEqual(0);
   });
 });

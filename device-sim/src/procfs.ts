@@ -57,6 +57,32 @@ export function parseMachineCpu(stat: string): { busy: number; total: number } |
   return { busy: total - t[3]! - t[4]!, total };
 }
 
+export interface ListenCounters {
+  listenOverflows: number;
+  synRetransmits: number;
+}
+
+/**
+ * The machine's TCP counters that tell a full accept queue (/proc/net/netstat, TcpExt): SYNs
+ * dropped because a listener's accept queue was full (ListenOverflows), and SYNs clients sent
+ * again for want of an answer (TCPSynRetrans, 1 s, 3 s, 7 s … after the first).
+ */
+export function parseListenCounters(netstat: string): ListenCounters | undefined {
+  const lines = netstat.split('\n').filter((l) => l.startsWith('TcpExt:'));
+  if (lines.length < 2) return undefined;
+  const names = lines[0]!.split(/\s+/).slice(1);
+  const values = lines[1]!.split(/\s+/).slice(1).map(Number);
+  const get = (name: string) => values[names.indexOf(name)];
+  const listenOverflows = get('ListenOverflows');
+  const synRetransmits = get('TCPSynRetrans');
+  if (listenOverflows === undefined || synRetransmits === undefined || !Number.isFinite(listenOverflows) || !Number.isFinite(synRetransmits)) return undefined;
+  return { listenOverflows, synRetransmits };
+}
+
+export async function listenCounters(): Promise<ListenCounters | undefined> {
+  return parseListenCounters(await readFile('/proc/net/netstat', 'utf8').catch(() => ''));
+}
+
 export async function machineCpu(): Promise<{ busy: number; total: number } | undefined> {
   return parseMachineCpu(await readFile('/proc/stat', 'utf8').catch(() => ''));
 }

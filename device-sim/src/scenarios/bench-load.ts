@@ -18,7 +18,7 @@ import { ms, type Reporter } from '../output.js';
 import { runPaced, type PacingResult } from '../pacing.js';
 import { metricValue, scrapeMetrics, type PlatformHandle } from '../platform-host.js';
 import { DeviceRotation, PressTracker, shuffled, type TrackedPress } from '../press-tracker.js';
-import { machineCpu, procCpuSeconds } from '../procfs.js';
+import { listenCounters, machineCpu, procCpuSeconds, type ListenCounters } from '../procfs.js';
 import type { Progress } from '../progress.js';
 import { summarize } from '../stats.js';
 import { sleep, waitFor } from './fleet.js';
@@ -152,6 +152,7 @@ export async function runLoad(setup: LoadSetup): Promise<LoadResult> {
   } finally {
     await flood?.stop();
     await kill?.done; // a restart still starting up is not left behind (close() stops what it started)
+    await kill?.readCounters();
     clearInterval(sweeper);
     clearInterval(rssTimer);
   }
@@ -288,6 +289,9 @@ class Kill {
   private readonly drops: Reconnections;
   private killedAt: number | undefined;
   private upAt: number | undefined;
+  /** The machine's full-accept-queue counters at the kill and once the devices were waited for. */
+  private listenAtKill: ListenCounters | undefined;
+  private listenAfter: ListenCounters | undefined;
   private error: string | undefined;
   private atS = 0;
 
@@ -305,6 +309,11 @@ class Kill {
 
   fire(origin: number): void {
     this.done = this.killAndRestart(origin);
+  }
+
+  /** Reads the machine's accept-queue counters once the devices were waited for. */
+  async readCounters(): Promise<void> {
+    this.listenAfter = await listenCounters();
   }
 
   /** The platform is back (or could not be started again) and so is every device it had. */
@@ -340,11 +349,20 @@ class Kill {
         receivedMs: summarize(during.flatMap((s) => (s.receivedMs === undefined ? [] : [s.receivedMs]))),
       },
       run: { presses: samples.length, lost: samples.filter((s) => s.outcome === 'lost').length, duplicated: samples.filter((s) => s.duplicated).length },
+      ...(this.listenAtKill && this.listenAfter
+        ? {
+            listen: {
+              overflows: this.listenAfter.listenOverflows - this.listenAtKill.listenOverflows,
+              synRetransmits: this.listenAfter.synRetransmits - this.listenAtKill.synRetransmits,
+            },
+          }
+        : {}),
     };
   }
 
   private async killAndRestart(origin: number): Promise<void> {
     this.cpuAtKill = await platformCpuSeconds(this.platform);
+    this.listenAtKill = await listenCounters();
     this.killedAt = performance.now();
     this.atS = (this.killedAt - origin) / 1000;
     this.drops.drop(); // the devices connected now are the ones the kill drops

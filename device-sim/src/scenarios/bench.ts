@@ -29,7 +29,7 @@ import { MqttClient } from 'mqtt';
 import { connect as netConnect } from 'node:net';
 import { UINT32_MAX } from '@amr/protocol';
 import { ApiClient, ApiError } from '../api.js';
-import type { BenchSection, IdleSection } from '../bench-report.js';
+import type { BenchSection, IdleSection, KillSection } from '../bench-report.js';
 import { benchTables } from '../bench-report.js';
 import { evaluateTargets } from '../bench-targets.js';
 import { SimulatedCic, type CicStats } from '../cic.js';
@@ -42,8 +42,8 @@ import type { FleetOptions } from '../fleet-args.js';
 import { evaluateObjectives, summarizeByProfile, type Objective, type PressSample } from '../measure.js';
 import { seededRandom } from '../network.js';
 import { fmtMs, ms, textTable, type Reporter } from '../output.js';
-import { brokerFor, brokerList, externalPlatform, histogram, histogramPercentile, scrapeMetrics, startChildPlatform, type PlatformHandle } from '../platform-host.js';
-import { pressSteps } from '../press-steps.js';
+import { brokerFor, brokerList, externalPlatform, histogram, histogramPercentile, metricSum, scrapeMetrics, startChildPlatform, type PlatformHandle } from '../platform-host.js';
+import { connectSteps, pressSteps } from '../press-steps.js';
 import { Progress } from '../progress.js';
 import { createCases, mapBounded, provisionForCases, type ProvisionedDevice } from '../provision.js';
 import { writeReport, type RunReport } from '../report.js';
@@ -221,6 +221,7 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
     store.nextSeq = load.maxSeq + 1;
     await saveStore(storeFile, store);
     const after = await pressMetrics(options, platform);
+    const sinceRestart = load.kill ? await restartFigures(platform) : undefined;
 
     // ---- baseline ----------------------------------------------------------------------------------
     const main = load.phases[0];
@@ -267,7 +268,7 @@ export async function runBench(options: FleetOptions, context: ScenarioContext):
       ...(baseline ? { baseline } : {}),
       ...(load.flood ? { flood: load.flood } : {}),
       ...(load.storm ? { storm: load.storm } : {}),
-      ...(load.kill ? { kill: load.kill } : {}),
+      ...(load.kill ? { kill: { ...load.kill, ...(sinceRestart ? { sinceRestart } : {}) } } : {}),
       cic: {
         integrations: integrations.count,
         delivered: cic.stats.delivered,
@@ -513,7 +514,7 @@ function loadNotes(options: FleetOptions, load: LoadResult, notes: string[], cic
   if (load.kill) {
     notes.push(`--restart-at ${options.restartAtS}: ${load.kill.atS.toFixed(1)} s into the load the platform's process was killed with SIGKILL (no shutdown) and started again at once on the same database and ports; the devices were left alone: each noticed its lost connection and reconnected with its own back-off (1 s, 2 s, 4 s … 30 s, ±25 % jitter), as a button does. Presses kept coming at the asked rate; a device holds its press until answered (presses wait when every device holds one: held back), its client sends what it holds on reconnect and the sweep resends it every --retransmit-ms (same seq and device time). "Connected again" is the device's SUBACK; lost and duplicated count the whole load phase.`);
     notes.push(`The CIC's event stream broke with the kill: it reconnected ${cicStats.reconnects} time(s) (resuming from Last-Event-ID) and found ${cicStats.swept} alarm(s) only in its sweep of the open alarms after reconnecting (press → CIC of those is the sweep's time).`);
-    notes.push('The platform\'s own press → received histogram is not shown for a run with a kill: its counters started again from zero with the new process, so the difference of the two scrapes would mean nothing. Its CPU over the phase is the killed process\'s up to the kill plus the new one\'s since its start (start-up included).');
+    notes.push('The platform\'s own press → received histogram is not shown for a run with a kill: its counters started again from zero with the new process, so the difference of the two scrapes would mean nothing. The restarted process\'s own timing is shown instead, scraped at the end of the load: its counters hold its start, the reconnections and the load after them. Its CPU over the phase is the killed process\'s up to the kill plus the new one\'s since its start (start-up included).');
   }
   if (options.storm) notes.push('--storm: a third into the load phase every device\'s socket is destroyed at once (as a lost network does) and each reconnects at once (clean session 0), then resubscribes; "connected again" is its SUBACK. Presses keep coming; those to a device still offline wait in its client and go out on reconnect.');
   notes.push('The platform runs as its own process; its RSS is read from /proc/<pid>/status (VmRSS).');
@@ -567,6 +568,18 @@ async function pressMetrics(options: FleetOptions, platform: PlatformHandle): Pr
   return scrapeMetrics(platform.apiUrl, platform.token).catch(() => undefined);
 }
 
+/** Presses sent again before their answer, answered with their first copy's outcome. */
+const JOINED_METRIC = 'amr_device_messages_joined_total';
+
+/**
+ * The restarted platform's own timing, scraped at the end of the load: its counters started at zero
+ * with the new process, so they hold the reconnection and the load after it, nothing before.
+ */
+async function restartFigures(platform: PlatformHandle): Promise<KillSection['sinceRestart']> {
+  const text = await scrapeMetrics(platform.apiUrl, platform.token).catch(() => undefined);
+  return text === undefined ? undefined : { connectSteps: connectSteps('', text), pressSteps: pressSteps('', text), joined: metricSum(text, JOINED_METRIC) };
+}
+
 /**
  * The platform's own figures between two scrapes: press → `received` as it timed it, where that
  * time went, how long a joined press waited for its announcement, and how long events waited in
@@ -587,6 +600,7 @@ function serverFigures(before: string, after: string): NonNullable<BenchSection[
     announceMs: between('amr_alarm_announce_seconds'),
     eventLogMs: between('amr_event_log_delay_seconds'),
     steps: pressSteps(before, after),
+    joined: metricSum(after, JOINED_METRIC) - metricSum(before, JOINED_METRIC),
   };
 }
 

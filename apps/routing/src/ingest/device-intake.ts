@@ -61,7 +61,12 @@ export class DeviceIntake implements DeviceIngest, OnModuleInit, OnModuleDestroy
     const receivedAt = new Date();
     try {
       // Unanswered, an MQTT message comes again (no PUBACK): it may be dropped if its device floods.
-      await this.lanes.run(deviceId, () => this.dispatch(deviceId, channel, payload, receivedAt), { sheddable: true });
+      // A press sent again while its first copy is still on the lane (same bytes: same seq and
+      // device time, CONTRACT §3) gets that copy's answer and is not stored twice over.
+      await this.lanes.run(deviceId, () => this.dispatch(deviceId, channel, payload, receivedAt), {
+        sheddable: true,
+        ...(channel === 'alarm' ? { key: payload.toString('latin1'), joined: () => this.metrics.deviceMessagesJoined.inc({ channel }) } : {}),
+      });
     } catch (err) {
       if (err instanceof DeviceFlooding) {
         this.metrics.deviceMessagesRejected.inc({ channel, code: 'flooding' });

@@ -81,4 +81,58 @@ describe(DeviceLanes.name, () => {
     await expect(failed).rejects.toThrow('boom');
     await expect(next).resolves.toBe('next');
   });
+
+  it('answers a task sent again while its first copy is queued or running with that outcome, without running it', async () => {
+    const lanes = new DeviceLanes(8);
+    const stuck = gate();
+    let runs = 0;
+    let joins = 0;
+    const press = (key: string) =>
+      lanes.run(
+        'btn-a',
+        async () => {
+          runs += 1;
+          await stuck.opened;
+          return `stored ${key} (run ${runs})`;
+        },
+        { sheddable: true, key, joined: () => (joins += 1) },
+      );
+    const first = press('seq 1');
+    const resent = press('seq 1'); // the first copy is running
+    const second = press('seq 2');
+    const resentSecond = press('seq 2'); // the first copy is queued
+    expect(lanes.depth('btn-a')).toBe(4); // the copies count towards the bound
+    const other = lanes.run('btn-b', async () => 'b', { key: 'seq 1' }); // keys are per device
+    await expect(other).resolves.toBe('b');
+    stuck.open();
+    expect(await Promise.all([first, resent, second, resentSecond])).toEqual(['stored seq 1 (run 1)', 'stored seq 1 (run 1)', 'stored seq 2 (run 2)', 'stored seq 2 (run 2)']);
+    expect([runs, joins]).toEqual([2, 2]);
+    expect(lanes.active).toBe(0);
+    // once answered, the same message runs again (a retransmission after its answer was lost)
+    await expect(press('seq 1')).resolves.toBe('stored seq 1 (run 3)');
+  });
+
+  it('runs a message again once its queued copy was dropped, and drops the copies with it', async () => {
+    const lanes = new DeviceLanes(8);
+    const stuck = gate();
+    const running = lanes.run('btn-a', () => stuck.opened);
+    const queued = lanes.run('btn-a', async () => 'stored', { sheddable: true, key: 'seq 1' });
+    const copy = lanes.run('btn-a', async () => 'copy ran', { sheddable: true, key: 'seq 1' });
+    expect(lanes.shed('btn-a')).toBe(1);
+    await expect(queued).rejects.toBeInstanceOf(DeviceFlooding);
+    await expect(copy).rejects.toBeInstanceOf(DeviceFlooding);
+    const after = lanes.run('btn-a', async () => 'stored after', { sheddable: true, key: 'seq 1' });
+    stuck.open();
+    await running;
+    await expect(after).resolves.toBe('stored after');
+  });
+
+  it('refuses copies beyond the bound like any other message', async () => {
+    const lanes = new DeviceLanes(3);
+    const stuck = gate();
+    const accepted = [0, 1, 2].map(() => lanes.run('btn-a', () => stuck.opened, { key: 'seq 1' }));
+    await expect(lanes.run('btn-a', () => stuck.opened, { key: 'seq 1' })).rejects.toBeInstanceOf(DeviceFlooding);
+    stuck.open();
+    await Promise.all(accepted);
+  });
 });

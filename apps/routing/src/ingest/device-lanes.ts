@@ -10,6 +10,10 @@ interface Lane {
   /** Tasks waiting behind the running one. */
   waiting: Waiting[];
   running: boolean;
+  /** The outcome of each keyed task queued or running, by its key. */
+  keyed: Map<string, Promise<unknown>>;
+  /** Tasks that joined a keyed one instead of running (`key`), until it settles. */
+  joined: number;
 }
 
 export interface LaneTaskOptions {
@@ -19,6 +23,14 @@ export interface LaneTaskOptions {
    * elsewhere (a press by SMS).
    */
   readonly sheddable?: boolean;
+  /**
+   * What makes two tasks the same (a message and its retransmission): a task whose key is that of
+   * one of the device's tasks still queued or running is not run, but answered with that task's
+   * outcome. It still counts towards the bound while it waits.
+   */
+  readonly key?: string;
+  /** Called when the task joined the same one instead of running (to count it). */
+  readonly joined?: () => void;
 }
 
 /**
@@ -26,29 +38,63 @@ export interface LaneTaskOptions {
  * different devices' run concurrently (CONTRACT §2: one device's traffic never delays another's).
  * A lane holds at most `bound` tasks (the running one included): a real button never has more
  * than a handful of unacknowledged messages, so more than that is a flood, refused at once.
+ *
+ * A message sent again while the first copy is still queued or being processed (a button that got
+ * no answer in time retransmits; its client resends on reconnecting) is the same work: it waits
+ * for the first copy's outcome instead of being processed once more. A saturated platform is
+ * otherwise sent its backlog again every few seconds, and falls further behind.
  */
 export class DeviceLanes {
   private readonly lanes = new Map<string, Lane>();
 
   constructor(private readonly bound: number) {}
 
-  /** Runs `task` after every earlier task of the same device; rejects with DeviceFlooding when the lane is full. */
+  /**
+   * Runs `task` after every earlier task of the same device, or answers it with the outcome of the
+   * same task (`key`) queued or running; rejects with DeviceFlooding when the lane is full.
+   */
   run<T>(deviceId: string, task: () => Promise<T>, options: LaneTaskOptions = {}): Promise<T> {
     if (this.depth(deviceId) >= this.bound) return Promise.reject(new DeviceFlooding(deviceId, this.bound));
     let lane = this.lanes.get(deviceId);
     if (!lane) {
-      lane = { waiting: [], running: false };
+      lane = { waiting: [], running: false, keyed: new Map(), joined: 0 };
       this.lanes.set(deviceId, lane);
     }
     const current = lane;
-    return new Promise<T>((resolve, reject) => {
+    const { key } = options;
+    const same = key === undefined ? undefined : current.keyed.get(key);
+    if (same) {
+      options.joined?.();
+      current.joined += 1;
+      return (same as Promise<T>).finally(() => (current.joined -= 1));
+    }
+    const outcome = new Promise<T>((resolve, reject) => {
       const start = () => {
         current.running = true;
-        task().then(resolve, reject).finally(() => this.next(deviceId, current));
+        task()
+          .then(resolve, reject)
+          .finally(() => this.next(deviceId, current));
       };
-      if (current.running) current.waiting.push({ start, drop: options.sheddable ? reject : undefined });
-      else start();
+      if (current.running) {
+        current.waiting.push({
+          start,
+          drop: options.sheddable
+            ? (err) => {
+                reject(err);
+                if (key !== undefined) current.keyed.delete(key);
+              }
+            : undefined,
+        });
+      } else start();
     });
+    if (key !== undefined) {
+      current.keyed.set(key, outcome);
+      const forget = () => {
+        if (current.keyed.get(key) === outcome) current.keyed.delete(key);
+      };
+      outcome.then(forget, forget);
+    }
+    return outcome;
   }
 
   /**
@@ -65,10 +111,10 @@ export class DeviceLanes {
     return dropped.length;
   }
 
-  /** Tasks queued or running for the device. */
+  /** Tasks queued or running for the device, and those waiting for the outcome of the same one. */
   depth(deviceId: string): number {
     const lane = this.lanes.get(deviceId);
-    return lane ? lane.waiting.length + (lane.running ? 1 : 0) : 0;
+    return lane ? lane.waiting.length + (lane.running ? 1 : 0) + lane.joined : 0;
   }
 
   /** Devices with work in progress. */
@@ -80,6 +126,7 @@ export class DeviceLanes {
     const next = lane.waiting.shift();
     if (next) return next.start();
     lane.running = false;
+    // Tasks joined to the last one settle with it, just after: the lane is not kept for them.
     this.lanes.delete(deviceId);
   }
 }

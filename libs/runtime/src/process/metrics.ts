@@ -35,9 +35,22 @@ export class Metrics {
     help: 'Clients connected to this broker node',
     registers: [this.registry],
   });
+  readonly connectStep = new Histogram({
+    name: 'amr_mqtt_connect_step_seconds',
+    help: 'Where a connection waits before its CONNACK: read (TCP accept to its CONNECT read, a TLS handshake included), credentials (the device\'s stored credentials looked up), connack (CONNECT read to CONNACK written: authentication and the session restored)',
+    labelNames: ['step'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
   readonly deviceMessages = new Counter({
     name: 'amr_device_messages_total',
     help: 'Messages received from devices, by channel',
+    labelNames: ['channel'] as const,
+    registers: [this.registry],
+  });
+  readonly deviceMessagesJoined = new Counter({
+    name: 'amr_device_messages_joined_total',
+    help: 'Device messages sent again while their first copy was still queued or being processed (a retransmission): answered with its outcome, not processed twice',
     labelNames: ['channel'] as const,
     registers: [this.registry],
   });
