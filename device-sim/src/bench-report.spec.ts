@@ -105,9 +105,10 @@ describe('bench tables', () => {
     const presses = restarted.find((t) => t.title.startsWith('The restarted platform: where the press path'))!;
     expect(presses.rows.map((r) => r[0])).toEqual(['queued (waiting for a batch, per press)', 'commit']);
     expect(tables.some((t) => t.title.startsWith('The restarted platform'))).toBe(false); // an older result has none
-    const rows = Object.fromEntries(benchTables({ ...section(), kill: { ...section().kill!, sinceRestart: { ...sinceRestart, joined: 1234 }, listen: { overflows: 26108, synRetransmits: 11917 } } })
+    const rows = Object.fromEntries(benchTables({ ...section(), kill: { ...section().kill!, sinceRestart: { ...sinceRestart, joined: 1234, presses: { new: 10, joined: 9000, retransmission: 60000 } }, listen: { overflows: 26108, synRetransmits: 11917 } } })
       .find((t) => t.title.startsWith('Platform killed'))!.rows.map(([k, v]) => [k, v]));
     expect(rows['presses sent again before their answer, answered with the first copy (not stored again), after the restart']).toBe('1,234');
+    expect(rows['presses the restarted platform stored or found stored']).toBe('10 new alarms, 9,000 joined an open alarm, 60,000 retransmissions answered again');
     expect(rows['connections dropped before the platform saw them (this machine\'s TCP counters)']).toBe('26,108 SYNs dropped at a full accept queue; 11,917 SYNs sent again (after 1 s, 3 s, 7 s, 15 s …)');
   });
 

@@ -90,7 +90,13 @@ export interface KillSection {
    * at zero): where the reconnecting devices' connections waited, and its press path; absent from
    * older results, or when it could not be scraped.
    */
-  sinceRestart?: { connectSteps: PressStep[]; pressSteps: PressStep[]; joined?: number };
+  sinceRestart?: {
+    connectSteps: PressStep[];
+    pressSteps: PressStep[];
+    joined?: number;
+    /** The presses it stored or answered again from the database, by outcome (amr_alarm_presses_total). */
+    presses?: { new: number; joined: number; retransmission: number };
+  };
   /**
    * This machine's TCP counters from the kill until the devices were waited for: SYNs dropped at a
    * full accept queue (ListenOverflows) and SYNs sent again (TCPSynRetrans); absent from older
@@ -377,6 +383,12 @@ function killTable(k: KillSection): BenchTable {
         `${n0(d.presses)} presses, ${n0(d.received)} received, ${n0(d.rejected)} rejected, ${n0(d.lost)} lost: press → received p50 ${fmtMs(d.receivedMs.p50)}, p99 ${fmtMs(d.receivedMs.p99)}, max ${fmtMs(d.receivedMs.max)}`,
       ],
       ['the whole run', `${n0(k.run.presses)} presses, ${n0(k.run.lost)} lost, ${n0(k.run.duplicated)} duplicated`],
+      ...(k.sinceRestart?.presses
+        ? [[
+            'presses the restarted platform stored or found stored',
+            `${n0(k.sinceRestart.presses.new)} new alarms, ${n0(k.sinceRestart.presses.joined)} joined an open alarm, ${n0(k.sinceRestart.presses.retransmission)} retransmissions answered again`,
+          ]]
+        : []),
       ...(k.sinceRestart?.joined !== undefined ? [[`${JOINED}, after the restart`, n0(k.sinceRestart.joined)]] : []),
       ...(k.listen
         ? [[

@@ -180,6 +180,7 @@ describe('bench helpers', () => {
     const text = 'amr_device_messages_joined_total{channel="alarm"} 7\namr_device_messages_joined_total{channel="loc"} 2\namr_device_messages_joined_total_extra 100\n';
     expect(metricSum(text, 'amr_device_messages_joined_total')).toBe(9);
     expect(metricSum('', 'amr_device_messages_joined_total')).toBe(0);
+    expect(metricSum(text, 'amr_device_messages_joined_total', { channel: 'loc' })).toBe(2);
   });
 });
 

@@ -313,11 +313,14 @@ export function metricValue(text: string, name: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-/** A counter summed over all its labels (0 when the platform has not counted any). */
-export function metricSum(text: string, name: string): number {
+/** A counter summed over its samples whose labels include `labels` (0 when the platform has not counted any). */
+export function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
   let sum = 0;
-  const re = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'gm');
-  for (let m = re.exec(text); m; m = re.exec(text)) sum += Number(m[1]);
+  const re = new RegExp(`^${name}(?:\\{([^}]*)\\})? ([0-9.eE+-]+)$`, 'gm');
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const has = m[1] ?? '';
+    if (Object.entries(labels).every(([k, v]) => has.includes(`${k}="${v}"`))) sum += Number(m[2]);
+  }
   return sum;
 }
 

@@ -577,7 +577,14 @@ const JOINED_METRIC = 'amr_device_messages_joined_total';
  */
 async function restartFigures(platform: PlatformHandle): Promise<KillSection['sinceRestart']> {
   const text = await scrapeMetrics(platform.apiUrl, platform.token).catch(() => undefined);
-  return text === undefined ? undefined : { connectSteps: connectSteps('', text), pressSteps: pressSteps('', text), joined: metricSum(text, JOINED_METRIC) };
+  if (text === undefined) return undefined;
+  const presses = (outcome: string) => metricSum(text, 'amr_alarm_presses_total', { outcome });
+  return {
+    connectSteps: connectSteps('', text),
+    pressSteps: pressSteps('', text),
+    joined: metricSum(text, JOINED_METRIC),
+    presses: { new: presses('new'), joined: presses('joined'), retransmission: presses('retransmission') },
+  };
 }
 
 /**
