@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { Alarm, GroupCommit, asReal, inTransaction, reservedConnections, stepTimer, type ConnectionSource, type ProtectionCase, type Sql, type TransactionOptions } from '@amr/persistence';
 import { makeAck, type AckMessage, type AlarmMessage, type DevicePath, type Encoding } from '@amr/protocol';
@@ -8,6 +8,7 @@ import { AMR_CONFIG, DATA_SOURCE, Metrics, PlatformEvents, eventRows, insertEven
 import { DeviceAcks, alarmAudience, buildAlarmView, caseFromRow, chainEntries, type AckRoute, type AlarmView, type PositionView, type TimelineInput } from '@amr/alarms';
 import type { CicArea } from '@amr/geo';
 import { CicRouter, type RouteDecision } from './cic-router.js';
+import { RepeatAnswers } from './repeat-answers.js';
 
 /** A press as the pipeline hands it over: validated, with the time it reached the platform. */
 export interface PressInput {
@@ -45,6 +46,10 @@ export const TIMELINE_PRESSES = 20;
 export const TIMELINE_RETRANSMISSIONS = 3;
 /** Presses stored in one transaction at most. */
 const MAX_BATCH = 500;
+/** How long the answer to a press sent again and again is given from memory (RepeatAnswers). */
+const REPEAT_ANSWER_MS = 15_000;
+/** How often the copies answered from memory are added to their alarms' `retransmissions`. */
+const REPEAT_COUNT_MS = 1_000;
 
 interface Pending {
   readonly input: PressInput;
@@ -65,9 +70,12 @@ interface Pending {
  * batch fails, its presses are retried one by one, so one bad press cannot sink the others.
  */
 @Injectable()
-export class PressStore {
+export class PressStore implements OnApplicationShutdown {
   private readonly logger = new Logger('PressStore');
   private readonly batches: GroupCommit<Pending>;
+  /** A press a button keeps sending, answered without the database once its timeline is full. */
+  private readonly repeats = new RepeatAnswers(TIMELINE_RETRANSMISSIONS, REPEAT_ANSWER_MS);
+  private readonly repeatCounts: NodeJS.Timeout;
   /**
    * Every step of a press transaction timed (amr_press_step_seconds: where a press's time goes);
    * on PostgreSQL, BEGIN sent with the lookup and COMMIT with the write: a batch in two round trips
@@ -89,11 +97,44 @@ export class PressStore {
     // stored alone, which wait for a lock); the embedded database has one connection
     this.connections = reservedConnections(db, 'presses', 4);
     this.batches = new GroupCommit((batch) => this.runBatch(batch), { maxBatch: MAX_BATCH, maxInFlight: config.database.url ? 2 : 1 });
+    this.repeatCounts = setInterval(() => void this.countRepeats(), REPEAT_COUNT_MS);
+    this.repeatCounts.unref();
   }
 
-  /** Resolves after the commit (or rejects: nothing of this press was stored). */
+  /**
+   * Resolves after the commit (or rejects: nothing of this press was stored); a copy of a press
+   * answered moments ago may be answered from memory (RepeatAnswers).
+   */
   store(input: PressInput): Promise<PressOutcome> {
+    const repeat = this.repeats.answer(input);
+    if (repeat) return Promise.resolve(repeat);
     return new Promise((resolve, reject) => this.batches.add({ input, queuedAt: process.hrtime.bigint(), resolve, reject }));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.repeatCounts);
+    await this.countRepeats();
+  }
+
+  /** The copies answered from memory, added to their alarms' `retransmissions`. */
+  private async countRepeats(): Promise<void> {
+    this.repeats.prune();
+    const counts = this.repeats.takeCounts();
+    if (counts.length === 0) return;
+    try {
+      await this.db.query(
+        `UPDATE alarms a SET retransmissions = a.retransmissions + x.n FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, n int) WHERE a.id = x.id`,
+        [JSON.stringify(counts)],
+      );
+    } catch (err) {
+      this.logger.warn(`retransmissions of ${counts.length} alarm(s) not counted: ${String(err)}`);
+    }
+  }
+
+  /** What the database made of each press: its answer may be given from memory next time. */
+  private settled(input: PressInput, outcome: PressOutcome): PressOutcome {
+    this.repeats.learn(input, outcome);
+    return outcome;
   }
 
   private async runBatch(batch: Pending[]): Promise<void> {
@@ -110,7 +151,7 @@ export class PressStore {
         // Its device is locked by another transaction (another node, a telemetry write): that
         // press waits on its own, the batch does not wait for it.
         if (outcome.kind === 'busy') void this.storeAlone(p);
-        else p.resolve(outcome);
+        else p.resolve(this.settled(p.input, outcome));
       });
     } catch (err) {
       if (batch.length === 1) return batch[0]!.reject(err);
@@ -125,7 +166,7 @@ export class PressStore {
       const areas = await this.router.coverage(this.db.manager);
       const [outcome] = await inTransaction(this.connections, (sql) => this.write(sql, areas, [p.input], true), this.tx);
       this.announced([outcome!], [p.input]);
-      p.resolve(outcome as PressOutcome);
+      p.resolve(this.settled(p.input, outcome as PressOutcome));
     } catch (err) {
       p.reject(err);
     }
