@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { openDatabase } from '@amr/persistence';
 import { BOOT_TIMEOUT_MS, closeDatabase, openTestDatabase, startTestPlatform } from './support/platform.js';
 import { TestDevice } from './support/device.js';
+import { SseClient } from './support/sse.js';
 
 /**
  * Nothing lost across a restart: the alarm store is the database, so a press retransmitted after
@@ -47,6 +48,25 @@ describe('a platform restart', () => {
       await device.close();
     } finally {
       await platform.close();
+      await closeDatabase(db);
+    }
+  }, BOOT_TIMEOUT_MS);
+
+  it('shuts down with event streams open: it ends them rather than waiting for their clients', async () => {
+    const db = await openTestDatabase();
+    const platform = await startTestPlatform(db);
+    const streams: SseClient[] = [];
+    try {
+      const token = await platform.integrationToken('cic-antwerpen');
+      for (let i = 0; i < 2; i++) streams.push(new SseClient(`${platform.httpUrl}/api/v1/events`, token));
+      await Promise.all(streams.map((s) => s.opened));
+      const started = Date.now();
+      await platform.close();
+      await Promise.all(streams.map((s) => s.ended));
+      // the HTTP server's close waited for the open streams until the clients left (forever, here)
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      streams.forEach((s) => s.close());
       await closeDatabase(db);
     }
   }, BOOT_TIMEOUT_MS);

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, Metrics } from '@amr/runtime';
 
@@ -9,9 +9,13 @@ import { AMR_CONFIG, Metrics } from '@amr/runtime';
  * locked out by streams of its own that it has given up but the node still holds (a connection
  * that died without a close, a client that moved on), and a token still never holds more than
  * the cap.
+ *
+ * A node shutting down ends its streams first: its HTTP server's close waits for every open
+ * connection, and a stream stays open as long as the client holds it. The CIC resumes on another
+ * node from its Last-Event-ID.
  */
 @Injectable()
-export class SseStreams {
+export class SseStreams implements BeforeApplicationShutdown {
   private readonly open = new Map<string, { end: () => void }[]>();
 
   constructor(@Inject(AMR_CONFIG) private readonly config: AmrConfig, private readonly metrics: Metrics) {}
@@ -38,5 +42,9 @@ export class SseStreams {
       if (i >= 0) streams.splice(i, 1);
       if (streams.length === 0 && this.open.get(holder) === streams) this.open.delete(holder);
     };
+  }
+
+  beforeApplicationShutdown(): void {
+    for (const streams of [...this.open.values()]) for (const stream of [...streams]) stream.end();
   }
 }
