@@ -247,9 +247,12 @@ describe('the ingest: every device on its own lane, presses committed together',
     const { deviceId, secret } = await suite.platform.provision();
     const device = await TestDevice.connect(suite.platform.mqttUrl, deviceId, secret);
     try {
+      const batched = await histogramCount(suite, 'amr_press_batch_size');
       for (let i = 0; i < 10; i++) {
         await device.press({ seq: 7, ts: 1_790_000_000 });
       }
+      // the press and its first three copies went to the database; the six after were answered from memory
+      expect((await histogramCount(suite, 'amr_press_batch_size')).sum - batched.sum).toBe(4);
       await device.ack((a) => a.stage === 'received' && device.acks.filter((x) => x.stage === 'received').length === 10);
       const ids = new Set(device.acks.filter((a) => a.stage === 'received').map((a) => a.alarm));
       expect(ids.size).toBe(1);

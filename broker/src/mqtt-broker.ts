@@ -93,10 +93,8 @@ export class MqttBroker implements OnModuleInit, OnApplicationShutdown {
     // The platform's own acks and commands from this process go straight into the broker.
     this.address.local = (topic, payload) => publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false } as PublishPacket);
     aedes.on('subscribe', this.policy.onSubscribe);
-    aedes.on('connackSent', (connack, client) => {
-      this.gate.connackSent(client.conn);
-      this.policy.onSessionResumed(connack, client);
-    });
+    aedes.on('connackSent', (_connack, client) => this.gate.connackSent(client.conn));
+    aedes.on('connackSent', this.policy.onSessionResumed);
     aedes.on('ack', this.commands.onAck);
     aedes.on('clientReady', (client) => this.onConnect(client));
     aedes.on('clientDisconnect', (client) => this.onDisconnect(client));

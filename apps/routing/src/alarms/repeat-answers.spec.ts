@@ -49,6 +49,8 @@ describe(RepeatAnswers.name, () => {
     expect(repeats.answer(press(7, 1_790_000_000, 'mqtt', 'btn-2'))).toBeUndefined();
     repeats.learn(press(9, 1_790_000_000, 'sms', 'btn-3'), retransmission(3));
     expect(repeats.answer(press(9, 1_790_000_000, 'mqtt', 'btn-3'))).toBeUndefined();
+    repeats.learn(press(8, 1_790_000_000, 'sms'), { kind: 'joined', alarm: alarm(3), seq: 8 }); // a newer press by SMS
+    expect(repeats.answer(press(7))).toBeUndefined();
   });
 
   it('trusts an answer for its keeping time only, and forgets the quiet devices', () => {

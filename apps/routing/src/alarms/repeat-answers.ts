@@ -12,9 +12,10 @@ interface Remembered {
 /**
  * Answers a button that keeps sending the same press without the database. Once a press was found
  * stored `timelined` times over — its timeline holds all the retransmission entries it will get
- * (PressStore's TIMELINE_RETRANSMISSIONS), each further copy only adds 1 to `retransmissions` — the next copies of it over MQTT, within
- * `keepMs` of that answer and with nothing else from the device in between, get the same answer
- * from memory, and the counts are added to the alarms later (`takeCounts`).
+ * (PressStore's TIMELINE_RETRANSMISSIONS), and each further copy only adds 1 to
+ * `retransmissions` — its next copies over MQTT, within `keepMs` of that answer and with nothing
+ * else from the device in between, get the same answer from memory; the counts are added to the
+ * alarms later (`takeCounts`).
  *
  * A saturated node is sent every unanswered press again every few seconds; after a restart most
  * of what it is sent is such copies, each once a database round trip. The stage in the answer is
@@ -50,8 +51,8 @@ export class RepeatAnswers {
 
   /** What the database made of `input`: a copy past its timeline's retransmissions is remembered. */
   learn(input: PressInput, outcome: PressOutcome): void {
-    if (input.path !== 'mqtt') return;
-    if (outcome.kind === 'retransmission' && outcome.alarm.retransmissions >= this.timelined) {
+    // anything else stored for the device (an SMS press included) is newer than what is remembered
+    if (input.path === 'mqtt' && outcome.kind === 'retransmission' && outcome.alarm.retransmissions >= this.timelined) {
       this.last.set(input.deviceId, { seq: input.press.seq, ts: input.press.ts, alarm: { ...outcome.alarm }, at: this.now() });
     } else {
       this.last.delete(input.deviceId);

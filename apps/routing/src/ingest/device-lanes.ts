@@ -71,21 +71,10 @@ export class DeviceLanes {
     const outcome = new Promise<T>((resolve, reject) => {
       const start = () => {
         current.running = true;
-        task()
-          .then(resolve, reject)
-          .finally(() => this.next(deviceId, current));
+        task().then(resolve, reject).finally(() => this.next(deviceId, current));
       };
-      if (current.running) {
-        current.waiting.push({
-          start,
-          drop: options.sheddable
-            ? (err) => {
-                reject(err);
-                if (key !== undefined) current.keyed.delete(key);
-              }
-            : undefined,
-        });
-      } else start();
+      if (current.running) current.waiting.push({ start, drop: options.sheddable ? reject : undefined });
+      else start();
     });
     if (key !== undefined) {
       current.keyed.set(key, outcome);
