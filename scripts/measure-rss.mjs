@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Resident memory of `npm start` with the embedded database: a first start on an empty data
-// directory, then a restart on the same directory. Run after `npm run build`:
+// Resident memory of `npm start` with the embedded database (and its node flags): a first start on
+// an empty data directory, then a restart on the same directory. Run after `npm run build`:
 //
 //   node scripts/measure-rss.mjs [--idle 30] [--data-dir DIR] [--keep] [--node-arg=--flag]...
 //
@@ -24,7 +24,9 @@ const option = (name, fallback) => {
 };
 const idleSeconds = Number(option('--idle', '30'));
 const keep = args.includes('--keep');
-const nodeArgs = args.filter((a) => a.startsWith('--node-arg=')).map((a) => a.slice('--node-arg='.length));
+// the flags `npm start` runs the platform with, then any given here
+const startFlags = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.start.split(/\s+/).filter((word) => word.startsWith('--'));
+const nodeArgs = [...startFlags, ...args.filter((a) => a.startsWith('--node-arg=')).map((a) => a.slice('--node-arg='.length))];
 const dataDir = option('--data-dir', undefined) ?? join(mkdtempSync(join(tmpdir(), 'amr-rss-')), 'data');
 
 const MiB = 1024 * 1024;

@@ -36,6 +36,23 @@ describe('the press path profile from amr_press_step_seconds', () => {
     expect([queued.count, queued.p50Ms, queued.p99Ms]).toEqual([4, 1, 100]);
   });
 
+  it('places steps sent together by their first known statement', () => {
+    const after = scrape({
+      'press-write + commit': [0.002],
+      'press-lock-alarms + press-timeline-heads': [0.001],
+      'begin + press-lookup': [0.001],
+      'something-else': [0.001],
+      queued: [0.0001],
+    });
+    expect(pressSteps('', after).map((s) => s.step)).toEqual([
+      'queued',
+      'begin + press-lookup',
+      'press-lock-alarms + press-timeline-heads',
+      'press-write + commit',
+      'something-else',
+    ]);
+  });
+
   it('reads the connections\' steps from their own metric, in the order they happen, from a first scrape', () => {
     const text = scrape({ connack: [0.05, 0.05], read: [0.0005, 0.0005], credentials: [0.02, 0.02] }, 'amr_mqtt_connect_step_seconds') + scrape({ commit: [0.001] });
     const steps = connectSteps('', text);

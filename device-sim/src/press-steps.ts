@@ -73,7 +73,11 @@ function stepsBetween(before: string, after: string, name: string, order: string
   const was = labelledHistograms(before, name, 'step');
   const now = labelledHistograms(after, name, 'step');
   const empty: Histogram = { buckets: [], count: 0, sum: 0 };
-  const rank = (step: string) => (order.includes(step) ? order.indexOf(step) : order.length);
+  // a step of several statements sent together ('begin + press-lookup') ranks as its first known one
+  const rank = (step: string) => {
+    const known = step.split(' + ').find((part) => order.includes(part));
+    return known === undefined ? order.length : order.indexOf(known);
+  };
   return [...now.entries()]
     .map(([step, h]) => {
       const b = was.get(step) ?? empty;

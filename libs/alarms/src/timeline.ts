@@ -39,6 +39,13 @@ export interface ChainedRow {
  * Appends one entry; holds the alarm's row lock until the caller's transaction ends. Two
  * statements in plain SQL (it is on every operator action): lock the alarm and read its last
  * hash, then insert.
+ *
+ * The caller must already hold the alarm's lock, taken by an earlier statement of its transaction
+ * (every caller reads the alarm FOR UPDATE to decide what to do). The head is read by the same
+ * statement that locks, and a statement that had to wait for the lock reads with the snapshot it
+ * started with: it would miss an entry the lock's holder committed meanwhile, and chain the new
+ * entry after the one before it — a fork in the timeline. With the lock already held, nothing is
+ * waited for and the head is current.
  */
 export async function appendEvent(
   tx: EntityManager,

@@ -327,6 +327,46 @@ describe.each(engines)('openDatabase on $name', (engine) => {
     expect((await ds.query(`SELECT battery FROM devices WHERE id = $1`, [deviceId]))[0].battery).toBe(11);
   });
 
+  it('sends statements together: one round trip on PostgreSQL, each read after the lock before it sees what its holder committed', async () => {
+    const { deviceId } = await newDevice('dev-locked');
+    const { deviceId: otherId } = await newDevice('dev-other');
+    const steps: string[] = [];
+    const timed = stepTimer((step) => steps.push(step));
+    const postgres = engine.name === 'PostgreSQL';
+    // another transaction holds the device's lock (the embedded database has one connection: no holder there)
+    const holder = postgres ? ds.createQueryRunner() : null;
+    if (holder) {
+      await holder.connect();
+      await holder.startTransaction();
+      await holder.query(`SELECT 1 FROM devices WHERE id = $1 FOR UPDATE`, [deviceId]);
+    } else {
+      await ds.query(`UPDATE devices SET battery = 55 WHERE id = $1`, [otherId]);
+    }
+    const read = inTransaction(
+      ds,
+      (sql) =>
+        sql.together(
+          [
+            { name: 'spec-lock', text: `SELECT id FROM devices WHERE id = $1 FOR UPDATE`, values: [deviceId] },
+            { name: 'spec-read', text: `SELECT battery FROM devices WHERE id = $1`, values: [otherId] },
+          ],
+          true,
+        ),
+      { timed },
+    );
+    if (holder) {
+      await new Promise((r) => setTimeout(r, 200)); // the lock is waited for
+      await holder.query(`UPDATE devices SET battery = 55 WHERE id = $1`, [otherId]);
+      await holder.commitTransaction();
+      await holder.release();
+    }
+    const [locked, other] = await read;
+    expect(locked).toEqual([{ id: deviceId }]);
+    // committed while the lock was waited for: a statement's snapshot starts after the one before it
+    expect(other).toEqual([{ battery: 55 }]);
+    expect(steps).toEqual(postgres ? ['connection', 'begin + spec-lock + spec-read + commit'] : ['connection', 'begin', 'spec-lock', 'spec-read', 'commit']);
+  });
+
   // the embedded database has one connection: the shared one
   (engine.name === 'PostgreSQL' ? it : it.skip)('gives a hot path connections of its own, free while the shared pool is taken', async () => {
     const runners = Array.from({ length: 20 }, () => ds.createQueryRunner());

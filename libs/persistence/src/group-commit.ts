@@ -6,7 +6,22 @@ import { executeStatement, prepareOnce } from './inline-statements.js';
  * A statement on a connection, prepared under `name` the first time that connection runs it.
  * `final`: nothing follows it in the transaction, so its COMMIT may travel with it.
  */
-export type Sql = (name: string, text: string, values: unknown[], final?: boolean) => Promise<Record<string, unknown>[]>;
+export type Sql = ((name: string, text: string, values: unknown[], final?: boolean) => Promise<Record<string, unknown>[]>) & {
+  /**
+   * Several statements in one round trip on PostgreSQL (one after the other on the embedded
+   * database): their rows, in order. Each statement runs once the one before it is done, with a
+   * snapshot of its own (READ COMMITTED), so a read after a lock sees what the lock's holder
+   * committed — as it would a statement of its own.
+   */
+  together(statements: readonly SqlStatement[], final?: boolean): Promise<Record<string, unknown>[][]>;
+};
+
+/** A statement of `Sql.together`. */
+export interface SqlStatement {
+  readonly name: string;
+  readonly text: string;
+  readonly values: unknown[];
+}
 
 /** What the hot paths need of a pg (or embedded-driver) connection. */
 interface PgClient {
@@ -50,21 +65,36 @@ export async function inTransaction<T>(db: DataSource | ConnectionSource, work: 
   const client = taken.client as PgClient;
   let begun = false;
   let committed = false;
-  const sql: Sql = async (name, text, values, final = false) => {
-    if (committed) throw new Error(`${name}: the transaction was committed with the statement marked final`);
-    if (!fewerRoundTrips) return step(name, async () => rowsOf(await client.query({ name, text, values })));
-    if (begun && !final) return step(name, async () => rowsOf(await client.query({ name, text, values })));
-    const id = await prepareOnce(client, name, text);
-    const parts = [...(begun ? [] : [BEGIN]), executeStatement(id, values), ...(final ? ['COMMIT'] : [])];
-    const label = [...(begun ? [] : ['begin']), name, ...(final ? ['commit'] : [])].join(' + ');
+  const together = async (statements: readonly SqlStatement[], final: boolean): Promise<Record<string, unknown>[][]> => {
+    const label = statements.map((s) => s.name).join(' + ');
+    if (committed) throw new Error(`${label}: the transaction was committed with the statement marked final`);
+    if (!fewerRoundTrips) {
+      const results: Record<string, unknown>[][] = [];
+      for (const { name, text, values } of statements) results.push(await step(name, async () => rowsOf(await client.query({ name, text, values }))));
+      return results;
+    }
+    if (begun && !final && statements.length === 1) {
+      const { name, text, values } = statements[0]!;
+      return [await step(name, async () => rowsOf(await client.query({ name, text, values })))];
+    }
+    const executes: string[] = [];
+    for (const { name, text, values } of statements) executes.push(executeStatement(await prepareOnce(client, name, text), values));
+    const parts = [...(begun ? [] : [BEGIN]), ...executes, ...(final ? ['COMMIT'] : [])];
+    const steps = [...(begun ? [] : ['begin']), label, ...(final ? ['commit'] : [])].join(' + ');
     begun = true;
     committed = final;
-    // a multi-statement query answers one result per statement: the EXECUTE's is before COMMIT's
-    return step(label, async () => {
-      const results = (await client.query(parts.join('; '))) as { rows: Record<string, unknown>[] }[];
-      return results[results.length - 1 - (final ? 1 : 0)]!.rows;
+    // a multi-statement query answers one result per statement, BEGIN's and COMMIT's included
+    return step(steps, async () => {
+      const results = (await client.query(parts.join('; '))) as { rows: Record<string, unknown>[] }[] | { rows: Record<string, unknown>[] };
+      const all = Array.isArray(results) ? results : [results];
+      const end = all.length - (final ? 1 : 0);
+      return all.slice(end - statements.length, end).map((r) => r.rows);
     });
   };
+  const sql: Sql = Object.assign(
+    async (name: string, text: string, values: unknown[], final = false) => (await together([{ name, text, values }], final))[0]!,
+    { together: (statements: readonly SqlStatement[], final = false) => together(statements, final) },
+  );
   try {
     if (!fewerRoundTrips) {
       await step('begin', () => client.query(BEGIN));

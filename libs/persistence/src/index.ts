@@ -24,7 +24,7 @@ export {
   type PgQueryResult,
   type PgQueryConfig,
 } from './pglite/pglite-pg-driver.js';
-export { GroupCommit, inTransaction, preparedQuery, stepTimer, type Sql, type StepTimer, type TransactionOptions } from './group-commit.js';
+export { GroupCommit, inTransaction, preparedQuery, stepTimer, type Sql, type SqlStatement, type StepTimer, type TransactionOptions } from './group-commit.js';
 export { OutboxSender, type OutboxWork } from './outbox-sender.js';
 export { returned } from './returned.js';
 export { compileWasmForMemory } from './pglite/settings.js';

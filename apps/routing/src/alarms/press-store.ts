@@ -79,7 +79,8 @@ export class PressStore implements OnApplicationShutdown {
   /**
    * Every step of a press transaction timed (amr_press_step_seconds: where a press's time goes);
    * on PostgreSQL, BEGIN sent with the lookup and COMMIT with the write: a batch in two round trips
-   * when its presses open alarms, four at most when they join them.
+   * when its presses open alarms, three when they join them (the alarms locked and their timeline
+   * heads read together).
    */
   private readonly tx: TransactionOptions;
   private readonly connections: ConnectionSource;
@@ -187,7 +188,7 @@ export class PressStore implements OnApplicationShutdown {
    */
   private async write(sql: Sql, areas: readonly CicArea[], inputs: readonly PressInput[], wait: boolean): Promise<(PressOutcome | Busy)[]> {
     const found = await this.lockAndRead(sql, inputs, wait);
-    const existing = await this.lockAlarms(sql, found);
+    const { alarms: existing, heads } = await this.lockAlarms(sql, found);
     const outcomes: (PressOutcome | Busy)[] = [];
     const writes = new Writes();
 
@@ -291,7 +292,7 @@ export class PressStore implements OnApplicationShutdown {
       outcomes.push({ kind: 'new', alarm, seq: press.seq, protectionCase, route, view });
     }
 
-    await writes.chain(sql);
+    writes.chain(heads);
     // the write is the transaction's last statement unless SMS answers are queued after it
     const sms = inputs.some((input, i) => input.sms && found.has(i));
     await writes.flush(sql, !sms);
@@ -351,24 +352,33 @@ export class PressStore implements OnApplicationShutdown {
   }
 
   /**
-   * Locks the alarms the presses may join or repeat, and reads them as they are now: an operator
-   * may have closed one since it was seen open.
+   * Locks the alarms the presses may join or repeat, and reads them as they are now (an operator
+   * may have closed one since it was seen open) with their timelines' last entries, which the
+   * entries appended to them are chained after: one round trip, the heads read under the locks.
    */
-  private async lockAlarms(sql: Sql, found: Map<number, LookupRow>): Promise<Map<string, StoredAlarm>> {
+  private async lockAlarms(sql: Sql, found: Map<number, LookupRow>): Promise<LockedAlarms> {
     const ids = [...new Set([...found.values()].flatMap((r) => [r.open_id, r.rt_alarm_id]).filter((id): id is string => Boolean(id)))];
-    if (ids.length === 0) return new Map();
-    const rows = (await sql(
-      'press-lock-alarms',
-      `SELECT id, device_id, stage, press_count, retransmissions, last_seq, flags FROM alarms
-        WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
-      [ids],
-    )) as { id: string; device_id: string; stage: Alarm['stage']; press_count: number; retransmissions: number; last_seq: string | number; flags: string[] }[];
-    return new Map(
-      rows.map((r) => [
-        r.id,
-        { id: r.id, deviceId: r.device_id, stage: r.stage, pressCount: r.press_count, retransmissions: r.retransmissions, lastSeq: Number(r.last_seq), flags: r.flags },
-      ]),
-    );
+    if (ids.length === 0) return { alarms: new Map(), heads: new Map() };
+    const [rows, heads] = (await sql.together([
+      {
+        name: 'press-lock-alarms',
+        text: `SELECT id, device_id, stage, press_count, retransmissions, last_seq, flags FROM alarms WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+        values: [ids],
+      },
+      { name: 'press-timeline-heads', text: TIMELINE_HEADS, values: [ids] },
+    ])) as [
+      { id: string; device_id: string; stage: Alarm['stage']; press_count: number; retransmissions: number; last_seq: string | number; flags: string[] }[],
+      { alarm_id: string; hash: string | null }[],
+    ];
+    return {
+      alarms: new Map(
+        rows.map((r) => [
+          r.id,
+          { id: r.id, deviceId: r.device_id, stage: r.stage, pressCount: r.press_count, retransmissions: r.retransmissions, lastSeq: Number(r.last_seq), flags: r.flags },
+        ]),
+      ),
+      heads: new Map(heads.map((h) => [h.alarm_id, h.hash])),
+    };
   }
 
   /**
@@ -405,6 +415,15 @@ function smsAcks(outcome: PressOutcome | Busy): AckMessage[] {
       return [];
   }
 }
+
+/** The alarms a batch's presses may join or repeat, locked, and their timelines' last entries' hashes. */
+interface LockedAlarms {
+  alarms: Map<string, StoredAlarm>;
+  heads: Map<string, string | null>;
+}
+
+/** The hash of each alarm's last timeline entry. */
+const TIMELINE_HEADS = `SELECT DISTINCT ON (alarm_id) alarm_id, hash FROM alarm_events WHERE alarm_id = ANY($1::uuid[]) ORDER BY alarm_id, id DESC`;
 
 /** A press left out of a batch because its device is locked by another transaction. */
 interface Busy {
@@ -472,16 +491,9 @@ class Writes {
     });
   }
 
-  /** Chains the entries appended to existing alarms after their last stored entry (the alarms are locked). */
-  async chain(sql: Sql): Promise<void> {
-    if (this.appended.length === 0) return;
-    const ids = [...new Set(this.appended.map((e) => e.alarmId))];
-    const heads = (await sql(
-      'press-timeline-heads',
-      `SELECT DISTINCT ON (alarm_id) alarm_id, hash FROM alarm_events WHERE alarm_id = ANY($1::uuid[]) ORDER BY alarm_id, id DESC`,
-      [ids],
-    )) as { alarm_id: string; hash: string | null }[];
-    const head = new Map(heads.map((h) => [h.alarm_id, h.hash]));
+  /** Chains the entries appended to existing alarms after their last stored entry (read under the alarms' locks). */
+  chain(heads: ReadonlyMap<string, string | null>): void {
+    const head = new Map(heads);
     for (const e of this.appended) {
       const [row] = chainEntries(e.alarmId, head.get(e.alarmId) ?? null, [{ type: e.type, data: e.data }], e.at);
       head.set(e.alarmId, row!.hash);

@@ -147,10 +147,13 @@ export class AuditTrail {
   }
 }
 
-/** Takes the chain's lock, reads its head, and appends the records after it in one statement. */
+/** Takes the chain's lock and reads its head (one round trip), and appends the records after it in one statement. */
 async function append(sql: Sql, records: readonly AuditRecord[]): Promise<void> {
-  await sql('audit-lock', 'SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
-  const [head] = await sql('audit-head', 'SELECT hash FROM audit_entries ORDER BY id DESC LIMIT 1', []);
+  // one round trip; the head is read by a statement of its own, after the lock is held
+  const [, [head]] = await sql.together([
+    { name: 'audit-lock', text: 'SELECT pg_advisory_xact_lock($1)', values: [CHAIN_LOCK] },
+    { name: 'audit-head', text: 'SELECT hash FROM audit_entries ORDER BY id DESC LIMIT 1', values: [] },
+  ]);
   const rows = chainAudit((head?.hash as string | undefined) ?? null, records).map((e) => ({
     at: e.at.toISOString(),
     principal: e.principal,
