@@ -133,6 +133,10 @@ describe('the alarm lifecycle', () => {
         expect(view.timeline.filter((t: { event?: string }) => t.event === 'delivered')).toEqual([
           expect.objectContaining({ via: 'confirmation', cicId: 'cic-west-vlaanderen' }),
         ]);
+        // The delivery's entry is chained after the alarm's last one (read under its lock).
+        const evidence = (await platform.api().get(`/alarms/${alarm}/evidence`).expect(200)).body;
+        expect(evidence.verification).toMatchObject({ valid: true, entries: 3 });
+        expect(evidence.timeline[2]).toMatchObject({ type: 'delivered', prevHash: evidence.timeline[1].hash });
         // Delivered when the integration confirmed it, counted from the alarm's receipt; no later stage yet.
         expect(view.serviceLevels.deliveredS).toBeCloseTo((Date.parse(view.deliveredAt) - Date.parse(view.receivedAt)) / 1000, 3);
         expect(Date.parse(view.deliveredAt)).toBe(Date.parse(confirmed.body.deliveredAt));

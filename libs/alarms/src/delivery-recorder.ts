@@ -4,7 +4,7 @@ import type { AmrConfig } from '@amr/config';
 import { GroupCommit, inTransaction, type Sql } from '@amr/persistence';
 import { AMR_CONFIG, DATA_SOURCE } from '@amr/runtime';
 import type { CaseReadVia } from './case-reads.js';
-import { chainEntries } from './timeline.js';
+import { chainEntries, headsByAlarm, timelineHeads } from './timeline.js';
 
 /** An integration was given a case's data. */
 export interface CaseReadInput {
@@ -121,15 +121,11 @@ export class DeliveryRecorder {
           text: `SELECT id, kind, stage, cic_id, delivered_at IS NOT NULL AS delivered FROM alarms WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
           values: [ids],
         },
-        {
-          name: 'delivery-timeline-heads',
-          text: `SELECT DISTINCT ON (alarm_id) alarm_id, hash FROM alarm_events WHERE alarm_id = ANY($1::uuid[]) ORDER BY alarm_id, id DESC`,
-          values: [ids],
-        },
-      ])) as [LockedAlarm[], { alarm_id: string; hash: string | null }[]];
+        timelineHeads('delivery-timeline-heads', ids),
+      ])) as [LockedAlarm[], Record<string, unknown>[]];
       const locked = rows.filter((a) => !a.delivered && a.stage !== 'closed');
       if (locked.length > 0) {
-        const head = new Map(heads.map((h) => [h.alarm_id, h.hash]));
+        const head = headsByAlarm(heads);
         const undelivered = new Map(locked.map((a) => [a.id, a]));
         const at = new Date();
         const acceptBy = new Date(at.getTime() + this.config.alarms.acceptTimeoutS * 1000).toISOString();

@@ -14,7 +14,7 @@ export type { AlarmView, CaseView, PositionView, TimelineEntry, TimelineParts, S
 export { actorOf } from './scope.js';
 export type { Scope } from './scope.js';
 export type { CaseReadVia } from './case-reads.js';
-export { appendEvent, chainEntries, verifyChain, entryHash, personalPartDigest, canonicalJson, TIMELINE_HASH } from './timeline.js';
+export { appendEvent, chainEntries, timelineHeads, headsByAlarm, verifyChain, entryHash, personalPartDigest, canonicalJson, TIMELINE_HASH } from './timeline.js';
 export type { ChainVerification, ChainedRow, TimelineInput } from './timeline.js';
 export * from './webhooks/index.js';
 export { alertEvent, alertView } from './alert-view.js';

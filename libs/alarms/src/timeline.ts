@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { AlarmEvent } from '@amr/persistence';
+import { AlarmEvent, type SqlStatement } from '@amr/persistence';
 
 /**
  * The alarm timeline is append-only and hash-chained: each entry stores the hash of the one
@@ -94,6 +94,22 @@ async function insertChained(
   ])) as { id: string | number }[];
   return rows.map((row, i) => Object.assign(new AlarmEvent(), row, { id: Number(ids[i]!.id), erasedAt: null }));
 }
+
+/**
+ * Reads the hash of each alarm's last timeline entry, which entries appended to it are chained
+ * after: sent after the statement that locks those alarms (`Sql.together`), so it reads what a
+ * lock's holder committed.
+ */
+export function timelineHeads(name: string, alarmIds: readonly string[]): SqlStatement {
+  return { name, text: TIMELINE_HEADS, values: [alarmIds] };
+}
+
+/** The rows of `timelineHeads`, by alarm id. */
+export function headsByAlarm(rows: readonly Record<string, unknown>[]): Map<string, string | null> {
+  return new Map(rows.map((r) => [r.alarm_id as string, (r.hash as string | null) ?? null]));
+}
+
+const TIMELINE_HEADS = `SELECT DISTINCT ON (alarm_id) alarm_id, hash FROM alarm_events WHERE alarm_id = ANY($1::uuid[]) ORDER BY alarm_id, id DESC`;
 
 /** Timeline rows for entries appended after `prevHash` (the alarm's last entry), each hashed over its predecessor. */
 export function chainEntries(alarmId: string, prevHash: string | null, entries: readonly TimelineInput[], at: Date): ChainedRow[] {

@@ -65,7 +65,7 @@ export async function inTransaction<T>(db: DataSource | ConnectionSource, work: 
   const client = taken.client as PgClient;
   let begun = false;
   let committed = false;
-  const together = async (statements: readonly SqlStatement[], final: boolean): Promise<Record<string, unknown>[][]> => {
+  const together = async (statements: readonly SqlStatement[], final = false): Promise<Record<string, unknown>[][]> => {
     const label = statements.map((s) => s.name).join(' + ');
     if (committed) throw new Error(`${label}: the transaction was committed with the statement marked final`);
     if (!fewerRoundTrips) {
@@ -85,16 +85,12 @@ export async function inTransaction<T>(db: DataSource | ConnectionSource, work: 
     committed = final;
     // a multi-statement query answers one result per statement, BEGIN's and COMMIT's included
     return step(steps, async () => {
-      const results = (await client.query(parts.join('; '))) as { rows: Record<string, unknown>[] }[] | { rows: Record<string, unknown>[] };
-      const all = Array.isArray(results) ? results : [results];
-      const end = all.length - (final ? 1 : 0);
-      return all.slice(end - statements.length, end).map((r) => r.rows);
+      const results = (await client.query(parts.join('; '))) as { rows: Record<string, unknown>[] }[];
+      const end = results.length - (final ? 1 : 0);
+      return results.slice(end - statements.length, end).map((r) => r.rows);
     });
   };
-  const sql: Sql = Object.assign(
-    async (name: string, text: string, values: unknown[], final = false) => (await together([{ name, text, values }], final))[0]!,
-    { together: (statements: readonly SqlStatement[], final = false) => together(statements, final) },
-  );
+  const sql: Sql = Object.assign(async (name: string, text: string, values: unknown[], final = false) => (await together([{ name, text, values }], final))[0]!, { together });
   try {
     if (!fewerRoundTrips) {
       await step('begin', () => client.query(BEGIN));

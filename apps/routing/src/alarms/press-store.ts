@@ -5,7 +5,7 @@ import { Alarm, GroupCommit, asReal, inTransaction, reservedConnections, stepTim
 import { makeAck, type AckMessage, type AlarmMessage, type DevicePath, type Encoding } from '@amr/protocol';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DATA_SOURCE, Metrics, PlatformEvents, eventRows, insertEventsSql, type PlatformEvent } from '@amr/runtime';
-import { DeviceAcks, alarmAudience, buildAlarmView, caseFromRow, chainEntries, type AckRoute, type AlarmView, type PositionView, type TimelineInput } from '@amr/alarms';
+import { DeviceAcks, alarmAudience, buildAlarmView, caseFromRow, chainEntries, headsByAlarm, timelineHeads, type AckRoute, type AlarmView, type PositionView, type TimelineInput } from '@amr/alarms';
 import type { CicArea } from '@amr/geo';
 import { CicRouter, type RouteDecision } from './cic-router.js';
 import { RepeatAnswers } from './repeat-answers.js';
@@ -365,10 +365,10 @@ export class PressStore implements OnApplicationShutdown {
         text: `SELECT id, device_id, stage, press_count, retransmissions, last_seq, flags FROM alarms WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
         values: [ids],
       },
-      { name: 'press-timeline-heads', text: TIMELINE_HEADS, values: [ids] },
+      timelineHeads('press-timeline-heads', ids),
     ])) as [
       { id: string; device_id: string; stage: Alarm['stage']; press_count: number; retransmissions: number; last_seq: string | number; flags: string[] }[],
-      { alarm_id: string; hash: string | null }[],
+      Record<string, unknown>[],
     ];
     return {
       alarms: new Map(
@@ -377,7 +377,7 @@ export class PressStore implements OnApplicationShutdown {
           { id: r.id, deviceId: r.device_id, stage: r.stage, pressCount: r.press_count, retransmissions: r.retransmissions, lastSeq: Number(r.last_seq), flags: r.flags },
         ]),
       ),
-      heads: new Map(heads.map((h) => [h.alarm_id, h.hash])),
+      heads: headsByAlarm(heads),
     };
   }
 
@@ -421,9 +421,6 @@ interface LockedAlarms {
   alarms: Map<string, StoredAlarm>;
   heads: Map<string, string | null>;
 }
-
-/** The hash of each alarm's last timeline entry. */
-const TIMELINE_HEADS = `SELECT DISTINCT ON (alarm_id) alarm_id, hash FROM alarm_events WHERE alarm_id = ANY($1::uuid[]) ORDER BY alarm_id, id DESC`;
 
 /** A press left out of a batch because its device is locked by another transaction. */
 interface Busy {

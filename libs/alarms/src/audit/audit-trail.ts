@@ -147,9 +147,11 @@ export class AuditTrail {
   }
 }
 
-/** Takes the chain's lock and reads its head (one round trip), and appends the records after it in one statement. */
+/**
+ * Takes the chain's lock and reads its head in one round trip (the head by a statement of its own,
+ * after the lock is held), and appends the records after it in one statement.
+ */
 async function append(sql: Sql, records: readonly AuditRecord[]): Promise<void> {
-  // one round trip; the head is read by a statement of its own, after the lock is held
   const [, [head]] = await sql.together([
     { name: 'audit-lock', text: 'SELECT pg_advisory_xact_lock($1)', values: [CHAIN_LOCK] },
     { name: 'audit-head', text: 'SELECT hash FROM audit_entries ORDER BY id DESC LIMIT 1', values: [] },
