@@ -114,6 +114,45 @@ describe('a press, from the button to the CIC and back', () => {
     }
   });
 
+  it('announces a joining press from its own transaction, as the API then shows the alarm; the presses of the same second together at its end', async () => {
+    const { platform, db } = suite;
+    const { deviceId, secret } = await platform.provision('cic-antwerpen');
+    const cicToken = await platform.integrationToken('cic-antwerpen');
+    const sse = new SseClient(`${platform.httpUrl}/api/v1/events`, cicToken);
+    await sse.opened;
+    const device = await TestDevice.connect(platform.mqttUrl, deviceId, secret);
+    try {
+      await device.press({ seq: 1, ts: 1_790_000_000, loc: ANTWERP });
+      const { alarm: alarmId } = await device.stage('received', 1);
+      await sse.next((e) => e.event === 'alarm.received' && e.data.id === alarmId);
+
+      await device.press({ seq: 2, ts: 1_790_000_030, loc: { ...ANTWERP, lat: 51.2201, ts: 1_790_000_029 }, bat: 71 });
+      await device.stage('received', 2);
+      const pressed = await sse.next((e) => e.event === 'alarm.pressed' && e.data.id === alarmId);
+      // written by the press's own transaction: the event's log position carries that transaction's id
+      const [row] = await db.query('SELECT xmin::text AS tx FROM alarm_presses WHERE device_id = $1 AND seq = 2', [deviceId]);
+      expect(BigInt(pressed.id!.split('-')[0]!) % 2n ** 32n).toBe(BigInt(row.tx));
+      // built from the view read under the alarm's lock and what the press changed: what a read after the commit shows
+      const stored = (await platform.api(cicToken).get(`/alarms/${alarmId}`).expect(200)).body;
+      expect(pressed.data).toEqual(stored);
+      expect(stored).toMatchObject({ pressCount: 2, positionCount: 2 });
+      expect(stored.positions.map((p: { lat: number }) => p.lat)).toEqual([ANTWERP.lat, 51.2201]);
+      expect(stored.timeline.at(-1)).toMatchObject({ event: 'press', seq: 2, pressCount: 2 });
+
+      // two more within the same second: folded into one announcement at its end, of the alarm as stored then
+      await device.press({ seq: 3 });
+      await device.press({ seq: 4 });
+      await device.stage('received', 4);
+      const last = await sse.next((e) => e.event === 'alarm.pressed' && e.data.id === alarmId && e.data.pressCount === 4);
+      expect(last.data).toEqual((await platform.api(cicToken).get(`/alarms/${alarmId}`).expect(200)).body);
+      const announcements = sse.events.filter((e) => e.event === 'alarm.pressed' && e.data.id === alarmId);
+      expect(announcements.map((e) => e.data.pressCount)).toEqual([2, 4]);
+    } finally {
+      sse.close();
+      await device.close();
+    }
+  });
+
   it('keeps a press whose seq went backwards (counter reset) as an alarm, flagged for the operator', async () => {
     const { deviceId, secret } = await suite.platform.provision();
     const device = await TestDevice.connect(suite.platform.mqttUrl, deviceId, secret);

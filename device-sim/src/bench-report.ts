@@ -159,7 +159,7 @@ export interface BenchSection {
   phases: BenchPhase[];
   server?: {
     pressToReceivedMs: { p50?: number; p90?: number; p99?: number; count: number };
-    /** A joined press's wait for its `alarm.pressed` event in the log (amr_alarm_announce_seconds); absent from older results. */
+    /** The announcer's wait for a folded `alarm.pressed` event (the rest of an alarm's second; amr_alarm_announce_seconds); absent from older results. */
     announceMs?: { p50?: number; p90?: number; p99?: number; count: number };
     /** Events' wait in the log before the platform's streams had them (amr_event_log_delay_seconds); absent from older results. */
     eventLogMs?: { p50?: number; p90?: number; p99?: number; count: number };
@@ -248,7 +248,7 @@ export function benchTables(b: BenchSection): BenchTable[] {
       if (s?.count) rows.push(['all', what, String(s.count), bucketBound(s.p50), bucketBound(s.p90), bucketBound(s.p99), '—', '—']);
     };
     server('server histogram (bucket bounds)', b.server?.pressToReceivedMs);
-    server('server: joined press → its event in the log', b.server?.announceMs);
+    server('server: folded joins → their event in the log', b.server?.announceMs);
     server('server: event in the log → streams', b.server?.eventLogMs);
     if (b.baseline) {
       const e = b.baseline.echoMs;

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { Alarm, AlarmEvent, AlarmPosition, ProtectionCase } from '@amr/persistence';
+import { Alarm, AlarmEvent, AlarmPosition, ProtectionCase, type SqlStatement } from '@amr/persistence';
 import { isAlarmStage, type AlarmKind, type AlarmStage } from '@amr/protocol';
 
 /** CONTRACT §4 Alarm resource. */
@@ -129,20 +129,58 @@ interface ViewRow {
   first_press_ts: string | number | null;
 }
 
+/** What an alarm's view is built from (buildAlarmView). */
+export interface ViewParts {
+  protectionCase: ProtectionCase | null;
+  positions: readonly Pick<AlarmPosition, 'lat' | 'lon' | 'acc' | 'ts' | 'src'>[];
+  positionCount: number;
+  events: readonly TimelineParts[];
+  firstPressTs: number | null;
+}
+
+/** The statement reading the given alarms with their view parts, for a transaction's `Sql.together` (rows: `viewPartsOf`). */
+export function alarmViewParts(name: string, ids: readonly string[]): SqlStatement {
+  return { name, text: VIEWS, values: [[...new Set(ids)]] };
+}
+
+/** A row of `alarmViewParts`: the alarm, and what its view shows besides. */
+export function viewPartsOf(row: Record<string, unknown>): { alarm: Alarm; parts: ViewParts } {
+  const r = row as unknown as ViewRow;
+  return {
+    alarm: alarmFromRow(r.alarm_row),
+    parts: {
+      protectionCase: r.case_row ? caseFromRow(r.case_row) : null,
+      positions: r.positions,
+      positionCount: r.position_count,
+      events: r.events.map((e) => ({ type: e.type, at: new Date(e.at), data: e.data, personal: e.personal, erasedAt: e.erased_at ? new Date(e.erased_at) : null })),
+      firstPressTs: r.first_press_ts == null ? null : Number(r.first_press_ts),
+    },
+  };
+}
+
+/**
+ * View parts read earlier in a transaction, with the timeline entries and positions the same
+ * transaction wrote after the read: what a read after the commit would give. Positions are kept
+ * in the statement's order (device time, oldest first, those without a time last, then in the
+ * order stored), the newest VIEW_POSITIONS of them.
+ */
+export function withAppended(parts: ViewParts, added: { events: readonly TimelineParts[]; positions: readonly PositionView[] }): ViewParts {
+  if (added.events.length === 0 && added.positions.length === 0) return parts;
+  const byTime = (a: { ts: number | null }, b: { ts: number | null }) => (a.ts == null ? (b.ts == null ? 0 : 1) : b.ts == null ? -1 : a.ts - b.ts);
+  // a stable sort: positions of the same time stay in the order stored, as the statement's id order
+  const positions = [...parts.positions.map((p) => ({ ...p, ts: p.ts ?? null })), ...added.positions].sort(byTime).slice(-VIEW_POSITIONS);
+  return { ...parts, positions, positionCount: parts.positionCount + added.positions.length, events: [...parts.events, ...added.events] };
+}
+
 /** The views of the given alarms as stored now, in the order asked (an id not found is left out). */
 export async function loadAlarmViews(db: EntityManager, ids: readonly string[]): Promise<AlarmView[]> {
   if (ids.length === 0) return [];
-  const rows = (await db.query(VIEWS, [[...new Set(ids)]])) as ViewRow[];
+  const { text, values } = alarmViewParts('alarm-views', ids);
+  const rows = (await db.query(text, values)) as Record<string, unknown>[];
   const byId = new Map(
     rows.map((row) => {
-      const view = buildAlarmView(alarmFromRow(row.alarm_row), {
-        protectionCase: row.case_row ? caseFromRow(row.case_row) : null,
-        positions: row.positions,
-        positionCount: row.position_count,
-        events: row.events.map((e) => ({ type: e.type, at: new Date(e.at), data: e.data, personal: e.personal, erasedAt: e.erased_at ? new Date(e.erased_at) : null })),
-        firstPressTs: row.first_press_ts == null ? null : Number(row.first_press_ts),
-      });
-      return [view.id, view] as const;
+      const { alarm, parts } = viewPartsOf(row);
+      return [alarm.id, buildAlarmView(alarm, parts)] as const;
     }),
   );
   return ids.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : []));
@@ -208,16 +246,7 @@ export function caseFromRow(row: Record<string, unknown>): ProtectionCase {
 }
 
 /** An alarm view from what is already at hand (the press pipeline builds a new alarm's without reading it back). */
-export function buildAlarmView(
-  alarm: Alarm,
-  parts: {
-    protectionCase: ProtectionCase | null;
-    positions: readonly Pick<AlarmPosition, 'lat' | 'lon' | 'acc' | 'ts' | 'src'>[];
-    positionCount: number;
-    events: readonly TimelineParts[];
-    firstPressTs: number | null;
-  },
-): AlarmView {
+export function buildAlarmView(alarm: Alarm, parts: ViewParts): AlarmView {
   const since = (d: Date | null | undefined) => (d ? (d.getTime() - alarm.receivedAt.getTime()) / 1000 : null);
   return {
     id: alarm.id,

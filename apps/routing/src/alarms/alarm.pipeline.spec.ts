@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { encodePayload, parseAck, smsKey, type AckMessage, type Encoding } from '@amr/protocol';
 import { loadConfig } from '@amr/config';
 import { DeviceCommands, Metrics, type DeviceLink, type SmsGateway } from '@amr/runtime';
-import { DeviceAcks, type AlarmAnnouncer } from '@amr/alarms';
+import { DeviceAcks } from '@amr/alarms';
 import { AlarmPipeline } from './alarm.pipeline.js';
 import type { PressStore } from './press-store.js';
 
@@ -26,7 +26,7 @@ function recordingGateway() {
 
 function pipelineWith(store: Pick<PressStore, 'store'>, link: DeviceLink, metrics = new Metrics({ processMetrics: false }), gateway = recordingGateway().gateway) {
   const acks = new DeviceAcks({} as DataSource, link, gateway);
-  return new AlarmPipeline(loadConfig({}), {} as AlarmAnnouncer, new DeviceCommands({} as DataSource, link), store as PressStore, acks, metrics);
+  return new AlarmPipeline(loadConfig({}), new DeviceCommands({} as DataSource, link), store as PressStore, acks, metrics);
 }
 
 const KEY = smsKey('k7Qm2xV9pL4sT8wZ1cR6nB3yH5jD0fGa');

@@ -1,10 +1,9 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { makeAck, parseAlarm, type AlarmMessage, type DevicePath } from '@amr/protocol';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DeviceCommands, Metrics } from '@amr/runtime';
-import { AlarmAnnouncer, DeviceAcks, ackPaths, type AckRoute } from '@amr/alarms';
+import { DeviceAcks, ackPaths, type AckRoute } from '@amr/alarms';
 import { PressStore, type PressOutcome } from './press-store.js';
-import { KeyedThrottle } from '../ingest/keyed-throttle.js';
 
 /** What became of a press, for a caller that answers someone other than the device (the SMS gateway). */
 export type PressResult =
@@ -12,9 +11,6 @@ export type PressResult =
   | { kind: 'refused'; reason: string }
   | { kind: 'stale'; lastSeq: number }
   | { kind: 'unavailable' };
-
-/** An open alarm collecting presses is announced at most this often (the CIC sees the count grow). */
-const PRESSED_ANNOUNCE_MS = 1_000;
 
 /**
  * A button press, from bytes to the CIC, in the order that is the design:
@@ -34,21 +30,10 @@ const PRESSED_ANNOUNCE_MS = 1_000;
  * is published only after the commit (CONTRACT §3 ack).
  */
 @Injectable()
-export class AlarmPipeline implements OnApplicationShutdown {
+export class AlarmPipeline {
   private readonly logger = new Logger('AlarmPipeline');
-  /**
-   * Presses joining an open alarm are announced at most once a second per alarm, with the alarm as
-   * it is then: a button pressed a hundred times costs the CICs one update a second, not a hundred.
-   */
-  private readonly pressed = new KeyedThrottle<true>(PRESSED_ANNOUNCE_MS, (alarmId) => {
-    this.announcer.announceById(alarmId, 'alarm.pressed').catch((err: unknown) => {
-      this.logger.error(`alarm ${alarmId}: press not announced: ${String(err)}`);
-    });
-  });
-
   constructor(
     @Inject(AMR_CONFIG) private readonly config: AmrConfig,
-    private readonly announcer: AlarmAnnouncer,
     private readonly commands: DeviceCommands,
     private readonly store: PressStore,
     private readonly acks: DeviceAcks,
@@ -117,23 +102,13 @@ export class AlarmPipeline implements OnApplicationShutdown {
     if (alarm.stage !== 'received') await this.acks.sendStage(alarm, alarm.stage, mqtt);
 
     // 6. deliver — to the integrations of the CIC the alarm was routed to (and of its home CIC).
-    switch (outcome.kind) {
-      case 'new': {
-        // `alarm.received` was written to the event log with the alarm: the streams have it.
-        // The button reports its position every locEvery seconds until the alarm is closed.
-        await this.commands.sendUnstored(deviceId, reply.encoding, { cmd: 'config', locEvery: this.config.alarms.locEveryS });
-        break;
-      }
-      case 'joined':
-        this.pressed.call(alarm.id, true);
-        break;
-      case 'retransmission':
-        break; // the same press: the CICs already have it
+    // `alarm.received` was written to the event log with a new alarm, and `alarm.pressed` with a
+    // press joining one (at most once a second per alarm; JoinAnnouncements): the streams have them.
+    // A retransmission is the same press: the CICs already have it.
+    if (outcome.kind === 'new') {
+      // The button reports its position every locEvery seconds until the alarm is closed.
+      await this.commands.sendUnstored(deviceId, reply.encoding, { cmd: 'config', locEvery: this.config.alarms.locEveryS });
     }
     return { kind: outcome.kind, alarmId: alarm.id, stage: alarm.stage };
-  }
-
-  onApplicationShutdown(): void {
-    this.pressed.clear();
   }
 }

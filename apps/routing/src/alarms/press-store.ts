@@ -5,10 +5,14 @@ import { Alarm, GroupCommit, asReal, inTransaction, reservedConnections, stepTim
 import { makeAck, type AckMessage, type AlarmMessage, type DevicePath, type Encoding } from '@amr/protocol';
 import type { AmrConfig } from '@amr/config';
 import { AMR_CONFIG, DATA_SOURCE, Metrics, PlatformEvents, eventRows, insertEventsSql, type PlatformEvent } from '@amr/runtime';
-import { DeviceAcks, alarmAudience, buildAlarmView, caseFromRow, chainEntries, headsByAlarm, timelineHeads, type AckRoute, type AlarmView, type PositionView, type TimelineInput } from '@amr/alarms';
+import {
+  AlarmAnnouncer, DeviceAcks, alarmAudience, alarmViewParts, buildAlarmView, caseFromRow, chainEntries, headsByAlarm, timelineHeads, viewPartsOf, withAppended,
+  type AckRoute, type AlarmView, type PositionView, type TimelineInput, type ViewParts,
+} from '@amr/alarms';
 import type { CicArea } from '@amr/geo';
 import { CicRouter, type RouteDecision } from './cic-router.js';
 import { RepeatAnswers } from './repeat-answers.js';
+import { JoinAnnouncements } from './join-announcements.js';
 
 /** A press as the pipeline hands it over: validated, with the time it reached the platform. */
 export interface PressInput {
@@ -76,6 +80,8 @@ export class PressStore implements OnApplicationShutdown {
   /** A press a button keeps sending, answered without the database once its timeline is full. */
   private readonly repeats = new RepeatAnswers(TIMELINE_RETRANSMISSIONS, REPEAT_ANSWER_MS);
   private readonly repeatCounts: NodeJS.Timeout;
+  /** Which joins are announced by their own transaction, and the rest (JoinAnnouncements). */
+  private readonly joins: JoinAnnouncements;
   /**
    * Every step of a press transaction timed (amr_press_step_seconds: where a press's time goes);
    * on PostgreSQL, BEGIN sent with the lookup and COMMIT with the write: a batch in two round trips
@@ -92,7 +98,9 @@ export class PressStore implements OnApplicationShutdown {
     private readonly metrics: Metrics,
     private readonly events: PlatformEvents,
     private readonly acks: DeviceAcks,
+    announcer: AlarmAnnouncer,
   ) {
+    this.joins = new JoinAnnouncements(announcer);
     this.tx = { timed: stepTimer((step, seconds) => metrics.pressStep.observe({ step }, seconds)) };
     // two batches at a time on PostgreSQL, on connections of their own (two more for the presses
     // stored alone, which wait for a lock); the embedded database has one connection
@@ -114,6 +122,7 @@ export class PressStore implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.repeatCounts);
+    this.joins.clear();
     await this.countRepeats();
   }
 
@@ -145,8 +154,9 @@ export class PressStore implements OnApplicationShutdown {
     try {
       const areas = await this.router.coverage(this.db.manager);
       const inputs = batch.map((p) => p.input);
-      const outcomes = await inTransaction(this.connections, (sql) => this.write(sql, areas, inputs, false), this.tx);
-      this.announced(outcomes, inputs);
+      const written = await inTransaction(this.connections, (sql) => this.write(sql, areas, inputs, false), this.tx);
+      this.announced(written, inputs);
+      const { outcomes } = written;
       batch.forEach((p, i) => {
         const outcome = outcomes[i]!;
         // Its device is locked by another transaction (another node, a telemetry write): that
@@ -165,20 +175,22 @@ export class PressStore implements OnApplicationShutdown {
   private async storeAlone(p: Pending): Promise<void> {
     try {
       const areas = await this.router.coverage(this.db.manager);
-      const [outcome] = await inTransaction(this.connections, (sql) => this.write(sql, areas, [p.input], true), this.tx);
-      this.announced([outcome!], [p.input]);
-      p.resolve(this.settled(p.input, outcome as PressOutcome));
+      const written = await inTransaction(this.connections, (sql) => this.write(sql, areas, [p.input], true), this.tx);
+      this.announced(written, [p.input]);
+      p.resolve(this.settled(p.input, written.outcomes[0] as PressOutcome));
     } catch (err) {
       p.reject(err);
     }
   }
 
   /**
-   * A committed batch that opened alarms wrote their `alarm.received` events: the streams read them
-   * now. One that queued SMS acks wakes the SMS sender: a `received` text does not wait for a sweep.
+   * A committed batch that opened alarms or announced joins wrote their events: the streams read
+   * them now; the joins it did not announce are announced by the AlarmAnnouncer. One that queued SMS
+   * acks wakes the SMS sender: a `received` text does not wait for a sweep.
    */
-  private announced(outcomes: readonly (PressOutcome | Busy)[], inputs: readonly PressInput[]): void {
-    if (outcomes.some((o) => o.kind === 'new')) this.events.committed();
+  private announced({ outcomes, logged, unannounced }: Written, inputs: readonly PressInput[]): void {
+    if (logged) this.events.committed();
+    this.joins.committed(unannounced);
     if (inputs.some((input, i) => input.sms && smsAcks(outcomes[i]!).length > 0)) this.acks.smsCommitted();
   }
 
@@ -186,11 +198,14 @@ export class PressStore implements OnApplicationShutdown {
    * dedupe → route → persist for a batch of presses of distinct devices; outcomes in input order.
    * Without `wait`, a press whose device is locked elsewhere is left out (`busy`).
    */
-  private async write(sql: Sql, areas: readonly CicArea[], inputs: readonly PressInput[], wait: boolean): Promise<(PressOutcome | Busy)[]> {
+  private async write(sql: Sql, areas: readonly CicArea[], inputs: readonly PressInput[], wait: boolean): Promise<Written> {
     const found = await this.lockAndRead(sql, inputs, wait);
-    const { alarms: existing, heads } = await this.lockAlarms(sql, found);
+    const { alarms: existing, heads, views } = await this.lockAlarms(sql, found);
     const outcomes: (PressOutcome | Busy)[] = [];
     const writes = new Writes();
+    /** Joins announced by this transaction (the alarm's view read above), and those left to the announcer. */
+    const announcing: { alarmId: string; input: PressInput }[] = [];
+    const unannounced: string[] = [];
 
     for (const [i, input] of inputs.entries()) {
       const { deviceId, press, receivedAt: now } = input;
@@ -236,6 +251,8 @@ export class PressStore implements OnApplicationShutdown {
         writes.joined.push({ id: open.id, seq: press.seq, at: now.toISOString(), flags });
         writes.press(open.id, input);
         writes.device(input, true);
+        if (this.joins.claim(open.id, views.has(open.id))) announcing.push({ alarmId: open.id, input });
+        else unannounced.push(open.id);
         outcomes.push({ kind: 'joined', alarm: open, seq: press.seq });
         continue;
       }
@@ -293,11 +310,14 @@ export class PressStore implements OnApplicationShutdown {
     }
 
     writes.chain(heads);
+    for (const { alarmId, input } of announcing) {
+      writes.announced.push(joinedView(views.get(alarmId)!, existing.get(alarmId)!, input, writes.events.filter((e) => e.alarmId === alarmId)));
+    }
     // the write is the transaction's last statement unless SMS answers are queued after it
     const sms = inputs.some((input, i) => input.sms && found.has(i));
     await writes.flush(sql, !sms);
     if (sms) await this.queueSms(sql, inputs, outcomes, found);
-    return outcomes;
+    return { outcomes, logged: writes.announced.length > 0, unannounced };
   }
 
   /** The SMS answers of the presses that came by SMS, in the presses' transaction (after their alarms are written). */
@@ -354,21 +374,26 @@ export class PressStore implements OnApplicationShutdown {
   /**
    * Locks the alarms the presses may join or repeat, and reads them as they are now (an operator
    * may have closed one since it was seen open) with their timelines' last entries, which the
-   * entries appended to them are chained after: one round trip, the heads read under the locks.
+   * entries appended to them are chained after, and the views of those whose join this transaction
+   * would announce (JoinAnnouncements): one round trip, everything read under the locks.
    */
   private async lockAlarms(sql: Sql, found: Map<number, LookupRow>): Promise<LockedAlarms> {
     const ids = [...new Set([...found.values()].flatMap((r) => [r.open_id, r.rt_alarm_id]).filter((id): id is string => Boolean(id)))];
-    if (ids.length === 0) return { alarms: new Map(), heads: new Map() };
-    const [rows, heads] = (await sql.together([
+    if (ids.length === 0) return { alarms: new Map(), heads: new Map(), views: new Map() };
+    // a press whose seq is stored already is most likely a copy, which is not announced
+    const viewIds = this.joins.due([...found.values()].flatMap((r) => (r.open_id && !r.rt_alarm_id ? [r.open_id] : [])));
+    const [rows, heads, views = []] = (await sql.together([
       {
         name: 'press-lock-alarms',
         text: `SELECT id, device_id, stage, press_count, retransmissions, last_seq, flags FROM alarms WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
         values: [ids],
       },
       timelineHeads('press-timeline-heads', ids),
+      ...(viewIds.length ? [alarmViewParts('press-joined-views', viewIds)] : []),
     ])) as [
       { id: string; device_id: string; stage: Alarm['stage']; press_count: number; retransmissions: number; last_seq: string | number; flags: string[] }[],
       Record<string, unknown>[],
+      Record<string, unknown>[]?,
     ];
     return {
       alarms: new Map(
@@ -378,6 +403,7 @@ export class PressStore implements OnApplicationShutdown {
         ]),
       ),
       heads: headsByAlarm(heads),
+      views: new Map(views.map((row) => viewPartsOf(row)).map((v) => [v.alarm.id, v])),
     };
   }
 
@@ -416,10 +442,36 @@ function smsAcks(outcome: PressOutcome | Busy): AckMessage[] {
   }
 }
 
-/** The alarms a batch's presses may join or repeat, locked, and their timelines' last entries' hashes. */
+/** The alarms a batch's presses may join or repeat, locked, their timelines' last entries' hashes, and the views read to announce joins. */
 interface LockedAlarms {
   alarms: Map<string, StoredAlarm>;
   heads: Map<string, string | null>;
+  views: Map<string, { alarm: Alarm; parts: ViewParts }>;
+}
+
+/** What a batch's transaction made of its presses, and what it announced. */
+interface Written {
+  outcomes: (PressOutcome | Busy)[];
+  /** It wrote events to the log (new alarms, announced joins). */
+  logged: boolean;
+  /** Alarms joined without an announcement in the transaction: the announcer's, after the commit. */
+  unannounced: string[];
+}
+
+/**
+ * A joined alarm's `alarm.pressed` event: its view read under its lock, with what the press changed
+ * (the count, last seq, flags and time of the `joined` update; the entries and position written
+ * with it): the alarm as a read after the commit shows it.
+ */
+function joinedView(read: { alarm: Alarm; parts: ViewParts }, joined: StoredAlarm, { press, receivedAt }: PressInput, entries: readonly TimelineRow[]): PlatformEvent {
+  const alarm = Object.assign(read.alarm, {
+    pressCount: joined.pressCount,
+    lastSeq: joined.lastSeq,
+    flags: [...new Set(joined.flags)].sort(),
+    updatedAt: receivedAt,
+  });
+  const parts = withAppended(read.parts, { events: entries, positions: [positionOf(press)].filter((p) => p !== null) });
+  return { type: 'alarm.pressed', cicIds: alarmAudience(alarm), data: buildAlarmView(alarm, parts) };
 }
 
 /** A press left out of a batch because its device is locked by another transaction. */

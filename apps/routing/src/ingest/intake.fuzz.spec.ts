@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 import { encodePayload, parseAlarm, parseLoc, parseStatus, type AckMessage, type AlarmMessage } from '@amr/protocol';
 import { loadConfig } from '@amr/config';
 import { DeviceCommands, Metrics, type DeviceLink, type PlatformEvents, type SmsGateway } from '@amr/runtime';
-import { DeviceAcks, type AlarmAnnouncer } from '@amr/alarms';
+import { DeviceAcks } from '@amr/alarms';
 import { AlarmPipeline } from '../alarms/alarm.pipeline.js';
 import type { PressInput, PressStore } from '../alarms/press-store.js';
 import { TelemetryService } from '../telemetry/telemetry.service.js';
@@ -39,7 +39,7 @@ function intake() {
   // A device the database does not know: a payload whose bytes tell no encoding is answered in CBOR.
   const none = async () => [];
   const db = { query: none, manager: { query: none } } as unknown as DataSource;
-  const pipeline = new AlarmPipeline(loadConfig({}), {} as AlarmAnnouncer, new DeviceCommands(db, link), store, new DeviceAcks(db, link, gateway), metrics);
+  const pipeline = new AlarmPipeline(loadConfig({}), new DeviceCommands(db, link), store, new DeviceAcks(db, link, gateway), metrics);
   const telemetryStore = { store: async (input: TelemetryInput) => (telemetry.push(input), null) } as unknown as TelemetryStore;
   const telemetryService = new TelemetryService(telemetryStore, { publish: async () => undefined } as unknown as PlatformEvents, metrics);
   return { pipeline, telemetryService, acks, stored, telemetry, metrics };

@@ -40,4 +40,21 @@ describe(KeyedThrottle.name, () => {
     expect(throttle.call('a', true)).toBe(true);
     expect(runs).toEqual(['a', 'a']);
   });
+
+  it('leaves the first call of an interval to the caller when entered, and runs the folded ones at its end', () => {
+    const runs: string[] = [];
+    const throttle = new KeyedThrottle<true>(1000, (key) => runs.push(key));
+    expect(throttle.has('a')).toBe(false);
+    expect(throttle.enter('a', true)).toBe(true);
+    expect(throttle.has('a')).toBe(true);
+    expect(runs).toEqual([]);
+    expect(throttle.enter('a', true)).toBe(false);
+    jest.advanceTimersByTime(1000);
+    expect(runs).toEqual(['a']);
+    // an entered interval with no other call ends with nothing run
+    expect(throttle.enter('b', true)).toBe(true);
+    jest.advanceTimersByTime(3000);
+    expect(runs).toEqual(['a']);
+    expect(throttle.has('b')).toBe(false);
+  });
 });

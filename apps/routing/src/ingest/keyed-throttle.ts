@@ -18,6 +18,17 @@ export class KeyedThrottle<T> {
 
   /** Returns false when the call was folded into the end of a running interval. */
   call(key: string, arg: T): boolean {
+    const fresh = this.enter(key, arg);
+    if (fresh) this.run(key, arg);
+    return fresh;
+  }
+
+  /**
+   * As `call`, but the first call's action is the caller's own: true when no interval runs for the
+   * key (one starts now, and the caller acts at once), false when the call was folded into the end
+   * of the running one (where `run` acts for it).
+   */
+  enter(key: string, arg: T): boolean {
     const open = this.windows.get(key);
     if (open) {
       open.pending = open.pending === undefined ? arg : this.merge(open.pending, arg);
@@ -32,8 +43,12 @@ export class KeyedThrottle<T> {
     };
     window.timer.unref();
     this.windows.set(key, window);
-    this.run(key, arg);
     return true;
+  }
+
+  /** Whether an interval runs for the key (a call now would be folded). */
+  has(key: string): boolean {
+    return this.windows.has(key);
   }
 
   /** Drops every pending call (shutdown). */

@@ -126,7 +126,7 @@ export class Metrics {
   });
   readonly announceDelay = new Histogram({
     name: 'amr_alarm_announce_seconds',
-    help: 'From a press joining an open alarm to its alarm.pressed event in the log: the wait for the announcer, the read of the alarm view, the write of the event',
+    help: 'Joined presses their own transaction did not announce (the rest of an alarm\'s second, announced together at its end): from the announcer being asked to their alarm.pressed event in the log (the wait for it, the read of the alarm view, the write of the event)',
     buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
