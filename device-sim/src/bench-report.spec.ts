@@ -112,6 +112,16 @@ describe('bench tables', () => {
     expect(rows['connections dropped before the platform saw them (this machine\'s TCP counters)']).toBe('26,108 SYNs dropped at a full accept queue; 11,917 SYNs sent again (after 1 s, 3 s, 7 s, 15 s …)');
   });
 
+  it('shows the connections a storm lost at the accept queue, and nothing of it for an older result', () => {
+    const storm = (listen?: { overflows: number; synRetransmits: number }) =>
+      benchTables({ ...section(), storm: { ...section().storm!, ...(listen ? { listen } : {}) } }).find((t) => t.title === 'Reconnect storm')!.rows;
+    expect(storm({ overflows: 1085, synRetransmits: 1090 }).at(-1)).toEqual([
+      'connections dropped before the platform saw them (this machine\'s TCP counters)',
+      '1,085 SYNs dropped at a full accept queue; 1,090 SYNs sent again (after 1 s, 3 s, 7 s, 15 s …)',
+    ]);
+    expect(storm().map((r) => r[0])).not.toContain('connections dropped before the platform saw them (this machine\'s TCP counters)');
+  });
+
   it('counts the CIC\'s delivery confirmations and the alarms the bench closed, apart from the latencies', () => {
     const rows = Object.fromEntries(tables.find((t) => t.title === 'Run')!.rows.map(([k, v]) => [k, v]));
     expect(rows['delivery confirmed by the CIC']).toBe('9,998 alarms, by 11 integrations (one per CIC); 2 refused or failed, e.g. POST /api/v1/alarms/a1/delivered: HTTP 403: handed over');

@@ -58,6 +58,14 @@ export interface StormSection {
   allConnectedMs: number | null;
   /** Presses sent from the drop until every device was back (or the wait ended). */
   during: { presses: number; received: number; lost: number; receivedMs: LatencySummary };
+  /** This machine's TCP counters from the drop until every device was back; absent from older results. */
+  listen?: ListenFigures;
+}
+
+/** Connections the kernel dropped before the platform saw them: SYNs at a full accept queue, and SYNs sent again. */
+export interface ListenFigures {
+  overflows: number;
+  synRetransmits: number;
 }
 
 /**
@@ -102,7 +110,7 @@ export interface KillSection {
    * full accept queue (ListenOverflows) and SYNs sent again (TCPSynRetrans); absent from older
    * results, or where /proc/net/netstat cannot be read.
    */
-  listen?: { overflows: number; synRetransmits: number };
+  listen?: ListenFigures;
 }
 
 export interface MemoryFigure {
@@ -288,6 +296,7 @@ export function benchTables(b: BenchSection): BenchTable[] {
           'presses sent meanwhile → received',
           `${s.during.presses} presses, ${s.during.lost} lost: p50 ${fmtMs(s.during.receivedMs.p50)}, p99 ${fmtMs(s.during.receivedMs.p99)}, max ${fmtMs(s.during.receivedMs.max)}`,
         ],
+        ...(s.listen ? [listenRow(s.listen)] : []),
       ],
     });
   }
@@ -390,12 +399,14 @@ function killTable(k: KillSection): BenchTable {
           ]]
         : []),
       ...(k.sinceRestart?.joined !== undefined ? [[`${JOINED}, after the restart`, n0(k.sinceRestart.joined)]] : []),
-      ...(k.listen
-        ? [[
-            'connections dropped before the platform saw them (this machine\'s TCP counters)',
-            `${n0(k.listen.overflows)} SYNs dropped at a full accept queue; ${n0(k.listen.synRetransmits)} SYNs sent again (after 1 s, 3 s, 7 s, 15 s …)`,
-          ]]
-        : []),
+      ...(k.listen ? [listenRow(k.listen)] : []),
     ],
   };
+}
+
+function listenRow(listen: ListenFigures): string[] {
+  return [
+    'connections dropped before the platform saw them (this machine\'s TCP counters)',
+    `${n0(listen.overflows)} SYNs dropped at a full accept queue; ${n0(listen.synRetransmits)} SYNs sent again (after 1 s, 3 s, 7 s, 15 s …)`,
+  ];
 }

@@ -7,7 +7,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { BenchPhase, FloodSection, KillSection, ReconnectAttempts, StormSection } from '../bench-report.js';
+import type { BenchPhase, FloodSection, KillSection, ListenFigures, ReconnectAttempts, StormSection } from '../bench-report.js';
 import type { SimulatedCic } from '../cic.js';
 import type { SimDevice } from '../device.js';
 import { startFlood, type FloodHandle, type FloodOptions } from '../flood.js';
@@ -94,7 +94,7 @@ export async function runLoad(setup: LoadSetup): Promise<LoadResult> {
         flood = startFlood({ ...setup.flood, seqBase: setup.seqBase });
         setup.reporter.error(`flood     ${setup.flood.deviceId} floods alarms and SUBSCRIBEs while the others press`);
       }
-      const stormTimer = storm && name === names[0] ? setTimeout(() => storm.drop(), (options.seconds * 1000) / 3) : undefined;
+      const stormTimer = storm && name === names[0] ? setTimeout(() => void storm.drop(), (options.seconds * 1000) / 3) : undefined;
       const killTimer = kill && name === names[0] ? setTimeout(() => kill.fire(origin), options.restartAtS! * 1000) : undefined;
       const cpuBefore = { at: performance.now(), own: process.cpuUsage(), platform: await platformCpuSeconds(platform), machine: await machineCpu() };
       let lastDraw = 0;
@@ -152,6 +152,7 @@ export async function runLoad(setup: LoadSetup): Promise<LoadResult> {
   } finally {
     await flood?.stop();
     await kill?.done; // a restart still starting up is not left behind (close() stops what it started)
+    await storm?.readCounters();
     await kill?.readCounters();
     clearInterval(sweeper);
     clearInterval(rssTimer);
@@ -234,14 +235,21 @@ export function countReasons(samples: readonly PressSample[]): Array<{ reason: s
 class Storm {
   private readonly drops: Reconnections;
   private firstDrop: number | undefined;
+  private readonly listen = new ListenWindow();
 
   constructor(devices: readonly SimDevice[]) {
     this.drops = new Reconnections(devices);
   }
 
-  drop(): void {
+  async drop(): Promise<void> {
+    await this.listen.start();
     this.firstDrop = performance.now();
     this.drops.drop((d) => d.drop());
+  }
+
+  /** Reads the machine's accept-queue counters once the devices were waited for. */
+  readCounters(): Promise<void> {
+    return this.listen.end();
   }
 
   settled(): boolean {
@@ -269,6 +277,7 @@ class Storm {
         lost: during.filter((s) => s.outcome === 'lost').length,
         receivedMs: summarize(during.flatMap((s) => (s.receivedMs === undefined ? [] : [s.receivedMs]))),
       },
+      ...this.listen.figures(),
     };
   }
 }
@@ -290,8 +299,7 @@ class Kill {
   private killedAt: number | undefined;
   private upAt: number | undefined;
   /** The machine's full-accept-queue counters at the kill and once the devices were waited for. */
-  private listenAtKill: ListenCounters | undefined;
-  private listenAfter: ListenCounters | undefined;
+  private readonly listen = new ListenWindow();
   private error: string | undefined;
   private atS = 0;
 
@@ -312,8 +320,8 @@ class Kill {
   }
 
   /** Reads the machine's accept-queue counters once the devices were waited for. */
-  async readCounters(): Promise<void> {
-    this.listenAfter = await listenCounters();
+  readCounters(): Promise<void> {
+    return this.listen.end();
   }
 
   /** The platform is back (or could not be started again) and so is every device it had. */
@@ -349,20 +357,13 @@ class Kill {
         receivedMs: summarize(during.flatMap((s) => (s.receivedMs === undefined ? [] : [s.receivedMs]))),
       },
       run: { presses: samples.length, lost: samples.filter((s) => s.outcome === 'lost').length, duplicated: samples.filter((s) => s.duplicated).length },
-      ...(this.listenAtKill && this.listenAfter
-        ? {
-            listen: {
-              overflows: this.listenAfter.listenOverflows - this.listenAtKill.listenOverflows,
-              synRetransmits: this.listenAfter.synRetransmits - this.listenAtKill.synRetransmits,
-            },
-          }
-        : {}),
+      ...this.listen.figures(),
     };
   }
 
   private async killAndRestart(origin: number): Promise<void> {
     this.cpuAtKill = await platformCpuSeconds(this.platform);
-    this.listenAtKill = await listenCounters();
+    await this.listen.start();
     this.killedAt = performance.now();
     this.atS = (this.killedAt - origin) / 1000;
     this.drops.drop(); // the devices connected now are the ones the kill drops
@@ -459,5 +460,29 @@ async function quiet(count: () => number, stillMs: number, maxMs: number, signal
       last = count();
       since = performance.now();
     }
+  }
+}
+
+/** This machine's accept-queue counters over a window (a storm, a kill): connections dropped before the platform saw them. */
+class ListenWindow {
+  private atStart: ListenCounters | undefined;
+  private atEnd: ListenCounters | undefined;
+
+  async start(): Promise<void> {
+    this.atStart = await listenCounters();
+  }
+
+  async end(): Promise<void> {
+    this.atEnd = await listenCounters();
+  }
+
+  figures(): { listen?: ListenFigures } {
+    if (!this.atStart || !this.atEnd) return {};
+    return {
+      listen: {
+        overflows: this.atEnd.listenOverflows - this.atStart.listenOverflows,
+        synRetransmits: this.atEnd.synRetransmits - this.atStart.synRetransmits,
+      },
+    };
   }
 }
