@@ -12,6 +12,7 @@ import { PersonalDataRetention1796300000000 } from './migrations/1796300000000-P
 import { DeviceCertificates1796400000000 } from './migrations/1796400000000-DeviceCertificates.js';
 import { SmsOutbox1796500000000 } from './migrations/1796500000000-SmsOutbox.js';
 import { PressesByAlarm1796600000000 } from './migrations/1796600000000-PressesByAlarm.js';
+import { SupervisionDue1796700000000 } from './migrations/1796700000000-SupervisionDue.js';
 
 export { ENTITIES };
 
@@ -30,4 +31,5 @@ export const MIGRATIONS = [
   DeviceCertificates1796400000000,
   SmsOutbox1796500000000,
   PressesByAlarm1796600000000,
+  SupervisionDue1796700000000,
 ];

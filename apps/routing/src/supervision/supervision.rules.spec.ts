@@ -122,4 +122,20 @@ describe('supervision rules', () => {
     expect(tested.cleared).toEqual(['sv-selftest missed-self-test']);
     expect(tested.details[0].details).toMatchObject({ clearedBecause: 'self-test-received' });
   });
+
+  it('finds silent and low-battery devices through their indexes, not by reading the fleet', async () => {
+    // with the planner told to avoid scans where it can, a statement whose condition no longer
+    // matches the index's expression would still scan every device
+    const plans: Record<string, string> = {};
+    await db.transaction(async (tx) => {
+      await tx.query('SET LOCAL enable_seqscan = off');
+      for (const rule of supervisionRules({ lowBatteryPct: 20, selfTestEveryS: 0 })) {
+        const params = rule.param === undefined ? [T0] : [T0, rule.param];
+        const rows = (await tx.query(`EXPLAIN ${raiseSql(rule)}`, params)) as { 'QUERY PLAN': string }[];
+        plans[rule.type] = rows.map((r) => r['QUERY PLAN']).join('\n');
+      }
+    });
+    expect(plans['silent']).toContain('devices_silent_due_idx');
+    expect(plans['low-battery']).toContain('devices_battery_idx');
+  });
 });

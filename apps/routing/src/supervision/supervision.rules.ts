@@ -26,7 +26,12 @@ export const SUPERVISED = `(d.active AND d.case_id IS NOT NULL AND c.closed_at I
 /** Supervision of a device never heard from counts from its assignment (or provisioning). */
 const SINCE = `COALESCE(d.assigned_at, d.created_at)`;
 
-const SILENT_DUE = `(GREATEST(d.last_seen_at, ${SINCE}) + make_interval(secs => d.heartbeat_s + d.grace_s))`;
+/**
+ * When the device falls silent: its last contact (or assignment) plus its heartbeat and grace. The
+ * function is indexed over the devices a case holds (migration SupervisionDue), so the sweep reads
+ * only the devices already past it, not the fleet.
+ */
+const SILENT_DUE = `device_silent_due(d.last_seen_at, ${SINCE}, d.heartbeat_s, d.grace_s)`;
 
 const LAST_SELF_TEST = `(SELECT max(t.received_at) FROM alarms t WHERE t.device_id = d.id AND t.kind = 'test')`;
 const SELF_TEST_DUE = `(GREATEST(${LAST_SELF_TEST}, ${SINCE}) + make_interval(secs => $2::int + d.grace_s))`;
@@ -62,9 +67,9 @@ export function supervisionRules(settings: { lowBatteryPct: number; selfTestEver
 export const ALERT_COLUMNS = `id, device_id AS "deviceId", type, raised_at AS "raisedAt", cleared_at AS "clearedAt", details`;
 
 /**
- * Raises the alert for every supervised device where the rule holds, in one statement; the
- * partial unique index (one open alert per device and type) makes it idempotent across sweeps and
- * nodes. The case and its home CIC are kept in `details`, so the clearing reaches the same CIC
+ * Raises the alert for every supervised device where the rule holds and none is open, in one
+ * statement; the partial unique index (one open alert per device and type) keeps it idempotent
+ * across nodes sweeping at the same moment. The case and its home CIC are kept in `details`, so the clearing reaches the same CIC
  * even after the device was unassigned.
  */
 export function raiseSql(rule: SupervisionRule): string {
@@ -75,6 +80,7 @@ export function raiseSql(rule: SupervisionRule): string {
              ${rule.details} || jsonb_build_object('caseId', d.case_id, 'cicId', c.home_cic_id)
       FROM devices d JOIN cases c ON c.id = d.case_id
       WHERE ${rule.overdue}
+        AND NOT EXISTS (SELECT 1 FROM alerts o WHERE o.device_id = d.id AND o.type = '${rule.type}' AND o.cleared_at IS NULL)
       ON CONFLICT (device_id, type) WHERE cleared_at IS NULL DO NOTHING
       RETURNING ${ALERT_COLUMNS})
     SELECT * FROM raised`;

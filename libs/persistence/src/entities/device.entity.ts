@@ -21,6 +21,9 @@ export interface DevicePosition {
 @Check('devices_heartbeat_s_check', `heartbeat_s > 0`)
 @Check('devices_grace_s_check', `grace_s >= 0`)
 @Index('devices_case_id_idx', ['caseId'])
+// the supervision sweep's indexes (an expression and partial ones: migration SupervisionDue)
+@Index('devices_silent_due_idx', { synchronize: false })
+@Index('devices_battery_idx', { synchronize: false })
 @Unique('devices_imei_key', ['imei'])
 @Unique('devices_msisdn_key', ['msisdn'])
 export class Device {
