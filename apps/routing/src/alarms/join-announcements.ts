@@ -34,15 +34,15 @@ export class JoinAnnouncements {
   }
 
   /**
-   * A press joins the alarm in a transaction that read the alarm's view (`viewRead`) or not. True:
-   * the transaction announces it (and the alarm's second starts now). False: call `committed` with
-   * it once the transaction has committed.
+   * A press joins the alarm in a transaction that read the alarm's view. True: the transaction
+   * announces it (and the alarm's second starts now). False: it is folded into the announcement at
+   * the end of the alarm's running second.
    */
-  claim(alarmId: string, viewRead: boolean): boolean {
-    return viewRead && this.throttle.enter(alarmId, true);
+  claim(alarmId: string): boolean {
+    return this.throttle.enter(alarmId, true);
   }
 
-  /** Joins their transactions did not announce, committed: announced now, or at the end of their alarm's second. */
+  /** Joins whose transactions did not read their alarm's view, committed: announced now, or at the end of their alarm's second. */
   committed(alarmIds: readonly string[]): void {
     for (const id of alarmIds) this.throttle.call(id, true);
   }

@@ -203,7 +203,7 @@ export class PressStore implements OnApplicationShutdown {
     const { alarms: existing, heads, views } = await this.lockAlarms(sql, found);
     const outcomes: (PressOutcome | Busy)[] = [];
     const writes = new Writes();
-    /** Joins announced by this transaction (the alarm's view read above), and those left to the announcer. */
+    /** Joins announced by this transaction (the alarm's view read above), and those whose view was not read: the announcer's. */
     const announcing: { alarmId: string; input: PressInput }[] = [];
     const unannounced: string[] = [];
 
@@ -251,8 +251,8 @@ export class PressStore implements OnApplicationShutdown {
         writes.joined.push({ id: open.id, seq: press.seq, at: now.toISOString(), flags });
         writes.press(open.id, input);
         writes.device(input, true);
-        if (this.joins.claim(open.id, views.has(open.id))) announcing.push({ alarmId: open.id, input });
-        else unannounced.push(open.id);
+        if (!views.has(open.id)) unannounced.push(open.id);
+        else if (this.joins.claim(open.id)) announcing.push({ alarmId: open.id, input });
         outcomes.push({ kind: 'joined', alarm: open, seq: press.seq });
         continue;
       }
@@ -310,8 +310,16 @@ export class PressStore implements OnApplicationShutdown {
     }
 
     writes.chain(heads);
-    for (const { alarmId, input } of announcing) {
-      writes.announced.push(joinedView(views.get(alarmId)!, existing.get(alarmId)!, input, writes.events.filter((e) => e.alarmId === alarmId)));
+    if (announcing.length > 0) {
+      const entries = new Map<string, TimelineRow[]>();
+      for (const e of writes.events) {
+        const list = entries.get(e.alarmId);
+        if (list) list.push(e);
+        else entries.set(e.alarmId, [e]);
+      }
+      for (const { alarmId, input } of announcing) {
+        writes.announced.push(joinedView(views.get(alarmId)!, existing.get(alarmId)!, input, entries.get(alarmId) ?? []));
+      }
     }
     // the write is the transaction's last statement unless SMS answers are queued after it
     const sms = inputs.some((input, i) => input.sms && found.has(i));
